@@ -1,0 +1,147 @@
+"""Fixtures shared by every test: fast hashing, a mail folder per test, a real SMTP server, a browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from remit.celery import app as celery_app
+from remit.lib.email_url import EmailTransport
+from remit.test import read_eml
+
+SCREENSHOTS = Path(django_settings.DATA_DIR) / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any, tmp_path: Path) -> None:
+    # Argon2 is what production uses (see test_settings); tests hash thousands of passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.REMIT_EMAIL_TRANSPORT = EmailTransport(scheme="file", directory=tmp_path / "mail")
+    # Django's test set-up swaps in an in-memory backend; Remit's tests read what really went out.
+    settings.EMAIL_BACKEND = "remit.notifications.backend.OutboxBackend"
+    # Tasks queued by on_commit run in-process; tests that need a real worker start one.
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def mail_dir(settings: Any) -> Path:
+    return settings.REMIT_EMAIL_TRANSPORT.directory
+
+
+@pytest.fixture
+def mailbox(mail_dir: Path) -> Any:
+    """Every email delivered to the file transport during this test, oldest first."""
+
+    def read() -> list[EmailMessage]:
+        if not mail_dir.exists():
+            return []
+        return [read_eml(path) for path in sorted(mail_dir.glob("*.eml"))]
+
+    return read
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    controller: Any = None
+
+    @property
+    def transport(self) -> EmailTransport:
+        return EmailTransport(scheme="smtp", host="127.0.0.1", port=self.port, timeout=5)
+
+    def start(self) -> None:
+        import email
+        import email.policy
+
+        from aiosmtpd.controller import Controller
+
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                server.messages.append(message)  # type: ignore[arg-type]
+                server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+                return "250 Message accepted for delivery"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free local port; Remit's email transport points at it."""
+    server = SmtpServer(port=free_port())
+    server.start()
+    settings.REMIT_EMAIL_TRANSPORT = server.transport
+    yield server
+    server.stop()
+
+
+# --- Browser -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Browser tests need Debian's chromium at /usr/bin/chromium: run 'make test' (it installs it).")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the Django calls tests make between
+    # browser steps are ordinary synchronous ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under var/screenshots/ (look at them: ugly pages are bugs)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
+    """Run on_commit callbacks (outbox delivery) inside ordinary transactional tests."""
+    return django_capture_on_commit_callbacks
+
+

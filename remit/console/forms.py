@@ -1,0 +1,123 @@
+"""Console forms: they parse and check the shape of input. The rules live in the actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from remit.billers.models import Role, hex_color
+from remit.lib.images import ACCEPTED_LABEL, MAX_UPLOAD_BYTES, Logo, LogoError, normalize_logo
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True})
+    )
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class SignUpForm(forms.Form):
+    business_name = forms.CharField(
+        label="Business name",
+        max_length=120,
+        help_text="As your customers know you; it names your portal's address.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "autofocus": True}),
+    )
+    owner_name = forms.CharField(
+        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        help_text="At least 10 characters; not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class BrandingForm(forms.Form):
+    logo = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text=f"{ACCEPTED_LABEL}, up to 2 MB and 4096×4096 pixels. "
+        "A wide logo on a transparent background looks best.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    brand_color = forms.CharField(
+        label="Brand colour",
+        max_length=7,
+        validators=[hex_color],
+        help_text="Used for the top of your portal, its buttons and your emails.",
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+
+    def clean_brand_color(self) -> str:
+        return str(self.cleaned_data["brand_color"]).lower()
+
+    def clean_logo(self) -> Logo | None:
+        upload: UploadedFile | None = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; the largest accepted is 2 MB."
+            )
+        try:
+            return normalize_logo(upload.read(), upload.name or "")
+        except LogoError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class SlugForm(forms.Form):
+    slug = forms.CharField(
+        label="Portal address",
+        max_length=50,
+        help_text="Lowercase letters, digits and hyphens, containing your company name.",
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+
+
+class DomainForm(forms.Form):
+    custom_domain = forms.CharField(
+        label="Your own domain",
+        max_length=253,
+        required=False,
+        help_text="Optional, e.g. pay.example.com. Point it (a CNAME record) at this Remit server first. "
+        "Leave empty to remove it.",
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "none", "spellcheck": "false", "placeholder": "pay.example.com"}
+        ),
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(
+        label="Role",
+        choices=Role.choices,
+        initial=Role.STAFF,
+        help_text="Owners also manage branding, the portal address and the team.",
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(
+        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    password = forms.CharField(
+        label="Create a password",
+        strip=False,
+        help_text="At least 10 characters; not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+def add_action_error(form: forms.Form, error: Any) -> None:
+    """Show an action's refusal at the field it names, or above the form."""
+    field = getattr(error, "field", None)
+    form.add_error(field if field in form.fields else None, str(error))

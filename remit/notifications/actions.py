@@ -1,0 +1,173 @@
+"""Writes to the email outbox: enqueue a message, deliver it, retry it.
+
+Enqueueing happens inside the caller's transaction, so an email exists if and only if the change
+that caused it was committed. Delivery is at-least-once: a row is claimed with a lease (a
+conditional UPDATE that only one worker can win), delivered, then marked sent. A worker that dies
+mid-delivery lets the lease run out and another picks the row up; the Message-ID stays the same,
+so a receiving server can recognise the rare duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from remit.notifications import transports
+from remit.notifications.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, 8, 16, 32 minutes, then hourly: a short outage costs minutes, a long one is ridden out."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def outbox_enqueue(message: EmailMessage) -> OutboundEmail:
+    """Store ``message`` for delivery. Call inside the transaction of the change that caused it."""
+    header_names = {name.lower() for name in message.extra_headers}
+    if "message-id" not in header_names:
+        message.extra_headers["Message-ID"] = make_msgid(domain=_mail_domain())
+    recipients = [str(address) for address in message.recipients()]
+    if not recipients:
+        raise ValueError("An email needs at least one recipient.")
+    raw = message.message().as_bytes(linesep="\r\n")
+    email = OutboundEmail.objects.create(
+        biller_id=getattr(message, "remit_biller_id", None),
+        from_email=str(message.from_email),
+        recipients=recipients,
+        subject=str(message.subject)[:998],
+        message_id=message.extra_headers["Message-ID"],
+        raw=raw,
+    )
+    transaction.on_commit(lambda: _request_delivery(email.pk))
+    return email
+
+
+def _mail_domain() -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(settings.REMIT_BASE_URL).hostname or "remit.invalid"
+
+
+def _request_delivery(email_id: int) -> None:
+    """Ask the worker to deliver now. If the broker is down, the periodic sweep delivers later."""
+    from remit.notifications.tasks import deliver_email
+
+    try:
+        deliver_email.delay(email_id)
+    except Exception:
+        logger.warning(
+            "Could not queue delivery of email %s; the periodic sweep will deliver it.", email_id, exc_info=True
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    email_id: int
+    delivered: bool
+    claimed: bool
+    error: str = ""
+
+
+def _claim(email_id: int) -> bool:
+    now = timezone.now()
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(locked_until=now + LEASE)
+    )
+    return claimed == 1
+
+
+def outbox_deliver(*, email_id: int) -> DeliveryResult:
+    """Deliver one pending email if it is due and no other worker holds it. Safe to call twice."""
+    if not _claim(email_id):
+        return DeliveryResult(email_id=email_id, delivered=False, claimed=False)
+    email = OutboundEmail.objects.get(pk=email_id)
+    try:
+        transports.deliver(
+            settings.REMIT_EMAIL_TRANSPORT,
+            from_email=email.from_email,
+            recipients=list(email.recipients),
+            raw=bytes(email.raw),
+            name=f"{email.created_at:%Y%m%d-%H%M%S}-{email.pk:07d}",
+        )
+    except Exception as exc:
+        return _record_failure(email, exc)
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=email.attempts + 1,
+        locked_until=None,
+        last_error="",
+    )
+    logger.info("Delivered email %s (%s) to %d recipient(s).", email.pk, email.subject, len(email.recipients))
+    return DeliveryResult(email_id=email.pk, delivered=True, claimed=True)
+
+
+def _record_failure(email: OutboundEmail, exc: Exception) -> DeliveryResult:
+    attempts = email.attempts + 1
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    gave_up = attempts >= settings.REMIT_EMAIL_MAX_ATTEMPTS
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.FAILED if gave_up else OutboundEmail.Status.PENDING,
+        attempts=attempts,
+        last_error=error,
+        next_attempt_at=timezone.now() + retry_delay(attempts),
+        locked_until=None,
+    )
+    log = logger.error if gave_up else logger.warning
+    log("Delivery of email %s failed (attempt %d%s): %s", email.pk, attempts, ", giving up" if gave_up else "", error)
+    return DeliveryResult(email_id=email.pk, delivered=False, claimed=True, error=error)
+
+
+def outbox_retry(*, email_id: int) -> bool:
+    """An operator asks for a failed (or waiting) email to be tried again now."""
+    changed = OutboundEmail.objects.filter(
+        pk=email_id, status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.PENDING]
+    ).update(status=OutboundEmail.Status.PENDING, next_attempt_at=timezone.now(), locked_until=None)
+    if changed:
+        transaction.on_commit(lambda: _request_delivery(email_id))
+    return changed == 1
+
+
+def due_email_ids(*, limit: int = 500) -> list[int]:
+    return list(
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def outbox_deliver_due(*, limit: int = 500) -> list[DeliveryResult]:
+    """Deliver every email that is due (the worker's periodic sweep, and `remit outbox deliver`)."""
+    return [outbox_deliver(email_id=email_id) for email_id in due_email_ids(limit=limit)]
+
+
+def email_send(
+    *,
+    to: Sequence[str],
+    template: str,
+    context: dict[str, Any],
+    biller: Any = None,
+    reply_to: Sequence[str] = (),
+) -> OutboundEmail:
+    """Compose a branded email from ``emails/<template>/`` and put it in the outbox."""
+    from remit.notifications.compose import compose
+
+    message = compose(to=to, template=template, context=context, biller=biller, reply_to=reply_to)
+    return outbox_enqueue(message)

@@ -1,0 +1,231 @@
+"""Remit's one settings module. Every value that differs between machines comes from the
+environment (documented in README.md, "Configuration"); nothing secret lives in git."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+from remit.lib.email_url import parse_email_url
+from remit.lib.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    generated_secret,
+    new_encryption_key,
+    new_secret_key,
+    parse_encryption_keys,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+REMIT_ENV = env_str("REMIT_ENV", "development").lower()
+if REMIT_ENV not in {"development", "production"}:
+    raise ConfigurationError(f"REMIT_ENV must be development or production (got {REMIT_ENV!r}).")
+PRODUCTION = REMIT_ENV == "production"
+DEBUG = env_bool("REMIT_DEBUG", default=not PRODUCTION)
+
+DATA_DIR = Path(env_str("REMIT_DATA_DIR") or BASE_DIR / "var").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = generated_secret(name="SECRET_KEY", data_dir=DATA_DIR, production=PRODUCTION, make=new_secret_key)
+REMIT_ENCRYPTION_KEYS = parse_encryption_keys(
+    generated_secret(name="REMIT_ENCRYPTION_KEYS", data_dir=DATA_DIR, production=PRODUCTION, make=new_encryption_key)
+)
+
+# --- Addresses -------------------------------------------------------------------------------
+REMIT_BASE_URL = env_str("REMIT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+_base = urlsplit(REMIT_BASE_URL)
+if _base.scheme not in {"http", "https"} or not _base.hostname:
+    raise ConfigurationError(f"REMIT_BASE_URL must be an http(s) address (got {REMIT_BASE_URL!r}).")
+if PRODUCTION and _base.scheme != "https":
+    raise ConfigurationError("REMIT_BASE_URL must start with https:// when REMIT_ENV=production.")
+
+# The hosts Remit itself answers on. Billers' own domains are added at request time by
+# remit.site.middleware.HostRoutingMiddleware, which is why Django's own check is opened wide.
+REMIT_HOSTS = sorted(
+    {host.lower() for host in env_list("ALLOWED_HOSTS")}
+    | {_base.hostname.lower()}
+    | (set() if PRODUCTION else {"localhost", "127.0.0.1", "[::1]", "testserver"})
+)
+ALLOWED_HOSTS = ["*"]
+
+# --- Applications ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "remit.site",
+    "remit.users",
+    "remit.billers",
+    "remit.notifications",
+    "remit.console",
+    "remit.portal",
+]
+
+MIDDLEWARE = [
+    "remit.site.middleware.HostRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "remit.site.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "remit.urls"
+WSGI_APPLICATION = "remit.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'remit.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("REMIT_DB_CONN_MAX_AGE", 60))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the web server read while the worker writes; IMMEDIATE avoids the
+        # "database is locked" upgrade deadlock between two writers.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    # A file, not memory: the test suite starts real worker processes that share the database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-remit.sqlite3")}
+else:
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("REMIT_DB_CONNECT_TIMEOUT", 5)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Users and passwords ----------------------------------------------------------------------
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["remit.users.backends.ConsoleBackend", "remit.users.backends.PortalBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "console:signin"
+# The e-mail address is the login, unique per audience (console, or one biller's portal)
+# rather than globally; see remit/users/models.py.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+SESSION_COOKIE_AGE = env_int("REMIT_SESSION_SECONDS", 60 * 60 * 12)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# --- Internationalisation ---------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("REMIT_TIME_ZONE", "America/New_York")
+USE_I18N = False
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"  # filled by `remit collectstatic` for production
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Email --------------------------------------------------------------------------------------
+# Django's own mail API writes into the outbox table (same transaction as the change that
+# caused it); the worker delivers from there through REMIT_EMAIL_TRANSPORT.
+EMAIL_BACKEND = "remit.notifications.backend.OutboxBackend"
+EMAIL_URL = env_str("EMAIL_URL") or f"file://{DATA_DIR / 'mail'}"
+REMIT_EMAIL_TRANSPORT = parse_email_url(EMAIL_URL, base_dir=BASE_DIR)
+DEFAULT_FROM_EMAIL = env_str("REMIT_FROM_EMAIL", f"Remit <no-reply@{_base.hostname}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+REMIT_EMAIL_MAX_ATTEMPTS = env_int("REMIT_EMAIL_MAX_ATTEMPTS", 20)
+
+# --- Background work (Celery) -----------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5} if REDIS_URL else {}
+CELERY_TASK_DEFAULT_QUEUE = env_str("REMIT_QUEUE", "remit")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+CELERY_TASK_ALWAYS_EAGER = env_bool("REMIT_TASKS_EAGER", default=False)
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "deliver-due-emails": {
+        "task": "remit.notifications.tasks.deliver_due_emails",
+        "schedule": float(env_int("REMIT_OUTBOX_SWEEP_SECONDS", 30)),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# --- Security -----------------------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("REMIT_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("REMIT_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env_bool("REMIT_BEHIND_PROXY", default=True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [REMIT_BASE_URL]
+
+# --- API --------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Remit API", "VERSION": "1"}
+
+# --- Logging ------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env_str("REMIT_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,104 @@
+"""`remit run` (what `make run` ends with): the web server and the worker together; Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from remit.billers.models import Biller
+from remit.site.demo import ACME_SLUG, DEMO_LOGINS
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the background worker together (Ctrl-C stops both)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        address = f"{options['host']}:{options['port']}"
+        remit = [sys.executable, "-m", "remit"]
+        if settings.PRODUCTION:
+            web = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "remit.wsgi",
+                "--bind",
+                address,
+                "--workers",
+                str(2 * (os.cpu_count() or 1) + 1),
+            ]
+        else:
+            web = [*remit, "runserver", address, "--noreload"]
+        children = [
+            subprocess.Popen(web, start_new_session=True),
+            subprocess.Popen([*remit, "worker"], start_new_session=True),
+        ]
+        self._wait_until_serving(f"http://{address}/healthz", children)
+        self._announce(f"http://{address}")
+        self._supervise(children)
+
+    def _wait_until_serving(self, url: str, children: list[subprocess.Popen[bytes]]) -> None:
+        """Announce "ready" only once the web server answers, so the printed links work at once."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and children[0].poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (our own local address)
+                    return
+            except urllib.error.HTTPError:
+                return  # it answers (503 means the database is down; /healthz says so)
+            except OSError:
+                time.sleep(0.3)
+
+    def _announce(self, base: str) -> None:
+        lines = [
+            "",
+            "Remit is ready.",
+            f"  Console:  {base}/console/",
+            f"  Admin:    {base}/admin/ (create an operator: remit createsuperuser)",
+        ]
+        if Biller.objects.filter(slug=ACME_SLUG).exists():
+            lines.append(f"  Portal:   {base}/{ACME_SLUG}/")
+            lines += [f"  {login.where}: {login.email} / {login.password}" for login in DEMO_LOGINS]
+        transport = settings.REMIT_EMAIL_TRANSPORT
+        lines += [f"  Email:    {transport.describe()}", "Press Ctrl-C to stop the web server and the worker.", ""]
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
+
+    def _supervise(self, children: list[subprocess.Popen[bytes]]) -> None:
+        stopping = False
+
+        def stop(signum: int, _frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.3)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    os.killpg(child.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+            self.stdout.write("Stopped the web server and the worker.\n")
+        failed = [child for child in children if child.returncode not in (0, -signal.SIGTERM, None)]
+        if not stopping and failed:
+            sys.exit(1)

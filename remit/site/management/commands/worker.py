@@ -1,0 +1,30 @@
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the background worker (Celery) with its periodic schedule (beat)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-beat", action="store_true", help="Do not run the periodic schedule in this worker.")
+        parser.add_argument("--concurrency", type=int, default=min(os.cpu_count() or 1, 4))
+        parser.add_argument("--loglevel", default="INFO")
+        parser.add_argument("--queues", default=settings.CELERY_TASK_DEFAULT_QUEUE)
+        parser.add_argument("--schedule", default=settings.CELERY_BEAT_SCHEDULE_FILENAME, help="Beat's state file.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from remit.celery import app
+
+        argv = [
+            "worker",
+            f"--loglevel={options['loglevel']}",
+            f"--concurrency={options['concurrency']}",
+            f"--queues={options['queues']}",
+            f"--hostname=remit-{os.getpid()}@%h",
+        ]
+        if not options["no_beat"]:
+            argv += ["--beat", f"--schedule={options['schedule']}"]
+        app.worker_main(argv=argv)

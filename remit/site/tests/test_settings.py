@@ -1,0 +1,84 @@
+"""Settings come from the environment only; production refuses to start without its secrets.
+Each case starts a fresh `remit` process, as an operator would."""
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+from remit.lib.env import new_secret_key
+
+
+def remit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("REMIT_", "SECRET_KEY", "EMAIL_URL"))}
+    return subprocess.run(
+        [sys.executable, "-m", "remit", *args], env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def production_env(tmp_path) -> dict[str, str]:
+    return {
+        "REMIT_ENV": "production",
+        "REMIT_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": new_secret_key(),
+        "REMIT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "REMIT_BASE_URL": "https://pay.remit.example",
+        "EMAIL_URL": "smtp://mailer:secret@mail.remit.example:587?tls=1",
+    }
+
+
+def test_production_passes_djangos_deployment_checks(tmp_path):
+    result = remit("check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "REMIT_ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without_a_secret(tmp_path, missing):
+    env = production_env(tmp_path)
+    del env[missing]
+    result = remit("check", env=env)
+    assert result.returncode != 0
+    assert f"{missing} is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "secrets").exists()
+
+
+def test_production_needs_an_https_base_url(tmp_path):
+    result = remit("check", env={**production_env(tmp_path), "REMIT_BASE_URL": "http://pay.remit.example"})
+    assert result.returncode != 0 and "must start with https://" in result.stderr
+
+
+def test_development_generates_its_secrets_once_with_mode_0600(tmp_path):
+    env = {"REMIT_DATA_DIR": str(tmp_path)}
+    assert remit("check", env=env).returncode == 0
+    secrets = sorted((tmp_path / "secrets").iterdir())
+    assert [p.name for p in secrets] == ["remit_encryption_keys", "secret_key"]
+    contents = [p.read_text() for p in secrets]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in secrets)
+    assert remit("check", env=env).returncode == 0
+    assert [p.read_text() for p in secrets] == contents
+
+
+def test_a_bad_email_url_is_a_clear_start_up_error(tmp_path):
+    result = remit("check", env={"REMIT_DATA_DIR": str(tmp_path), "EMAIL_URL": "smtp://h?tls=1&ssl=1"})
+    assert result.returncode != 0 and "choose either tls=1" in result.stderr
+
+
+def test_the_defaults_need_no_server():
+    assert settings.DATABASES["default"]["ENGINE"] in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
+    if not os.environ.get("DATABASE_URL"):
+        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    if not os.environ.get("REDIS_URL"):
+        assert settings.CELERY_BROKER_URL.startswith("sqla+sqlite:///")
+
+
+def test_passwords_are_hashed_with_argon2_outside_tests():
+    # The autouse fixture swaps in a fast hasher for tests; the settings module itself says Argon2.
+    from remit import settings as module
+
+    assert module.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -1,0 +1,61 @@
+"""Shared test helpers: factories that go through the real actions, and readers for what was sent."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+from email.message import EmailMessage
+from itertools import count
+from pathlib import Path
+
+from PIL import Image
+
+from remit.billers import actions as biller_actions
+from remit.billers.models import Biller, Membership, Role
+from remit.users.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+_numbers = count(1)
+
+
+def make_biller(name: str | None = None, *, owner_email: str | None = None) -> tuple[Biller, User]:
+    """A biller with its owner, signed up through the same action as /console/signup."""
+    number = next(_numbers)
+    return biller_actions.biller_sign_up(
+        business_name=name or f"Test Business {number}",
+        owner_name=f"Owner {number}",
+        email=owner_email or f"owner{number}@example.com",
+        password=PASSWORD,
+    )
+
+
+def make_staff(biller: Biller, *, email: str | None = None, role: str = Role.STAFF) -> User:
+    """A console user on ``biller``'s team (invited by an owner, invitation accepted)."""
+    owner = Membership.objects.filter(biller=biller, role=Role.OWNER).first()
+    assert owner is not None
+    address = email or f"staff{next(_numbers)}@example.com"
+    issued = biller_actions.staff_invite(biller=biller, actor=owner.user, email=address, role=role)
+    _, user = biller_actions.staff_invitation_accept(token=issued.token, full_name="Sam Staff", password=PASSWORD)
+    return user
+
+
+def png_bytes(size: tuple[int, int] = (200, 80), color: str = "#336699", mode: str = "RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def read_eml(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def parts(message: EmailMessage) -> dict[str, str]:
+    """The text/plain and text/html bodies of a delivered message, by content type."""
+    found: dict[str, str] = {}
+    for part in message.walk():
+        if part.get_content_type() in {"text/plain", "text/html"} and not part.is_attachment():
+            found[part.get_content_type()] = part.get_content()
+    return found

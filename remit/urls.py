@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from remit.site import health, views
+
+admin.site.site_header = "Remit operators"
+admin.site.site_title = "Remit operators"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("console/", include("remit.console.urls")),
+    # Last: every other first path segment is a biller's portal address.
+    path("<slug:biller_slug>/", include("remit.portal.urls")),
+]
