@@ -15,6 +15,9 @@ run: install migrate demo
 	$(BIN)/remit run
 
 test: install browsers
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/remit migrate --no-input -v 0
 	$(BIN)/remit demo
 	$(BIN)/pytest

@@ -76,9 +76,9 @@ class SmtpServer:
         server = self
 
         class Handler:
-            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
                 message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-                server.messages.append(message)  # type: ignore[arg-type]
+                server.messages.append(message)
                 server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
                 return "250 Message accepted for delivery"
 
@@ -126,6 +126,12 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    failed: list[str] = []
+    page.on(
+        "response",
+        lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None,
+    )
+    page.failed_responses = failed
     page.console_errors = errors
     yield page
     context.close()
@@ -143,5 +149,3 @@ def screenshot(page: Any, name: str) -> Path:
 def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
     """Run on_commit callbacks (outbox delivery) inside ordinary transactional tests."""
     return django_capture_on_commit_callbacks
-
-

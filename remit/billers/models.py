@@ -14,7 +14,7 @@ from django.utils import timezone
 
 DEFAULT_BRAND_COLOR = "#1d5c8d"
 
-hex_color = RegexValidator(r"^#[0-9a-f]{6}$", "Enter a colour as # followed by six hex digits, e.g. #1d5c8d.")
+hex_color = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as # followed by six hex digits, e.g. #1d5c8d.")
 
 
 class Biller(models.Model):

@@ -223,8 +223,8 @@ def team(request: ConsoleRequest) -> HttpResponse:
     return render(request, "console/team.html", {"form": form, "members": team_of(biller), "invitations": invitations})
 
 
-@require_POST
 @console_view(owner_only=True)
+@require_POST
 def team_remove(request: ConsoleRequest, membership_id: int) -> HttpResponse:
     biller = request.biller
     try:
@@ -236,8 +236,8 @@ def team_remove(request: ConsoleRequest, membership_id: int) -> HttpResponse:
     return redirect("console:team", slug=biller.slug)
 
 
-@require_POST
 @console_view(owner_only=True)
+@require_POST
 def invitation_revoke(request: ConsoleRequest, invitation_id: int) -> HttpResponse:
     biller = request.biller
     invitation = StaffInvitation.objects.filter(biller=biller, pk=invitation_id).first()

@@ -36,16 +36,24 @@ DEMO_LOGINS = [DemoLogin("Console (Acme Supply Co.)", ACME_OWNER, DEMO_PASSWORD)
 
 def acme_logo_png() -> bytes:
     """A simple wordmark drawn with Pillow: an orange rounded square with a white "A", then the name."""
-    image = Image.new("RGBA", (720, 200), (0, 0, 0, 0))
+    image = Image.new("RGBA", (600, 180), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((10, 20, 170, 180), radius=32, fill=ACME_COLOR)
-    draw.polygon([(90, 48), (142, 156), (118, 156), (90, 92), (62, 156), (38, 156)], fill="white")
-    draw.rectangle((70, 120, 110, 136), fill="white")
-    font = ImageFont.load_default(size=72)
-    draw.text((200, 30), "ACME", font=font, fill="#1f2937")
-    draw.text((200, 108), "SUPPLY CO.", font=ImageFont.load_default(size=48), fill=ACME_COLOR)
+    draw.rounded_rectangle((10, 10, 170, 170), radius=30, fill=ACME_COLOR)
+    draw.polygon([(90, 38), (146, 150), (120, 150), (90, 86), (60, 150), (34, 150)], fill="white")
+    draw.rectangle((68, 112, 112, 128), fill="white")
+    draw.text(
+        (196, 12), "ACME", font=ImageFont.load_default(size=92), fill="#1f2937", stroke_width=3, stroke_fill="#1f2937"
+    )
+    draw.text(
+        (200, 112),
+        "SUPPLY CO.",
+        font=ImageFont.load_default(size=50),
+        fill=ACME_COLOR,
+        stroke_width=1,
+        stroke_fill=ACME_COLOR,
+    )
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.crop(image.getbbox()).save(buffer, format="PNG")
     return buffer.getvalue()
 
 

@@ -60,7 +60,7 @@ def test_a_new_invitation_replaces_the_open_one():
 
 def test_an_existing_console_user_accepts_while_signed_in_as_that_address():
     acme, acme_owner = make_biller()
-    other, other_owner = make_biller()
+    _other, other_owner = make_biller()
     issued = staff_invite(biller=acme, actor=acme_owner, email=other_owner.email, role=Role.STAFF)
     with pytest.raises(BillerError, match="already have a console account"):
         staff_invitation_accept(token=issued.token, full_name="X", password=PASSWORD)

@@ -26,9 +26,11 @@ def _invite_like_email(biller):
         to=["payer@example.com"],
         template="staff_invitation",
         biller=biller,
-        context={"invitation": biller.invitations.model(email="payer@example.com", role="staff",
-                                                        expires_at=timezone.now()),
-                 "inviter": "Alex", "accept_url": "https://remit.example/console/invitations/abc"},
+        context={
+            "invitation": biller.invitations.model(email="payer@example.com", role="staff", expires_at=timezone.now()),
+            "inviter": "Alex",
+            "accept_url": "https://remit.example/console/invitations/abc",
+        },
     )
 
 

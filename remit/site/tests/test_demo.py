@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _snapshot():
-    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in apps.get_models()}
+    return {model._meta.label: list(model._default_manager.order_by("pk").values()) for model in apps.get_models()}
 
 
 def test_it_loads_acme_with_a_logo_and_its_owner():

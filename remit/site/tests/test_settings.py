@@ -14,7 +14,8 @@ from remit.lib.env import new_secret_key
 
 
 def remit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("REMIT_", "SECRET_KEY", "EMAIL_URL"))}
+    ours = ("REMIT_", "SECRET_KEY", "EMAIL_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return subprocess.run(
         [sys.executable, "-m", "remit", *args], env={**base, **env}, capture_output=True, text=True, timeout=120
     )

@@ -51,10 +51,19 @@ def worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     mail = tmp_path / "worker-mail"
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "remit", "worker", "--concurrency=1", f"--queues={queue}",
-         f"--schedule={tmp_path / 'beat-schedule'}", "--loglevel=INFO"],
+        [
+            sys.executable,
+            "-m",
+            "remit",
+            "worker",
+            "--concurrency=1",
+            f"--queues={queue}",
+            f"--schedule={tmp_path / 'beat-schedule'}",
+            "--loglevel=INFO",
+        ],
         env=child_env(REMIT_QUEUE=queue, EMAIL_URL=f"file://{mail}", REMIT_OUTBOX_SWEEP_SECONDS="2"),
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield queue, mail

@@ -91,7 +91,9 @@ class Command(BaseCommand):
         finally:
             for child in children:
                 if child.poll() is None:
-                    os.killpg(child.pid, signal.SIGTERM)
+                    # The process itself, not its group: Celery stops its own pool (a warm shutdown
+                    # that lets a running task finish).
+                    child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
             for child in children:
                 try:

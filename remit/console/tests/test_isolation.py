@@ -1,0 +1,83 @@
+"""Nobody reaches a biller's console but its own team: every console URL that names a biller is walked
+as an outsider (another biller's owner and staff, signed out) and must give nothing away."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from remit.billers.actions import staff_invite
+from remit.billers.models import Membership, Role, StaffInvitation
+from remit.test import make_biller, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def console_biller_patterns() -> list[str]:
+    """Every named console URL that takes the biller's slug."""
+    resolver = get_resolver()
+    console = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and p.namespace == "console")
+    return [p.name or "" for p in console.url_patterns if isinstance(p, URLPattern) and "<slug:slug>" in str(p.pattern)]
+
+
+def url_for(name: str, acme, staff_membership: Membership, invitation: StaffInvitation) -> str:
+    from django.urls import reverse
+
+    kwargs = {"slug": acme.slug}
+    if name == "team_remove":
+        kwargs["membership_id"] = staff_membership.pk
+    if name == "invitation_revoke":
+        kwargs["invitation_id"] = invitation.pk
+    return reverse(f"console:{name}", kwargs=kwargs)
+
+
+@pytest.fixture
+def acme_urls():
+    acme, owner = make_biller("Acme Supply Co.")
+    staff = make_staff(acme)
+    invitation = staff_invite(biller=acme, actor=owner, email="pending@example.com", role=Role.STAFF).invitation
+    membership = Membership.objects.get(user=staff)
+    names = console_biller_patterns()
+    assert {"dashboard", "branding", "portal_address", "team", "team_remove", "invitation_revoke"} <= set(names)
+    return acme, [url_for(name, acme, membership, invitation) for name in names]
+
+
+@pytest.mark.parametrize("who", ["other_owner", "other_staff"])
+def test_another_billers_people_get_404_everywhere(client, acme_urls, who):
+    acme, urls = acme_urls
+    other, other_owner = make_biller("Globex Corporation")
+    client.force_login(other_owner if who == "other_owner" else make_staff(other))
+    for url in urls:
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 404, f"{method.__name__.upper()} {url}"
+            assert b"Acme" not in response.content
+    assert Membership.objects.filter(biller=acme).count() == 2
+    assert StaffInvitation.objects.filter(biller=acme, revoked_at__isnull=True, accepted_at__isnull=True).count() == 1
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, acme_urls):
+    _, urls = acme_urls
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/console/signin/?next=")
+
+
+def test_a_portal_user_is_not_a_console_user(client, acme_urls):
+    from remit.users.models import User
+
+    acme, urls = acme_urls
+    payer = User.objects.create_user("payer@example.com", "x", biller=acme)
+    client.force_login(payer)
+    for url in urls:
+        assert client.get(url).status_code == 302, url
+
+
+def test_staff_may_look_but_not_change_owner_settings(client, acme_urls):
+    acme, _ = acme_urls
+    staff = make_staff(acme)
+    client.force_login(staff)
+    for page in ["branding", "portal-address", "team"]:
+        assert client.get(f"/console/{acme.slug}/{page}/").status_code == 200
+        assert client.post(f"/console/{acme.slug}/{page}/", {"slug": "acme-new"}).status_code == 403
+    acme.refresh_from_db()
+    assert acme.slug == "acme-supply"
