@@ -43,10 +43,11 @@ class Command(BaseCommand):
             web = [*remit, "runserver", address, "--noreload"]
         children = [
             subprocess.Popen(web, start_new_session=True),
-            subprocess.Popen([*remit, "worker"], start_new_session=True),
+            subprocess.Popen([*remit, "worker", "--quiet"], start_new_session=True),
         ]
         self._wait_until_serving(f"http://{address}/healthz", children)
-        self._announce(f"http://{address}")
+        if all(child.poll() is None for child in children):
+            self._announce(f"http://{address}")
         self._supervise(children)
 
     def _wait_until_serving(self, url: str, children: list[subprocess.Popen[bytes]]) -> None:

@@ -12,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-beat", action="store_true", help="Do not run the periodic schedule in this worker.")
         parser.add_argument("--concurrency", type=int, default=min(os.cpu_count() or 1, 4))
         parser.add_argument("--loglevel", default="INFO")
+        parser.add_argument("--quiet", action="store_true", help="No start-up banner.")
         parser.add_argument("--queues", default=settings.CELERY_TASK_DEFAULT_QUEUE)
         parser.add_argument("--schedule", default=settings.CELERY_BEAT_SCHEDULE_FILENAME, help="Beat's state file.")
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
             f"--queues={options['queues']}",
             f"--hostname=remit-{os.getpid()}@%h",
         ]
+        if options["quiet"]:
+            argv.insert(0, "--quiet")  # a global option: it goes before the "worker" sub-command
         if not options["no_beat"]:
             argv += ["--beat", f"--schedule={options['schedule']}"]
         app.worker_main(argv=argv)
