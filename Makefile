@@ -56,5 +56,8 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/base.lock -q
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/dev.lock -q
 
+bench: install migrate
+	$(BIN)/remit bench
+
 clean:
 	rm -rf $(VENV) var/test-remit.sqlite3* .pytest_cache .mypy_cache .ruff_cache

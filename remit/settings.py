@@ -69,8 +69,12 @@ INSTALLED_APPS = [
     "remit.users",
     "remit.billers",
     "remit.notifications",
+    "remit.customers",
+    "remit.invoices",
+    "remit.payments",
     "remit.console",
     "remit.portal",
+    "remit.bench",
 ]
 
 MIDDLEWARE = [
@@ -227,5 +231,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": env_str("REMIT_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "fontTools": {"level": "WARNING"}},
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+from datetime import date
+from decimal import Decimal
 from email.message import EmailMessage
 from itertools import count
 from pathlib import Path
@@ -13,6 +15,9 @@ from PIL import Image
 
 from remit.billers import actions as biller_actions
 from remit.billers.models import Biller, Membership, Role
+from remit.customers.models import Customer
+from remit.invoices.models import Invoice
+from remit.invoices.totals import Line
 from remit.users.models import User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -59,3 +64,39 @@ def parts(message: EmailMessage) -> dict[str, str]:
         if part.get_content_type() in {"text/plain", "text/html"} and not part.is_attachment():
             found[part.get_content_type()] = part.get_content()
     return found
+
+
+def make_customer(
+    biller: Biller, name: str = "Globex Corporation", *, email: str | None = None, reference: str = ""
+) -> Customer:
+    from remit.customers.actions import customer_create
+    from remit.customers.rules import CustomerFields
+
+    address = email or f"ap{next(_numbers)}@customer.example"
+    return customer_create(
+        biller=biller, actor=None, fields=CustomerFields(name=name, billing_emails=[address], reference=reference)
+    )
+
+
+def make_invoice(
+    customer: Customer,
+    *,
+    amount_cents: int = 10000,
+    issue_date: date | None = None,
+    terms: str = "net_30",
+    lines: list[Line] | None = None,
+    number: str = "",
+) -> Invoice:
+    """An invoice created through the same action as the console's New invoice page."""
+    from django.utils import timezone
+
+    from remit.invoices.actions import InvoiceDraft, invoice_create
+
+    draft = InvoiceDraft(
+        customer=customer,
+        issue_date=issue_date or timezone.localdate(),
+        terms=terms,
+        lines=lines or [Line("Widgets", Decimal(1), amount_cents)],
+        number=number,
+    )
+    return invoice_create(biller=customer.biller, actor=None, draft=draft)

@@ -279,3 +279,25 @@ def staff_remove(*, biller: Biller, actor: User, membership_id: int) -> None:
         raise BillerError("A biller needs at least one owner. Make someone else an owner first.")
     membership.delete()
     _record(biller, actor, BillerEvent.Kind.STAFF_REMOVED, email=membership.user.email, role=membership.role)
+
+
+@transaction.atomic
+def biller_update_invoice_settings(*, biller: Biller, actor: User, invoice_prefix: str, default_terms: str) -> Biller:
+    from remit.invoices.numbering import PREFIX_PATTERN
+    from remit.invoices.totals import TERMS_DAYS
+
+    biller = Biller.objects.select_for_update().get(pk=biller.pk)
+    if not PREFIX_PATTERN.match(invoice_prefix):
+        raise BillerError("Use up to 12 letters, digits and - _ / . # for the prefix.", field="invoice_prefix")
+    if default_terms not in TERMS_DAYS:
+        raise BillerError("Choose payment terms.", field="default_terms")
+    changes = {
+        name: [getattr(biller, name), value]
+        for name, value in {"invoice_prefix": invoice_prefix, "default_terms": default_terms}.items()
+        if getattr(biller, name) != value
+    }
+    if changes:
+        biller.invoice_prefix, biller.default_terms = invoice_prefix, default_terms
+        biller.save(update_fields=["invoice_prefix", "default_terms"])
+        _record(biller, actor, BillerEvent.Kind.INVOICING_CHANGED, **changes)
+    return biller

@@ -26,6 +26,14 @@ class Biller(models.Model):
     logo_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    invoice_prefix = models.CharField(
+        "invoice number prefix",
+        max_length=12,
+        default="INV-",
+        blank=True,
+        help_text="Put before every new invoice number.",
+    )
+    default_terms = models.CharField("default payment terms", max_length=20, default="net_30")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -132,6 +140,7 @@ class BillerEvent(models.Model):
         BRANDING_CHANGED = "branding_changed", "Branding changed"
         SLUG_CHANGED = "slug_changed", "Portal address changed"
         DOMAIN_CHANGED = "domain_changed", "Own domain changed"
+        INVOICING_CHANGED = "invoicing_changed", "Invoice settings changed"
         STAFF_INVITED = "staff_invited", "Staff invited"
         INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
         STAFF_JOINED = "staff_joined", "Staff joined"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from remit.console import views
+from remit.console import views, views_customers, views_invoices, views_transfer
 
 app_name = "console"
 
@@ -16,4 +16,28 @@ urlpatterns = [
     path("<slug:slug>/team/", views.team, name="team"),
     path("<slug:slug>/team/<int:membership_id>/remove", views.team_remove, name="team_remove"),
     path("<slug:slug>/invitations/<int:invitation_id>/revoke", views.invitation_revoke, name="invitation_revoke"),
+    # Customers
+    path("<slug:slug>/customers/", views_customers.customer_list, name="customers"),
+    path("<slug:slug>/customers/new/", views_customers.customer_new, name="customer_new"),
+    path("<slug:slug>/customers/<int:customer_id>/", views_customers.customer_detail, name="customer"),
+    path("<slug:slug>/customers/<int:customer_id>/edit/", views_customers.customer_edit, name="customer_edit"),
+    path("<slug:slug>/customers/<int:customer_id>/archive", views_customers.customer_archive, name="customer_archive"),
+    # Invoices
+    path("<slug:slug>/invoices/", views_invoices.invoice_list, name="invoices"),
+    path("<slug:slug>/invoices/new/", views_invoices.invoice_new, name="invoice_new"),
+    path("<slug:slug>/invoices/<int:invoice_id>/", views_invoices.invoice_detail, name="invoice"),
+    path("<slug:slug>/invoices/<int:invoice_id>/edit/", views_invoices.invoice_edit, name="invoice_edit"),
+    path("<slug:slug>/invoices/<int:invoice_id>/pdf", views_invoices.invoice_pdf_download, name="invoice_pdf"),
+    path("<slug:slug>/invoices/<int:invoice_id>/send", views_invoices.invoice_send, name="invoice_send"),
+    path("<slug:slug>/invoices/<int:invoice_id>/void", views_invoices.invoice_void, name="invoice_void"),
+    path(
+        "<slug:slug>/invoices/<int:invoice_id>/payments/new/",
+        views_invoices.invoice_record_payment,
+        name="invoice_record_payment",
+    ),
+    path("<slug:slug>/settings/invoicing/", views_invoices.invoice_settings, name="invoice_settings"),
+    # CSV in and out
+    path("<slug:slug>/import/", views_transfer.import_file, name="import"),
+    path("<slug:slug>/export/invoices.csv", views_transfer.export_invoices, name="export_invoices"),
+    path("<slug:slug>/export/payments.csv", views_transfer.export_payments, name="export_payments"),
 ]

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -30,6 +31,7 @@ from remit.console.forms import (
     SlugForm,
     add_action_error,
 )
+from remit.invoices.reports import dashboard_context
 from remit.users.models import User
 
 CONSOLE_BACKEND = "remit.users.backends.ConsoleBackend"
@@ -77,6 +79,14 @@ def console_view(*, owner_only: bool = False) -> Callable[[View], View]:
         return wrapper
 
     return decorate
+
+
+def page_query(request: HttpRequest) -> str:
+    """The current filters as a query string ending in "&", for the pagination links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    encoded = params.urlencode()
+    return f"{encoded}&" if encoded else ""
 
 
 # --- Signing in and up ---------------------------------------------------------------------------
@@ -136,7 +146,9 @@ def signup(request: HttpRequest) -> HttpResponse:
 def dashboard(request: ConsoleRequest) -> HttpResponse:
     biller = request.biller
     events = BillerEvent.objects.filter(biller=biller).select_related("actor")[:10]
-    return render(request, "console/dashboard.html", {"events": events, "team_size": team_of(biller).count()})
+    context = {"events": events, "team_size": team_of(biller).count()}
+    context.update(dashboard_context(biller=biller, today=timezone.localdate()))
+    return render(request, "console/dashboard.html", context)
 
 
 @console_view(owner_only=True)

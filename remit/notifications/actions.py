@@ -9,6 +9,8 @@ so a receiving server can recognise the rare duplicate.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,8 +46,8 @@ def outbox_enqueue(message: EmailMessage) -> OutboundEmail:
     recipients = [str(address) for address in message.recipients()]
     if not recipients:
         raise ValueError("An email needs at least one recipient.")
-    raw = message.message().as_bytes(linesep="\r\n")
-    email = OutboundEmail.objects.create(
+    raw = _serialize(message)
+    outbound = OutboundEmail.objects.create(
         biller_id=getattr(message, "remit_biller_id", None),
         from_email=str(message.from_email),
         recipients=recipients,
@@ -53,8 +55,20 @@ def outbox_enqueue(message: EmailMessage) -> OutboundEmail:
         message_id=message.extra_headers["Message-ID"],
         raw=raw,
     )
-    transaction.on_commit(lambda: _request_delivery(email.pk))
-    return email
+    transaction.on_commit(lambda: _request_delivery(outbound.pk))
+    return outbound
+
+
+def _serialize(message: EmailMessage) -> bytes:
+    """The message as it goes on the wire. Django folds a non-ASCII subject with an empty first line,
+    which several mail clients show as a leading space; the standard library's modern policy folds
+    it properly, so the Subject is re-set through it."""
+    parsed = email.message_from_bytes(message.message().as_bytes(linesep="\r\n"), policy=email.policy.SMTP)
+    if parsed["Subject"] is not None:
+        subject = str(parsed["Subject"]).strip()
+        del parsed["Subject"]
+        parsed["Subject"] = subject
+    return parsed.as_bytes()
 
 
 def _mail_domain() -> str:
@@ -97,33 +111,35 @@ def outbox_deliver(*, email_id: int) -> DeliveryResult:
     """Deliver one pending email if it is due and no other worker holds it. Safe to call twice."""
     if not _claim(email_id):
         return DeliveryResult(email_id=email_id, delivered=False, claimed=False)
-    email = OutboundEmail.objects.get(pk=email_id)
+    outbound = OutboundEmail.objects.get(pk=email_id)
     try:
         transports.deliver(
             settings.REMIT_EMAIL_TRANSPORT,
-            from_email=email.from_email,
-            recipients=list(email.recipients),
-            raw=bytes(email.raw),
-            name=f"{email.created_at:%Y%m%d-%H%M%S}-{email.pk:07d}",
+            from_email=outbound.from_email,
+            recipients=list(outbound.recipients),
+            raw=bytes(outbound.raw),
+            name=f"{outbound.created_at:%Y%m%d-%H%M%S}-{outbound.pk:07d}",
         )
     except Exception as exc:
-        return _record_failure(email, exc)
-    OutboundEmail.objects.filter(pk=email.pk).update(
+        return _record_failure(outbound, exc)
+    OutboundEmail.objects.filter(pk=outbound.pk).update(
         status=OutboundEmail.Status.SENT,
         sent_at=timezone.now(),
-        attempts=email.attempts + 1,
+        attempts=outbound.attempts + 1,
         locked_until=None,
         last_error="",
     )
-    logger.info("Delivered email %s (%s) to %d recipient(s).", email.pk, email.subject, len(email.recipients))
-    return DeliveryResult(email_id=email.pk, delivered=True, claimed=True)
+    logger.info(
+        "Delivered outbound %s (%s) to %d recipient(s).", outbound.pk, outbound.subject, len(outbound.recipients)
+    )
+    return DeliveryResult(email_id=outbound.pk, delivered=True, claimed=True)
 
 
-def _record_failure(email: OutboundEmail, exc: Exception) -> DeliveryResult:
-    attempts = email.attempts + 1
+def _record_failure(outbound: OutboundEmail, exc: Exception) -> DeliveryResult:
+    attempts = outbound.attempts + 1
     error = f"{type(exc).__name__}: {exc}"[:2000]
     gave_up = attempts >= settings.REMIT_EMAIL_MAX_ATTEMPTS
-    OutboundEmail.objects.filter(pk=email.pk).update(
+    OutboundEmail.objects.filter(pk=outbound.pk).update(
         status=OutboundEmail.Status.FAILED if gave_up else OutboundEmail.Status.PENDING,
         attempts=attempts,
         last_error=error,
@@ -131,8 +147,14 @@ def _record_failure(email: OutboundEmail, exc: Exception) -> DeliveryResult:
         locked_until=None,
     )
     log = logger.error if gave_up else logger.warning
-    log("Delivery of email %s failed (attempt %d%s): %s", email.pk, attempts, ", giving up" if gave_up else "", error)
-    return DeliveryResult(email_id=email.pk, delivered=False, claimed=True, error=error)
+    log(
+        "Delivery of outbound %s failed (attempt %d%s): %s",
+        outbound.pk,
+        attempts,
+        ", giving up" if gave_up else "",
+        error,
+    )
+    return DeliveryResult(email_id=outbound.pk, delivered=False, claimed=True, error=error)
 
 
 def outbox_retry(*, email_id: int) -> bool:
@@ -165,9 +187,13 @@ def email_send(
     context: dict[str, Any],
     biller: Any = None,
     reply_to: Sequence[str] = (),
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> OutboundEmail:
-    """Compose a branded email from ``emails/<template>/`` and put it in the outbox."""
+    """Compose a branded email from ``emails/<template>/`` and put it in the outbox.
+    ``attachments`` are (filename, content, MIME type), e.g. an invoice's PDF."""
     from remit.notifications.compose import compose
 
     message = compose(to=to, template=template, context=context, biller=biller, reply_to=reply_to)
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     return outbox_enqueue(message)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signin/", views.signin, name="signin"),
     path("signout/", views.signout, name="signout"),
+    path("pay/<str:token>/", views.pay_link, name="pay_link"),
     path("brand.css", views.brand_css, name="brand_css"),
     path("logo/<str:version>.png", views.logo, name="logo"),
 ]

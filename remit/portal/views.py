@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.contrib.auth import authenticate, login, logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from remit.billers.models import Biller
+from remit.invoices.links import LinkError, read_token
+from remit.invoices.models import Invoice
 from remit.lib.colors import darken, text_color_on
 from remit.portal.context import portal_reverse, portal_view
 from remit.portal.forms import PortalSignInForm
@@ -62,6 +65,27 @@ def signout(request: PortalRequest) -> HttpResponse:
     if portal_user(request) is not None:
         logout(request)
     return redirect(portal_reverse(request, "signin"))
+
+
+@portal_view
+def pay_link(request: PortalRequest, token: str) -> HttpResponse:
+    """Where "Pay Invoice Electronically" in an invoice email leads: this biller's portal, for that
+    customer's invoice. (Issue 4 turns this into sign-up for new payers and sign-in for others.)"""
+    try:
+        link = read_token(token)
+    except LinkError as error:
+        status = 410 if error.expired else 404
+        return render(request, "portal/pay_link_invalid.html", {"problem": str(error)}, status=status)
+    invoice = (
+        Invoice.objects.select_related("customer")
+        .filter(pk=link.invoice_id, biller=request.biller, customer_id=link.customer_id)
+        .first()
+    )
+    if link.biller_id != request.biller.pk or invoice is None:
+        return render(
+            request, "portal/pay_link_invalid.html", {"problem": "This link is not for this portal."}, status=404
+        )
+    return render(request, "portal/pay_link.html", {"invoice": invoice, "today": timezone.localdate()})
 
 
 @require_GET

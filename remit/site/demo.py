@@ -1,4 +1,6 @@
-"""Demo data for `remit demo` (run by `make run`): Acme Supply Co. and its console owner.
+"""Demo data for `remit demo` (run by `make run`): Acme Supply Co., its console owner, and its
+customers Globex Corporation and Initech with open, overdue, partly paid and paid invoices
+(Initech's open invoices are emailed, so var/mail/ holds a "Pay Invoice Electronically" email).
 
 Idempotent: what exists is left exactly as it is, so running it again changes nothing — not even a
 password the demo owner has changed since. Later issues add customers and invoices here.
@@ -7,14 +9,23 @@ password the demo owner has changed since. Later issues add customers and invoic
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from remit.billers import actions as biller_actions
 from remit.billers.models import Biller
+from remit.customers.actions import customer_create
+from remit.customers.models import Customer
+from remit.customers.rules import CustomerFields
+from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_send
+from remit.invoices.totals import Line
 from remit.lib.images import normalize_logo
+from remit.payments.actions import payment_record_offline
 from remit.users.models import User
 
 DEMO_PASSWORD = "remit-demo-2026"
@@ -57,6 +68,101 @@ def acme_logo_png() -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class DemoInvoice:
+    issued_days_ago: int
+    terms: str
+    lines: tuple[tuple[str, str, int], ...]  # description, quantity, unit price in cents
+    paid: str = ""  # "", "full" or "part": a check received and recorded
+    send: bool = False
+
+
+DEMO_CUSTOMERS: dict[str, tuple[CustomerFields, list[DemoInvoice]]] = {
+    "GLOBEX": (
+        CustomerFields(
+            name="Globex Corporation",
+            reference="GLOBEX",
+            billing_emails=["ap@globex.example"],
+            address_line1="1 Globex Plaza",
+            city="Cypress Creek",
+            state="OR",
+            postal_code="97301",
+        ),
+        [
+            DemoInvoice(
+                75,
+                "net_30",
+                (("Steel shelving units", "12", 18900), ("Assembly and installation", "6", 8500)),
+                paid="full",
+            ),
+            DemoInvoice(50, "net_30", (("Forklift battery, 48V", "2", 245000),)),
+            DemoInvoice(
+                20, "net_30", (("Pallet wrap, case of 4", "30", 4299), ("Safety gloves, box", "15", 1899)), paid="part"
+            ),
+            DemoInvoice(4, "net_30", (("Loading dock bumpers", "8", 12750), ("Freight", "1", 18000))),
+        ],
+    ),
+    "INITECH": (
+        CustomerFields(
+            name="Initech",
+            reference="INITECH",
+            billing_emails=["pat@initech.example"],
+            address_line1="4120 Freidrich Lane",
+            city="Austin",
+            state="TX",
+            postal_code="78744",
+        ),
+        [
+            DemoInvoice(90, "net_30", (("Red staplers", "40", 1499),), paid="full"),
+            DemoInvoice(
+                40,
+                "net_15",
+                (("Printer toner, black", "10", 8900), ("Printer maintenance visit", "1", 22500)),
+                send=True,
+            ),
+            DemoInvoice(6, "net_30", (("Copy paper, pallet", "2", 41900),), send=True),
+            DemoInvoice(2, "net_30", (("Ergonomic office chairs", "5", 32900), ("Delivery", "1", 7500)), send=True),
+        ],
+    ),
+}
+
+
+def _demo_customers(acme: Biller, owner: User | None) -> list[str]:
+    created: list[str] = []
+    today = timezone.localdate()
+    for reference, (fields, invoices) in DEMO_CUSTOMERS.items():
+        if Customer.objects.filter(biller=acme, reference=reference).exists():
+            continue
+        customer = customer_create(biller=acme, actor=owner, fields=replace(fields))
+        for spec in invoices:
+            invoice = invoice_create(
+                biller=acme,
+                actor=owner,
+                draft=InvoiceDraft(
+                    customer=customer,
+                    issue_date=today - timedelta(days=spec.issued_days_ago),
+                    terms=spec.terms,
+                    lines=[Line(text, Decimal(quantity), cents) for text, quantity, cents in spec.lines],
+                    memo="Thank you for your business.",
+                ),
+            )
+            if spec.paid:
+                amount = invoice.total_cents if spec.paid == "full" else invoice.total_cents // 2
+                received = min(invoice.due_date, today) - timedelta(days=3)
+                payment_record_offline(
+                    invoice=invoice,
+                    actor=owner,
+                    amount_cents=amount,
+                    method="check",
+                    received_on=max(received, invoice.issue_date),
+                    reference=f"Check {1040 + invoice.pk}",
+                )
+            if spec.send:
+                invoice_send(invoice=invoice, actor=owner)
+        created.append(f"customer {fields.name} ({fields.billing_emails[0]}) with {len(invoices)} invoices")
+    return created
+
+
 @transaction.atomic
 def load_demo() -> list[str]:
     """Create what is missing; return one line per thing created (empty when all was there)."""
@@ -74,4 +180,5 @@ def load_demo() -> list[str]:
             biller=acme, actor=owner, brand_color=ACME_COLOR, logo=normalize_logo(acme_logo_png(), "acme-logo.png")
         )
         created.append(f"biller {ACME_NAME} at /{ACME_SLUG}/ with its console owner {ACME_OWNER}")
+    created += _demo_customers(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
     return created

@@ -6,7 +6,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from remit.billers.actions import staff_invite
 from remit.billers.models import Membership, Role, StaffInvitation
-from remit.test import make_biller, make_staff
+from remit.invoices.models import Invoice
+from remit.notifications.models import OutboundEmail
+from remit.test import make_biller, make_customer, make_invoice, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -18,14 +20,13 @@ def console_biller_patterns() -> list[str]:
     return [p.name or "" for p in console.url_patterns if isinstance(p, URLPattern) and "<slug:slug>" in str(p.pattern)]
 
 
-def url_for(name: str, acme, staff_membership: Membership, invitation: StaffInvitation) -> str:
-    from django.urls import reverse
+def url_for(name: str, acme, ids: dict[str, int]) -> str:
+    """The URL of a console page of Acme, with ids of Acme's own objects filled in."""
+    from django.urls import get_resolver, reverse
 
-    kwargs = {"slug": acme.slug}
-    if name == "team_remove":
-        kwargs["membership_id"] = staff_membership.pk
-    if name == "invitation_revoke":
-        kwargs["invitation_id"] = invitation.pk
+    console = get_resolver().namespace_dict["console"][1]
+    pattern = next(p for p in console.url_patterns if getattr(p, "name", None) == name)
+    kwargs = {"slug": acme.slug, **{key: ids[key] for key in pattern.pattern.converters if key != "slug"}}
     return reverse(f"console:{name}", kwargs=kwargs)
 
 
@@ -34,10 +35,16 @@ def acme_urls():
     acme, owner = make_biller("Acme Supply Co.")
     staff = make_staff(acme)
     invitation = staff_invite(biller=acme, actor=owner, email="pending@example.com", role=Role.STAFF).invitation
-    membership = Membership.objects.get(user=staff)
+    customer = make_customer(acme, "Initech")
+    ids = {
+        "membership_id": Membership.objects.get(user=staff).pk,
+        "invitation_id": invitation.pk,
+        "customer_id": customer.pk,
+        "invoice_id": make_invoice(customer).pk,
+    }
     names = console_biller_patterns()
-    assert {"dashboard", "branding", "portal_address", "team", "team_remove", "invitation_revoke"} <= set(names)
-    return acme, [url_for(name, acme, membership, invitation) for name in names]
+    assert {"dashboard", "team_remove", "customer", "invoice", "invoice_void", "invoice_pdf"} <= set(names)
+    return acme, [url_for(name, acme, ids) for name in names]
 
 
 @pytest.mark.parametrize("who", ["other_owner", "other_staff"])
@@ -50,7 +57,10 @@ def test_another_billers_people_get_404_everywhere(client, acme_urls, who):
             response = method(url)
             assert response.status_code == 404, f"{method.__name__.upper()} {url}"
             assert b"Acme" not in response.content
+            assert b"Initech" not in response.content
     assert Membership.objects.filter(biller=acme).count() == 2
+    assert not Invoice.objects.filter(voided_at__isnull=False).exists()
+    assert not OutboundEmail.objects.filter(subject__contains="Invoice").exists()
     assert StaffInvitation.objects.filter(biller=acme, revoked_at__isnull=True, accepted_at__isnull=True).count() == 1
 
 
@@ -76,7 +86,7 @@ def test_staff_may_look_but_not_change_owner_settings(client, acme_urls):
     acme, _ = acme_urls
     staff = make_staff(acme)
     client.force_login(staff)
-    for page in ["branding", "portal-address", "team"]:
+    for page in ["branding", "portal-address", "team", "settings/invoicing"]:
         assert client.get(f"/console/{acme.slug}/{page}/").status_code == 200
         assert client.post(f"/console/{acme.slug}/{page}/", {"slug": "acme-new"}).status_code == 403
     acme.refresh_from_db()

@@ -1,0 +1,40 @@
+"""`remit bench` (what `make bench` runs): build a throwaway database, measure, print a table."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+
+from remit.bench import invoicing
+from remit.bench.database import bench_database
+
+
+class Command(BaseCommand):
+    help = "Run the benchmarks on a throwaway database and print their figures."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--invoices", type=int, default=100_000, help="Invoices in the list benchmark.")
+        parser.add_argument("--import-rows", type=int, default=10_000, help="Rows in the CSV import benchmark.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rows: list[tuple[str, str, str]] = []
+        with bench_database() as url:
+            self.stderr.write(f"Benchmarking on {connection.vendor} ({url.split('@')[-1]})…")
+            started = time.perf_counter()
+            biller, owner = invoicing.seed_invoices(count=options["invoices"])
+            self.stderr.write(f"  seeded {options['invoices']:,} invoices in {time.perf_counter() - started:.1f} s")
+            rows.append(invoicing.invoice_list_first_page(biller, owner))
+            rows.append(invoicing.import_csv(url, biller, rows=options["import_rows"]))
+        self._print(rows, vendor=connection.vendor)
+
+    def _print(self, rows: list[tuple[str, str, str]], *, vendor: str) -> None:
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        self.stdout.write(f"\nRemit benchmarks ({vendor})")
+        line = "+".join("-" * (w + 2) for w in widths)
+        self.stdout.write(f"+{line}+")
+        for row in rows:
+            self.stdout.write("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
+        self.stdout.write(f"+{line}+")

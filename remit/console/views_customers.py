@@ -1,0 +1,112 @@
+"""The biller's customers: list and search, add, edit, archive."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from remit.console.forms_invoicing import CustomerForm
+from remit.console.views import ConsoleRequest, console_view, page_query
+from remit.customers import actions
+from remit.customers.actions import CustomerError
+from remit.customers.selectors import customer_of, customers_of
+from remit.invoices.amounts import balance_sql, status_filter
+from remit.invoices.models import Invoice
+
+PAGE_SIZE = 50
+
+
+def _show_errors(form: CustomerForm, error: CustomerError) -> None:
+    for name, problems in error.errors.errors.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+
+
+@console_view()
+def customer_list(request: ConsoleRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    archived = request.GET.get("archived") == "1"
+    today = timezone.localdate()
+    customers = customers_of(request.biller, search=search, archived=archived)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    # One more query for the whole page: each customer's open invoices and what they still owe.
+    open_amounts = {
+        row["customer"]: row
+        for row in Invoice.objects.filter(status_filter("outstanding", today), customer__in=[c.pk for c in page])
+        .values("customer")
+        .annotate(balance=Sum(balance_sql()), count=Count("pk"))
+    }
+    for customer in page:
+        row = open_amounts.get(customer.pk, {})
+        customer.open_balance_cents = row.get("balance", 0)  # type: ignore[attr-defined]
+        customer.open_invoices = row.get("count", 0)  # type: ignore[attr-defined]
+    query = page_query(request)
+    return render(
+        request, "console/customers/list.html", {"page": page, "search": search, "archived": archived, "query": query}
+    )
+
+
+@console_view()
+def customer_new(request: ConsoleRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = actions.customer_create(
+                biller=request.biller, actor=request.user, fields=form.fields_for_action()
+            )
+        except CustomerError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, f"{customer.name} was added.")
+            return redirect("console:customer", slug=request.biller.slug, customer_id=customer.pk)
+    return render(request, "console/customers/form.html", {"form": form, "customer": None})
+
+
+@console_view()
+def customer_edit(request: ConsoleRequest, customer_id: int) -> HttpResponse:
+    customer = customer_of(request.biller, customer_id)
+    form = CustomerForm(request.POST or None, initial=CustomerForm.initial_for(customer))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.customer_update(customer=customer, actor=request.user, fields=form.fields_for_action())
+        except CustomerError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("console:customer", slug=request.biller.slug, customer_id=customer.pk)
+    return render(request, "console/customers/form.html", {"form": form, "customer": customer})
+
+
+@console_view()
+def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
+    customer = customer_of(request.biller, customer_id)
+    today = timezone.localdate()
+    invoices = customer.invoices.order_by("-issue_date", "-pk")[:100]
+    totals = Invoice.objects.filter(customer=customer).aggregate(
+        outstanding=Sum(balance_sql(), filter=status_filter("outstanding", today)),
+        overdue=Sum(balance_sql(), filter=status_filter("overdue", today)),
+    )
+    events = customer.events.select_related("actor")[:10]
+    return render(
+        request,
+        "console/customers/detail.html",
+        {"customer": customer, "invoices": invoices, "totals": totals, "events": events, "today": today},
+    )
+
+
+@console_view()
+@require_POST
+def customer_archive(request: ConsoleRequest, customer_id: int) -> HttpResponse:
+    customer = customer_of(request.biller, customer_id)
+    if request.POST.get("restore"):
+        actions.customer_restore(customer=customer, actor=request.user)
+        messages.success(request, f"{customer.name} is active again.")
+    else:
+        actions.customer_archive(customer=customer, actor=request.user)
+        messages.success(request, f"{customer.name} was archived. Their invoices stay as they are.")
+    return redirect("console:customer", slug=request.biller.slug, customer_id=customer.pk)

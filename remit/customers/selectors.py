@@ -1,0 +1,23 @@
+"""Reads of customers, always within one biller."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from remit.billers.models import Biller
+from remit.customers.models import Customer
+
+
+def customers_of(biller: Biller, *, search: str = "", archived: bool = False) -> QuerySet[Customer]:
+    customers = Customer.objects.filter(biller=biller, archived_at__isnull=not archived)
+    for word in search.split():
+        customers = customers.filter(
+            Q(name__icontains=word) | Q(reference__icontains=word) | Q(billing_emails__icontains=word)
+        )
+    return customers.order_by("name", "pk")
+
+
+def customer_of(biller: Biller, pk: int) -> Customer:
+    """The customer with this id at this biller; 404 for anyone else's."""
+    return get_object_or_404(Customer, biller=biller, pk=pk)

@@ -1,0 +1,284 @@
+"""Every change to an invoice: create, edit, send, void, and the amounts that payments leave on it.
+
+Each action runs in one transaction, appends an ``InvoiceEvent`` and queues its emails through the
+outbox. Views, the importer, the API and background jobs call these; none repeats their rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from remit.billers.models import Biller
+from remit.customers.models import Customer
+from remit.invoices.links import pay_url
+from remit.invoices.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceSend
+from remit.invoices.numbering import NUMBER_PATTERN, take_numbers
+from remit.invoices.totals import Line, Totals, TotalsError, compute_totals, due_date_for
+from remit.lib.money import format_cents
+from remit.notifications.actions import email_send
+from remit.payments.models import CLEARED, IN_FLIGHT, Allocation
+from remit.users.models import User
+
+
+class InvoiceError(ValueError):
+    """The rules refuse the request. ``errors`` maps form fields (or "" for the whole form) to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(m for ms in errors.values() for m in ms))
+        self.errors = errors
+
+    @classmethod
+    def single(cls, message: str, field: str = "") -> InvoiceError:
+        return cls({field: [message]})
+
+
+@dataclass
+class InvoiceDraft:
+    """What a person (or an import row group) asks for; ``invoice_check`` turns it into a valid invoice."""
+
+    customer: Customer
+    issue_date: date
+    lines: list[Line]
+    terms: str = "net_30"
+    due_date: date | None = None  # required when terms == "custom"
+    tax_rate: Decimal = Decimal(0)
+    memo: str = ""
+    number: str = ""  # empty: the next number of the biller's sequence
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def add_error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+
+def invoice_check(biller: Biller, draft: InvoiceDraft) -> tuple[date, Totals | None]:
+    """Apply every shape rule; collect errors on the draft. Returns (due date, totals)."""
+    if draft.customer.biller_id != biller.pk:
+        draft.add_error("customer", "Choose one of your customers.")
+    elif draft.customer.is_archived:
+        draft.add_error("customer", f"{draft.customer.name} is archived. Restore the customer first.")
+    due = draft.due_date
+    if draft.terms != "custom":
+        try:
+            due = due_date_for(draft.issue_date, draft.terms)
+        except TotalsError as error:
+            draft.add_error("terms", str(error))
+    if due is None:
+        draft.add_error("due_date", "Enter the due date, or choose payment terms.")
+        due = draft.issue_date
+    elif due < draft.issue_date:
+        draft.add_error("due_date", "The due date is before the issue date.")
+    if draft.number and not NUMBER_PATTERN.match(draft.number):
+        draft.add_error("number", "Use up to 40 letters, digits and - _ / . # for the invoice number.")
+    if len(draft.memo) > 2000:
+        draft.add_error("memo", "The memo is longer than 2,000 characters.")
+    for position, line in enumerate(draft.lines, start=1):
+        if not line.description.strip():
+            draft.add_error("lines", f"Line {position}: enter a description.")
+        if len(line.description) > 500:
+            draft.add_error("lines", f"Line {position}: the description is longer than 500 characters.")
+    totals = None
+    try:
+        totals = compute_totals(draft.lines, draft.tax_rate)
+    except TotalsError as error:
+        draft.add_error("lines" if "line" in str(error) else "tax_rate", str(error))
+    return due, totals
+
+
+def _write_lines(invoice: Invoice, lines: Sequence[Line], totals: Totals) -> None:
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            description=line.description.strip(),
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+            amount_cents=amount,
+        )
+        for position, (line, amount) in enumerate(zip(lines, totals.line_amounts, strict=True), start=1)
+    )
+
+
+def _number_taken(biller: Biller, number: str) -> bool:
+    return Invoice.objects.filter(biller=biller, number=number).exists()
+
+
+@transaction.atomic
+def invoice_create(*, biller: Biller, actor: User | None, draft: InvoiceDraft, imported: bool = False) -> Invoice:
+    due, totals = invoice_check(biller, draft)
+    if draft.number and _number_taken(biller, draft.number):
+        draft.add_error("number", f"Invoice number {draft.number} is already used.")
+    if draft.errors or totals is None:
+        raise InvoiceError(draft.errors)
+    number = draft.number or take_numbers(biller)[0]
+    invoice = Invoice(
+        biller=biller,
+        customer=draft.customer,
+        number=number,
+        issue_date=draft.issue_date,
+        due_date=due,
+        terms=draft.terms,
+        memo=draft.memo.strip(),
+        tax_rate=draft.tax_rate,
+        subtotal_cents=totals.subtotal_cents,
+        tax_cents=totals.tax_cents,
+        total_cents=totals.total_cents,
+        created_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            invoice.save()
+    except IntegrityError:
+        raise InvoiceError.single(f"Invoice number {number} is already used.", "number") from None
+    _write_lines(invoice, draft.lines, totals)
+    kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
+    InvoiceEvent.objects.create(invoice=invoice, actor=actor, kind=kind, data={"total_cents": totals.total_cents})
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, actor: User | None, draft: InvoiceDraft) -> Invoice:
+    """Edit an invoice. Its total may not fall below what is already paid or on its way."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.is_void:
+        raise InvoiceError.single("A void invoice can't be edited.")
+    due, totals = invoice_check(invoice.biller, draft)
+    number = draft.number or invoice.number
+    if number != invoice.number and _number_taken(invoice.biller, number):
+        draft.add_error("number", f"Invoice number {number} is already used.")
+    committed = invoice.paid_cents + invoice.pending_cents
+    if totals is not None and totals.total_cents < committed:
+        draft.add_error(
+            "lines",
+            f"{format_cents(committed)} of this invoice is already paid or scheduled; the total can't be less.",
+        )
+    if draft.errors or totals is None:
+        raise InvoiceError(draft.errors)
+    before = {"total_cents": invoice.total_cents, "due_date": invoice.due_date.isoformat(), "number": invoice.number}
+    invoice.customer, invoice.number, invoice.issue_date, invoice.due_date = (
+        draft.customer,
+        number,
+        draft.issue_date,
+        due,
+    )
+    invoice.terms, invoice.memo, invoice.tax_rate = draft.terms, draft.memo.strip(), draft.tax_rate
+    invoice.subtotal_cents, invoice.tax_cents, invoice.total_cents = (
+        totals.subtotal_cents,
+        totals.tax_cents,
+        totals.total_cents,
+    )
+    invoice.save()
+    invoice.lines.all().delete()
+    _write_lines(invoice, draft.lines, totals)
+    after = {"total_cents": invoice.total_cents, "due_date": invoice.due_date.isoformat(), "number": invoice.number}
+    InvoiceEvent.objects.create(
+        invoice=invoice, actor=actor, kind=InvoiceEvent.Kind.UPDATED, data={"before": before, "after": after}
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoice_send(*, invoice: Invoice, actor: User | None) -> InvoiceSend:
+    """Email the invoice (with its PDF and the Pay Invoice Electronically link) to every billing address."""
+    from remit.invoices.pdf import invoice_pdf
+
+    invoice = Invoice.objects.select_related("biller", "customer").get(pk=invoice.pk)
+    if invoice.is_void:
+        raise InvoiceError.single("This invoice is void; it can't be sent.")
+    recipients = list(invoice.customer.billing_emails)
+    if not recipients:
+        raise InvoiceError.single(
+            f"{invoice.customer.name} has no billing email address. Add one to the customer first."
+        )
+    resend = invoice.sends.exists()
+    email = email_send(
+        to=recipients,
+        template="invoice",
+        biller=invoice.biller,
+        context={
+            "invoice": invoice,
+            "lines": list(invoice.lines.all()),
+            "customer": invoice.customer,
+            "pay_url": pay_url(invoice),
+            "resend": resend,
+            "today": timezone.localdate(),
+        },
+        attachments=[(f"{invoice.number}.pdf", invoice_pdf(invoice), "application/pdf")],
+    )
+    send = InvoiceSend.objects.create(invoice=invoice, recipients=recipients, email=email, sent_by=actor)
+    InvoiceEvent.objects.create(
+        invoice=invoice, actor=actor, kind=InvoiceEvent.Kind.SENT, data={"to": recipients, "resend": resend}
+    )
+    return send
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoice:
+    """Void an invoice: cancel what is scheduled for it and not yet sent to the bank, tell the customer."""
+    from remit.payments.actions import payments_release_invoice
+
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvoiceError.single("Enter the reason for voiding; the customer will see it.", "reason")
+    invoice = Invoice.objects.select_for_update().select_related("biller", "customer").get(pk=invoice.pk)
+    if invoice.is_void:
+        raise InvoiceError.single("This invoice is already void.")
+    if invoice.paid_cents > 0:
+        raise InvoiceError.single(
+            f"{format_cents(invoice.paid_cents)} has already been paid on this invoice, so it can't be voided. "
+            "Refund the customer or edit the invoice instead."
+        )
+    released = payments_release_invoice(invoice=invoice, actor=actor, reason=f"Invoice {invoice.number} was voided")
+    if invoice.pending_cents - released > 0:
+        raise InvoiceError.single(
+            "A payment for this invoice is already on its way to the bank; wait until it settles."
+        )
+    Invoice.objects.filter(pk=invoice.pk).update(voided_at=timezone.now(), void_reason=reason[:500])
+    invoice.refresh_from_db()
+    InvoiceEvent.objects.create(invoice=invoice, actor=actor, kind=InvoiceEvent.Kind.VOIDED, data={"reason": reason})
+    if invoice.customer.billing_emails:
+        email_send(
+            to=list(invoice.customer.billing_emails),
+            template="invoice_voided",
+            biller=invoice.biller,
+            context={"invoice": invoice, "customer": invoice.customer, "reason": reason, "released_cents": released},
+        )
+    return invoice
+
+
+def refresh_invoice_amounts(invoice_ids: Iterable[int]) -> None:
+    """Recompute paid (cleared) and pending (scheduled or in flight) from the allocations.
+
+    Payment actions call this in their transaction, after locking the invoices; the invoice's check
+    constraint refuses the transaction if more would be paid or pending than the total.
+    """
+    ids = sorted(set(invoice_ids))
+    if not ids:
+        return
+    sums = (
+        Allocation.objects.filter(invoice_id__in=ids)
+        .values("invoice_id")
+        .annotate(
+            paid=Coalesce(Sum("amount_cents", filter=Q(payment__status__in=CLEARED)), 0),
+            pending=Coalesce(Sum("amount_cents", filter=Q(payment__status__in=IN_FLIGHT)), 0),
+        )
+    )
+    found = {row["invoice_id"]: row for row in sums}
+    for invoice_id in ids:
+        row = found.get(invoice_id, {"paid": 0, "pending": 0})
+        Invoice.objects.filter(pk=invoice_id).update(paid_cents=row["paid"], pending_cents=row["pending"])
+
+
+def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
+    """Lock invoice rows in id order (the same order everywhere, so two payers never deadlock)."""
+    return {
+        invoice.pk: invoice
+        for invoice in Invoice.objects.select_for_update().filter(pk__in=sorted(set(invoice_ids))).order_by("pk")
+    }
