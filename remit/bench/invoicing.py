@@ -89,8 +89,9 @@ def write_invoice_csv(path: Path, *, rows: int, customers: int) -> None:
             ["Invoice number", "Customer reference", "Issue date", "Terms", "Description", "Quantity", "Unit price"]
         )
         for n in range(rows):
+            invoice = n // 2  # two lines per invoice
             writer.writerow(
-                [f"IMP-{n // 2:06d}", f"C{n % customers:05d}", "2026-11-02", "Net 30", f"Item {n}", "2", "12.50"]
+                [f"IMP-{invoice:06d}", f"C{invoice % customers:05d}", "2026-11-02", "Net 30", f"Item {n}", "2", "12.50"]
             )
 
 

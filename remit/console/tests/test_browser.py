@@ -37,7 +37,7 @@ def test_a_biller_signs_up_brands_its_portal_and_sees_it(page, base, tmp_path):
     assert page.get_by_text(f"{base}/acme-supply/").first.is_visible()
     screenshot(page, "console-02-dashboard")
 
-    page.get_by_role("navigation", name="Console").get_by_role("link", name="Branding").click()
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()  # Branding first
     page.get_by_label("Logo", exact=True).set_input_files(str(svg_file))
     page.get_by_role("button", name="Save branding").click()
     assert page.get_by_text("SVG files are not accepted").is_visible()
@@ -51,7 +51,7 @@ def test_a_biller_signs_up_brands_its_portal_and_sees_it(page, base, tmp_path):
     assert preview.evaluate("img => img.naturalWidth") > 0
     screenshot(page, "console-04-branding-saved")
 
-    page.get_by_role("navigation", name="Console").get_by_role("link", name="Portal address").click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Portal address").click()
     page.get_by_label("Portal address").fill("acme")
     page.get_by_role("button", name="Save address").click()
     assert page.get_by_text("the old address redirects there").is_visible()
