@@ -28,7 +28,7 @@ def signed_in(page, live_server, settings):
 
 
 def test_invoice_a_new_customer_and_follow_the_emailed_link(page, signed_in, mailbox):
-    base = signed_in
+    assert signed_in
     screenshot(page, "invoicing-01-dashboard")
     assert page.get_by_role("heading", name="Receivables aging").is_visible()
 
