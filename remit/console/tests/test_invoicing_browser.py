@@ -69,7 +69,9 @@ def test_invoice_a_new_customer_and_follow_the_emailed_link(page, signed_in, mai
     assert page.get_by_text("Initech").first.is_visible()
 
     [email] = [m for m in mailbox() if m["To"] == "billing@umbrella.example"]
-    link = re.search(r"(http://\S+/pay/\S+/)", parts(email)["text/plain"]).group(1)
+    found = re.search(r"(http://\S+/pay/\S+/)", parts(email)["text/plain"])
+    assert found, "the email has no Pay Invoice Electronically link"
+    link = found.group(1)
     page.goto(link)
     assert page.get_by_role("heading", name="$2,373.84 due").is_visible()
     assert page.get_by_role("img", name="Acme Supply Co.").is_visible()
