@@ -1,8 +1,14 @@
 import pytest
 from django.apps import apps
+from django.db.models import F
+from django.utils import timezone
 
 from remit.billers.models import Biller, Membership, Role
+from remit.customers.models import Customer
+from remit.invoices.models import Invoice
+from remit.invoices.status import InvoiceStatus
 from remit.site.demo import ACME_OWNER, ACME_SLUG, DEMO_PASSWORD, load_demo
+from remit.test import parts
 from remit.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +25,24 @@ def test_it_loads_acme_with_a_logo_and_its_owner():
     owner = User.objects.console().get(email=ACME_OWNER)
     assert owner.check_password(DEMO_PASSWORD)
     assert Membership.objects.get(biller=acme, user=owner).role == Role.OWNER
+
+
+def test_globex_and_initech_have_a_mix_of_invoices_and_initechs_open_ones_were_emailed(mailbox, run_on_commit):
+    with run_on_commit(execute=True):
+        load_demo()
+    today = timezone.localdate()
+    acme = Biller.objects.get(slug=ACME_SLUG)
+    for reference, email in [("GLOBEX", "ap@globex.example"), ("INITECH", "pat@initech.example")]:
+        customer = Customer.objects.get(biller=acme, reference=reference)
+        assert customer.billing_emails == [email]
+        statuses = {invoice.status_on(today) for invoice in customer.invoices.all()}
+        assert {InvoiceStatus.PAID, InvoiceStatus.OVERDUE} <= statuses
+        assert statuses & {InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID}
+    initech_open = Invoice.objects.filter(customer__reference="INITECH").exclude(paid_cents__gte=F("total_cents"))
+    assert all(invoice.sends.exists() for invoice in initech_open)
+    delivered = [m for m in mailbox() if m["To"] == "pat@initech.example"]
+    assert len(delivered) == initech_open.count()
+    assert all("Pay Invoice Electronically" in parts(m)["text/plain"] for m in delivered)
 
 
 def test_running_it_again_changes_nothing():
