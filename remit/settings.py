@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "remit.site",
@@ -82,7 +85,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "remit.site.middleware.ContentSecurityPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "remit.site.sessions.ScopedSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,9 +147,11 @@ LOGIN_URL = "console:signin"
 # rather than globally; see remit/users/models.py.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
+SESSION_COOKIE_NAME = "remit_session"  # the console's; each portal has its own (remit/site/sessions.py)
 SESSION_COOKIE_AGE = env_int("REMIT_SESSION_SECONDS", 60 * 60 * 12)
+REMIT_PORTAL_SESSION_SECONDS = env_int("REMIT_PORTAL_SESSION_SECONDS", 60 * 60 * 2)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = "Lax"  # remit/site/sessions.py relies on it
 CSRF_COOKIE_HTTPONLY = True
 
 # --- Internationalisation ---------------------------------------------------------------------
@@ -217,6 +222,8 @@ if PRODUCTION:
     if env_bool("REMIT_BEHIND_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = [REMIT_BASE_URL]
+# Behind a reverse proxy, the client's address is the last one the proxy appended to X-Forwarded-For.
+REMIT_TRUST_X_FORWARDED_FOR = env_bool("REMIT_TRUST_X_FORWARDED_FOR", default=PRODUCTION)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

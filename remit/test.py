@@ -10,6 +10,7 @@ from decimal import Decimal
 from email.message import EmailMessage
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -100,3 +101,46 @@ def make_invoice(
         number=number,
     )
     return invoice_create(biller=customer.biller, actor=None, draft=draft)
+
+
+def make_portal_user(customer: Customer, *, email: str | None = None, role: str = "admin") -> User:
+    """A portal login for ``customer``: the first one signs up from the invoice link, later ones are
+    colleagues invited by that admin — the same actions the portal's pages call."""
+    from remit.customers import access
+    from remit.customers.models import CustomerMembership
+
+    address = (email or (customer.billing_emails[0] if customer.billing_emails else "")).lower()
+    admin = CustomerMembership.objects.filter(customer=customer, role="admin").select_related("user").first()
+    if admin is None:
+        if address not in customer.billing_emails:
+            customer.billing_emails = [*customer.billing_emails, address]
+            customer.save(update_fields=["billing_emails"])
+        user = access.portal_sign_up(
+            customer=customer, email=address, password=PASSWORD, confirm=PASSWORD, account_type="business"
+        )
+        if role != "admin":
+            raise ValueError("The first portal user of an account is its admin.")
+        return user
+    issued = access.colleague_invite(
+        customer=customer, actor=admin.user, email=address, role=role, accept_url="https://x.example/{token}"
+    )
+    return access.colleague_accept(
+        biller_id=customer.biller_id, token=issued.token, password=PASSWORD, confirm=PASSWORD
+    )
+
+
+def portal_login(client: Any, user: User) -> None:
+    """Sign ``user`` in to their biller's portal in the test client (the portal's own session cookie)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from remit.site.sessions import PORTAL_COOKIE
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "remit.users.backends.PortalBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    client.cookies[PORTAL_COOKIE] = session.session_key

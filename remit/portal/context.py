@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.urls import reverse
 
 from remit.billers.models import Biller
 from remit.billers.selectors import biller_by_slug, current_slug_for
+from remit.customers.models import Customer, CustomerMembership
 from remit.site.middleware import DOMAIN_URLCONF
 
 View = Callable[..., HttpResponse]
@@ -48,3 +52,48 @@ def portal_reverse(request: HttpRequest, name: str, **kwargs: Any) -> str:
         return reverse(f"portal:{name}", urlconf=DOMAIN_URLCONF, kwargs=kwargs)
     biller: Biller = request.biller  # type: ignore[attr-defined]
     return reverse(f"portal:{name}", kwargs={"biller_slug": biller.slug, **kwargs})
+
+
+class PortalRequest(HttpRequest):
+    """A request that ``portal_view`` has let through: ``biller`` is the portal's biller."""
+
+    biller: Biller
+
+
+class MemberRequest(PortalRequest):
+    """A request of a signed-in person with access to one of the biller's customer accounts."""
+
+    membership: CustomerMembership
+    customer: Customer
+
+
+def member_required(view: View) -> View:
+    """The person must be signed in to this portal with access to a customer account; else sign-in.
+    Use under ``portal_view``. A colleague who was removed is signed out on their next request."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from remit.portal.selectors import portal_member
+
+        biller: Biller = request.biller  # type: ignore[attr-defined]
+        membership = portal_member(request, biller)
+        if membership is None:
+            user = request.user
+            if user.is_authenticated and getattr(user, "biller_id", None) == biller.pk:
+                logout(request)
+                messages.error(request, "You no longer have access to this account.")
+            signin = portal_reverse(request, "signin")
+            return HttpResponseRedirect(f"{signin}?{urlencode({'next': request.get_full_path()})}")
+        request.membership = membership  # type: ignore[attr-defined]
+        request.customer = membership.customer  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """Where to go after signing in: a page of this portal, never another site or another portal."""
+    home = portal_reverse(request, "home")
+    if candidate and candidate.startswith(home) and "//" not in candidate and "\\" not in candidate:
+        return candidate
+    return home

@@ -3,15 +3,33 @@ biller's own domain (urls_domain.py); views learn their biller from ``remit.port
 
 from django.urls import path
 
-from remit.portal import views
+from remit.portal import views, views_auth, views_people, views_security
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("signin/", views.signin, name="signin"),
-    path("signout/", views.signout, name="signout"),
-    path("pay/<str:token>/", views.pay_link, name="pay_link"),
+    path("pay-bills/", views.pay_bills, name="pay_bills"),
+    path("invoices/", views.invoice_list, name="invoices"),
+    path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
+    path("invoices/<int:invoice_id>/pdf", views.invoice_pdf_download, name="invoice_pdf"),
+    # Getting in
+    path("signin/", views_auth.signin, name="signin"),
+    path("signin/code/", views_security.signin_code, name="signin_code"),
+    path("signout/", views_auth.signout, name="signout"),
+    path("pay/<str:token>/", views_auth.pay_link, name="pay_link"),
+    path("access/<str:token>/", views_auth.access_link, name="access_link"),
+    path("new-link/", views_auth.fresh_link, name="fresh_link"),
+    path("password/forgot/", views_auth.password_forgot, name="password_forgot"),
+    path("password/reset/<str:uidb64>/<str:token>/", views_auth.password_reset, name="password_reset"),
+    # The account
+    path("people/", views_people.people, name="people"),
+    path("people/<int:membership_id>/remove", views_people.person_remove, name="person_remove"),
+    path("people/<int:membership_id>/role", views_people.person_role, name="person_role"),
+    path("people/invitations/<int:invitation_id>/revoke", views_people.invitation_revoke, name="invitation_revoke"),
+    path("invitations/<str:token>/", views_people.invitation_accept, name="invitation_accept"),
+    path("security/", views_security.security, name="security"),
+    # Brand assets
     path("brand.css", views.brand_css, name="brand_css"),
     path("logo/<str:version>.png", views.logo, name="logo"),
 ]

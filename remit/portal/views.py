@@ -1,91 +1,91 @@
-"""The customer portal (issue 4 grows it): branded sign-in, home, and the biller's brand assets."""
+"""The customer portal's pages once signed in (help article step 5 and "Things to know"), and the
+biller's brand assets. Sign-in, sign-up and passwords: views_auth.py; colleagues: views_people.py."""
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
-from remit.billers.models import Biller
-from remit.invoices.links import LinkError, read_token
-from remit.invoices.models import Invoice
+from remit.invoices.pdf import invoice_pdf
 from remit.lib.colors import darken, text_color_on
-from remit.portal.context import portal_reverse, portal_view
-from remit.portal.forms import PortalSignInForm
-from remit.users.models import User
+from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
+from remit.portal.selectors import invoice_of, invoices_of, outstanding_invoices, outstanding_total, recent_payments
 
 YEAR = 60 * 60 * 24 * 365
-
-
-class PortalRequest(HttpRequest):
-    """A request that ``portal_view`` has let through: ``biller`` is the portal's biller."""
-
-    biller: Biller
-
-
-def portal_user(request: PortalRequest) -> User | None:
-    """The signed-in person if they are a portal user of this biller (console users are not)."""
-    user = request.user
-    biller = request.biller
-    if user.is_authenticated and isinstance(user, User) and user.biller_id == biller.pk:
-        return user
-    return None
+PAGE_SIZE = 50
+HOME_BILLS = 20
+STATUS_FILTERS = [
+    ("", "All"),
+    ("outstanding", "Outstanding"),
+    ("overdue", "Overdue"),
+    ("paid", "Paid"),
+    ("void", "Void"),
+]
 
 
 @portal_view
-def home(request: PortalRequest) -> HttpResponse:
-    user = portal_user(request)
-    if user is None:
-        return redirect(portal_reverse(request, "signin"))
-    return render(request, "portal/home.html", {"portal_user": user})
+@member_required
+def home(request: MemberRequest) -> HttpResponse:
+    today = timezone.localdate()
+    bills = outstanding_invoices(request.customer, today=today)
+    context = {
+        "outstanding_total": outstanding_total(request.customer, today=today),
+        "bills": bills[:HOME_BILLS],
+        "more_bills": max(bills.count() - HOME_BILLS, 0),
+        "payments": recent_payments(request.customer),
+    }
+    return render(request, "portal/home.html", context)
 
 
 @portal_view
-def signin(request: PortalRequest) -> HttpResponse:
-    form = PortalSignInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = authenticate(
-            request,
-            biller=request.biller,
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password"],
-        )
-        if user is not None:
-            login(request, user)
-            return redirect(portal_reverse(request, "home"))
-        form.add_error(None, "The email or password is not right. Check both and try again.")
-    return render(request, "portal/signin.html", {"form": form})
-
-
-@require_POST
-@portal_view
-def signout(request: PortalRequest) -> HttpResponse:
-    if portal_user(request) is not None:
-        logout(request)
-    return redirect(portal_reverse(request, "signin"))
+@member_required
+def pay_bills(request: MemberRequest) -> HttpResponse:
+    """Pay Outstanding Bills. (Issue 5 turns this list into the payment form.)"""
+    today = timezone.localdate()
+    context = {
+        "bills": outstanding_invoices(request.customer, today=today),
+        "outstanding_total": outstanding_total(request.customer, today=today),
+    }
+    return render(request, "portal/pay_bills.html", context)
 
 
 @portal_view
-def pay_link(request: PortalRequest, token: str) -> HttpResponse:
-    """Where "Pay Invoice Electronically" in an invoice email leads: this biller's portal, for that
-    customer's invoice. (Issue 4 turns this into sign-up for new payers and sign-in for others.)"""
-    try:
-        link = read_token(token)
-    except LinkError as error:
-        status = 410 if error.expired else 404
-        return render(request, "portal/pay_link_invalid.html", {"problem": str(error)}, status=status)
-    invoice = (
-        Invoice.objects.select_related("customer")
-        .filter(pk=link.invoice_id, biller=request.biller, customer_id=link.customer_id)
-        .first()
+@member_required
+def invoice_list(request: MemberRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in dict(STATUS_FILTERS):
+        status = ""
+    invoices = invoices_of(request.customer, today=timezone.localdate(), status=status)
+    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = f"status={status}&" if status else ""
+    return render(
+        request, "portal/invoices.html", {"page": page, "status": status, "statuses": STATUS_FILTERS, "query": query}
     )
-    if link.biller_id != request.biller.pk or invoice is None:
-        return render(
-            request, "portal/pay_link_invalid.html", {"problem": "This link is not for this portal."}, status=404
-        )
-    return render(request, "portal/pay_link.html", {"invoice": invoice, "today": timezone.localdate()})
+
+
+@portal_view
+@member_required
+def invoice_detail(request: MemberRequest, invoice_id: int) -> HttpResponse:
+    invoice = invoice_of(request.customer, invoice_id, today=timezone.localdate())
+    allocations = invoice.allocations.select_related("payment").order_by("-payment__pay_on", "-pk")
+    return render(
+        request, "portal/invoice.html", {"invoice": invoice, "lines": invoice.lines.all(), "allocations": allocations}
+    )
+
+
+@portal_view
+@member_required
+def invoice_pdf_download(request: MemberRequest, invoice_id: int) -> HttpResponse:
+    invoice = invoice_of(request.customer, invoice_id, today=timezone.localdate())
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
+
+
+# --- Brand assets (public) ----------------------------------------------------------------------
 
 
 @require_GET

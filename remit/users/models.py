@@ -94,3 +94,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class FailedSignIn(models.Model):
+    """One wrong password, kept for the lockout window (see throttle.py)."""
+
+    audience = models.CharField(max_length=40, help_text='"console" or "portal:<biller id>"')
+    email = models.CharField(max_length=254)
+    ip_address = models.GenericIPAddressField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["audience", "email", "created_at"], name="failed_signin_account"),
+            models.Index(fields=["ip_address", "created_at"], name="failed_signin_address"),
+        ]

@@ -58,7 +58,7 @@ def test_a_biller_signs_up_brands_its_portal_and_sees_it(page, base, tmp_path):
     screenshot(page, "console-05-portal-address")
 
     page.goto(f"{base}/acme-supply/")  # the old address
-    page.wait_for_url(f"{base}/acme/signin/")
+    page.wait_for_url(f"{base}/acme/signin/?next=%2Facme%2F")
     logo = page.get_by_role("img", name="Acme Supply Co.")
     assert logo.evaluate("img => img.naturalWidth") > 0
     assert page.get_by_role("heading", name="Sign in to pay Acme Supply Co.").is_visible()

@@ -110,8 +110,8 @@ def test_the_pay_link_opens_the_billers_portal(client):
     page = client.get(f"/acme-supply/pay/{token}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "$1,720.00 due" in html and "Pay Invoice Electronically" in html
-    assert "Initech" in html
+    assert "$1,720.00" in html and "Pay Invoice Electronically" in html  # the sign-up page (issue 4)
+    assert "Initech" in html and "Sign Up" in html
 
 
 def test_a_tampered_expired_or_foreign_link_explains_itself(client):

@@ -12,7 +12,7 @@ def test_a_billers_own_domain_serves_its_portal_at_the_root(client):
     make_biller("Globex Corporation")
 
     response = client.get("/", headers={"host": "pay.acme.example"})
-    assert response.status_code == 302 and response["Location"] == "/signin/"
+    assert response.status_code == 302 and response["Location"] == "/signin/?next=%2F"
 
     page = client.get("/signin/", headers={"host": "pay.acme.example"})
     assert page.status_code == 200
