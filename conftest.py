@@ -149,3 +149,15 @@ def screenshot(page: Any, name: str) -> Path:
 def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
     """Run on_commit callbacks (outbox delivery) inside ordinary transactional tests."""
     return django_capture_on_commit_callbacks
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical accessibility violations on the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[node['target'] for node in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]

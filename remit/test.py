@@ -144,3 +144,13 @@ def portal_login(client: Any, user: User) -> None:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     client.cookies[PORTAL_COOKIE] = session.session_key
+
+
+def find_link(text: str, fragment: str) -> str:
+    """The first http(s) address in ``text`` containing ``fragment`` (a link in an email)."""
+    import re
+
+    for url in re.findall(r"https?://[^\s\"'<>]+", text):
+        if fragment in url:
+            return str(url)
+    raise AssertionError(f"No link containing {fragment!r} in the text.")

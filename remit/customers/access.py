@@ -35,7 +35,7 @@ def _record(customer: Customer, actor: User | None, kind: str, **data: object) -
     CustomerEvent.objects.create(customer=customer, actor=actor, kind=kind, data=data)
 
 
-def _check_password(password: str, confirm: str, user: User) -> None:
+def check_new_password(password: str, confirm: str, user: User) -> None:
     if password != confirm:
         raise AccessError("The two passwords are not the same.", field="password2")
     try:
@@ -74,7 +74,7 @@ def portal_sign_up(*, customer: Customer, email: str, password: str, confirm: st
         raise AccessError("Choose one of the addresses the invoice was sent to.", field="email")
     if account_type not in AccountType.values:
         raise AccessError("Select an account type: Personal or Business.", field="account_type")
-    _check_password(password, confirm, User(email=email, biller=customer.biller))
+    check_new_password(password, confirm, User(email=email, biller=customer.biller))
     user = _new_portal_user(customer, email, password)
     CustomerMembership.objects.create(customer=customer, user=user, role=PortalRole.ADMIN)
     Customer.objects.filter(pk=customer.pk).update(account_type=account_type)
@@ -157,7 +157,7 @@ def colleague_accept(*, biller_id: int, token: str, password: str, confirm: str)
     if invitation is None or not invitation.is_open:
         raise AccessError("This invitation is no longer valid. Ask your colleague to send a new one.")
     customer = invitation.customer
-    _check_password(password, confirm, User(email=invitation.email, biller=customer.biller))
+    check_new_password(password, confirm, User(email=invitation.email, biller=customer.biller))
     user = _new_portal_user(customer, invitation.email, password)
     CustomerMembership.objects.create(customer=customer, user=user, role=invitation.role)
     invitation.accepted_at, invitation.accepted_by = timezone.now(), user
@@ -224,7 +224,7 @@ def colleague_set_role(*, customer: Customer, actor: User, membership_id: int, r
 def set_portal_password(*, user: User, password: str, confirm: str) -> None:
     """A new password (after a reset link). Other sessions of the person end: Django ties sessions
     to the password hash."""
-    _check_password(password, confirm, user)
+    check_new_password(password, confirm, user)
     user.set_password(password)
     user.save(update_fields=["password"])
     membership = CustomerMembership.objects.filter(user=user).select_related("customer").first()

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.urls import reverse
 
@@ -79,7 +79,11 @@ def member_required(view: View) -> View:
         membership = portal_member(request, biller)
         if membership is None:
             user = request.user
-            if user.is_authenticated and getattr(user, "biller_id", None) == biller.pk:
+            # Signed in a moment ago but no access now (a removed colleague's login is switched off).
+            removed = (user.is_authenticated and getattr(user, "biller_id", None) == biller.pk) or (
+                not user.is_authenticated and request.session.get(SESSION_KEY)
+            )
+            if removed:
                 logout(request)
                 messages.error(request, "You no longer have access to this account.")
             signin = portal_reverse(request, "signin")

@@ -6,7 +6,9 @@ from typing import Any
 
 from django import forms
 
+from remit.customers.access import AccessError, check_new_password
 from remit.customers.models import AccountType, PortalRole
+from remit.users.models import User
 
 
 class PortalSignInForm(forms.Form):
@@ -19,6 +21,24 @@ class PortalSignInForm(forms.Form):
 
 
 class NewPasswordFields(forms.Form):
+    """Create a password + confirm it. Checked with the same rule the actions use, so every problem
+    shows at once (the action checks again: it is the one that counts)."""
+
+    def __init__(self, *args: Any, email: str = "", biller: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = User(email=email, biller=biller)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password2"):
+            if "email" in data:
+                self.person.email = data["email"]
+            try:
+                check_new_password(data["password1"], data["password2"], self.person)
+            except AccessError as error:
+                self.add_error(error.field if error.field in self.fields else None, str(error))
+        return data
+
     password1 = forms.CharField(
         label="Create a password",
         strip=False,
@@ -45,6 +65,7 @@ class SignUpForm(NewPasswordFields):
 
     def __init__(self, *args: Any, emails: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.person.email = emails[0] if emails else ""
         self.fields["email"].choices = [(email, email) for email in emails]  # type: ignore[attr-defined]
         self.fields["email"].initial = emails[0] if emails else None
         if len(emails) == 1:

@@ -15,7 +15,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from remit.customers.access import AccessError, portal_sign_up
+from remit.customers.access import AccessError, portal_sign_up, set_portal_password
 from remit.customers.links import AccessLinkError, make_access_token, read_access_token
 from remit.customers.models import Customer, CustomerMembership
 from remit.invoices.links import LinkError, read_token
@@ -24,6 +24,7 @@ from remit.notifications.actions import email_send
 from remit.portal.context import PortalRequest, portal_reverse, portal_view, safe_next
 from remit.portal.forms import EmailForm, PortalSignInForm, SetPasswordForm, SignUpForm
 from remit.portal.selectors import portal_member
+from remit.portal.two_factor import second_step_needed, start_second_step
 from remit.users import throttle
 from remit.users.models import User
 
@@ -59,8 +60,6 @@ def signin(request: PortalRequest) -> HttpResponse:
         else:
             user = authenticate(request, biller=request.biller, email=email, password=form.cleaned_data["password"])
             if user is not None and CustomerMembership.objects.filter(user=user).exists():
-                from remit.portal.two_factor import second_step_needed, start_second_step
-
                 if second_step_needed(user):
                     start_second_step(request, user, next_url)
                     return redirect(portal_reverse(request, "signin_code"))
@@ -123,7 +122,7 @@ def _sign_up_or_in(
     if customer.memberships.exists():
         messages.info(request, f"Sign in to see invoice {invoice.number}." if invoice else "Sign in to continue.")
         return redirect(_signin_url(request, next_url))
-    form = SignUpForm(request.POST or None, emails=list(customer.billing_emails))
+    form = SignUpForm(request.POST or None, emails=list(customer.billing_emails), biller=request.biller)
     if request.method == "POST" and form.is_valid():
         try:
             user = portal_sign_up(
@@ -208,11 +207,9 @@ def password_reset(request: PortalRequest, uidb64: str, token: str) -> HttpRespo
         user = None
     if user is None or not user.is_active or not default_token_generator.check_token(user, token):
         return render(request, "portal/password_link_invalid.html", status=404)
-    form = SetPasswordForm(request.POST or None)
+    form = SetPasswordForm(request.POST or None, email=user.email, biller=request.biller)
     if request.method == "POST" and form.is_valid():
         try:
-            from remit.customers.access import set_portal_password
-
             set_portal_password(
                 user=user, password=form.cleaned_data["password1"], confirm=form.cleaned_data["password2"]
             )

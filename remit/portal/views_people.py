@@ -81,7 +81,7 @@ def invitation_accept(request: PortalRequest, token: str) -> HttpResponse:
     invitation = access.invitation_for(request.biller.pk, token)
     if invitation is None or not invitation.is_open:
         return render(request, "portal/invitation_invalid.html", status=404)
-    form = SetPasswordForm(request.POST or None)
+    form = SetPasswordForm(request.POST or None, email=invitation.email, biller=request.biller)
     if request.method == "POST" and form.is_valid():
         try:
             user = access.colleague_accept(

@@ -71,6 +71,7 @@ def security(request: MemberRequest) -> HttpResponse:
         return render(request, "portal/security.html", {"enabled": True, "form": off_form})
     device = two_factor.pending_device(user)
     form = CodeForm(request.POST or None)
+    form.fields["code"].help_text = "The 6-digit code your app shows now."
     if request.method == "POST" and form.is_valid():
         try:
             codes = two_factor.confirm(user, form.cleaned_data["code"])

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from remit.billers import actions as biller_actions
 from remit.billers.models import Biller
+from remit.customers import access
 from remit.customers.actions import customer_create
 from remit.customers.models import Customer
 from remit.customers.rules import CustomerFields
@@ -42,7 +43,14 @@ class DemoLogin:
     password: str
 
 
-DEMO_LOGINS = [DemoLogin("Console (Acme Supply Co.)", ACME_OWNER, DEMO_PASSWORD)]
+GLOBEX_ADMIN = "ap@globex.example"
+GLOBEX_COLLEAGUE = "controller@globex.example"
+
+DEMO_LOGINS = [
+    DemoLogin("Console (Acme Supply Co.)", ACME_OWNER, DEMO_PASSWORD),
+    DemoLogin("Portal (Globex Corporation, admin)", GLOBEX_ADMIN, DEMO_PASSWORD),
+    DemoLogin("Portal (Globex Corporation, colleague)", GLOBEX_COLLEAGUE, DEMO_PASSWORD),
+]
 
 
 def acme_logo_png() -> bytes:
@@ -181,4 +189,25 @@ def load_demo() -> list[str]:
         )
         created.append(f"biller {ACME_NAME} at /{ACME_SLUG}/ with its console owner {ACME_OWNER}")
     created += _demo_customers(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
+    created += _demo_portal_logins(acme)
     return created
+
+
+def _demo_portal_logins(acme: Biller) -> list[str]:
+    """Globex signed up (Business) and invited its controller; Initech has no login yet, so its
+    emailed link shows the sign-up page."""
+    globex = Customer.objects.filter(biller=acme, reference="GLOBEX").first()
+    if globex is None or globex.memberships.exists():
+        return []
+    admin = access.portal_sign_up(
+        customer=globex, email=GLOBEX_ADMIN, password=DEMO_PASSWORD, confirm=DEMO_PASSWORD, account_type="business"
+    )
+    issued = access.colleague_invite(
+        customer=globex,
+        actor=admin,
+        email=GLOBEX_COLLEAGUE,
+        role="member",
+        accept_url=acme.portal_url("invitations/{token}/"),
+    )
+    access.colleague_accept(biller_id=acme.pk, token=issued.token, password=DEMO_PASSWORD, confirm=DEMO_PASSWORD)
+    return [f"portal logins {GLOBEX_ADMIN} (admin) and {GLOBEX_COLLEAGUE} (member) for Globex Corporation"]

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from remit.bench import invoicing
+from remit.bench import invoicing, portal
 from remit.bench.database import bench_database
 
 
@@ -28,6 +28,7 @@ class Command(BaseCommand):
             self.stderr.write(f"  seeded {options['invoices']:,} invoices in {time.perf_counter() - started:.1f} s")
             rows.append(invoicing.invoice_list_first_page(biller, owner))
             rows.append(invoicing.import_csv(url, biller, rows=options["import_rows"]))
+            rows += portal.portal_pages(biller)
         self._print(rows, vendor=connection.vendor)
 
     def _print(self, rows: list[tuple[str, str, str]], *, vendor: str) -> None:
