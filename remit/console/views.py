@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +32,7 @@ from remit.console.forms import (
     add_action_error,
 )
 from remit.invoices.reports import dashboard_context
+from remit.users import throttle
 from remit.users.models import User
 
 CONSOLE_BACKEND = "remit.users.backends.ConsoleBackend"
@@ -105,8 +106,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def signin(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, email=form.cleaned_data["email"], password=form.cleaned_data["password"])
-        if user is not None:
+        user, problem = throttle.authenticate_guarded(
+            request, audience="console", email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+        )
+        if user is None:
+            form.add_error(None, problem)
+        else:
             login(request, user, backend=CONSOLE_BACKEND)
             next_url = request.POST.get("next") or request.GET.get("next") or ""
             if url_has_allowed_host_and_scheme(
@@ -114,7 +119,6 @@ def signin(request: HttpRequest) -> HttpResponse:
             ):
                 return redirect(next_url)
             return redirect("console:home")
-        form.add_error(None, "The email or password is not right. Check both and try again.")
     return render(request, "console/signin.html", {"form": form, "next": request.GET.get("next", "")})
 
 

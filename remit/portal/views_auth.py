@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -53,20 +53,22 @@ def signin(request: PortalRequest) -> HttpResponse:
         return redirect(next_url)
     form = PortalSignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        email, ip = form.cleaned_data["email"], throttle.client_ip(request)
-        lock = throttle.locked(audience=audience(request), email=email, ip=ip)
-        if lock is not None:
-            form.add_error(None, lock.message)
+        user, problem = throttle.authenticate_guarded(
+            request,
+            audience=audience(request),
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            accept=lambda user: CustomerMembership.objects.filter(user=user).exists(),
+            biller=request.biller,
+        )
+        if user is None:
+            form.add_error(None, problem)
+        elif second_step_needed(user):
+            start_second_step(request, user, next_url)
+            return redirect(portal_reverse(request, "signin_code"))
         else:
-            user = authenticate(request, biller=request.biller, email=email, password=form.cleaned_data["password"])
-            if user is not None and CustomerMembership.objects.filter(user=user).exists():
-                if second_step_needed(user):
-                    start_second_step(request, user, next_url)
-                    return redirect(portal_reverse(request, "signin_code"))
-                sign_in_person(request, user)
-                return redirect(next_url)
-            throttle.record_failure(audience=audience(request), email=email, ip=ip)
-            form.add_error(None, "The email or password is not right. Check both and try again.")
+            sign_in_person(request, user)
+            return redirect(next_url)
     return render(request, "portal/signin.html", {"form": form, "next": next_url})
 
 

@@ -8,15 +8,18 @@ operator has to unlock anyone. A successful sign-in clears the account's failure
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from remit.users.models import FailedSignIn
+from remit.users.models import FailedSignIn, User
 
 WINDOW = timedelta(minutes=15)
 ACCOUNT_LIMIT = 5
@@ -79,3 +82,30 @@ def record_failure(*, audience: str, email: str, ip: str | None) -> None:
 
 def clear(*, audience: str, email: str) -> None:
     FailedSignIn.objects.filter(audience=audience, email=email.strip().lower()).delete()
+
+
+WRONG_CREDENTIALS = "The email or password is not right. Check both and try again."
+
+
+def authenticate_guarded(
+    request: HttpRequest,
+    *,
+    audience: str,
+    email: str,
+    password: str,
+    accept: Callable[[User], bool] = lambda user: True,
+    **scope: Any,
+) -> tuple[User | None, str]:
+    """Check a password unless the account or the address is locked. Returns (user, "") or
+    (None, a message for the person). ``accept`` can refuse a right password (e.g. a portal login
+    without access any more), which then counts as a failure too."""
+    ip = client_ip(request)
+    lock = locked(audience=audience, email=email, ip=ip)
+    if lock is not None:
+        return None, lock.message
+    user = authenticate(request, email=email, password=password, **scope)
+    if not isinstance(user, User) or not accept(user):
+        record_failure(audience=audience, email=email, ip=ip)
+        return None, WRONG_CREDENTIALS
+    clear(audience=audience, email=email)
+    return user, ""

@@ -141,3 +141,11 @@ def test_a_used_invitation_link_explains_itself(client):
     response = client.get("/console/invitations/not-a-real-token")
     assert response.status_code == 404
     assert b"This invitation is no longer valid" in response.content
+
+
+def test_console_sign_in_locks_after_repeated_wrong_passwords(client):
+    make_biller(owner_email="alex@example.com")
+    for _ in range(5):
+        client.post("/console/signin/", {"email": "alex@example.com", "password": "wrong"})
+    locked = client.post("/console/signin/", {"email": "alex@example.com", "password": PASSWORD})
+    assert "Too many wrong passwords for this account" in locked.content.decode()
