@@ -197,3 +197,12 @@ def test_an_archived_customers_fresh_link_sends_nothing(client, initech, mailbox
     with run_on_commit(execute=True):
         client.post("/acme-supply/new-link/", {"email": "pat@initech.example"})
     assert mailbox() == []
+
+
+def test_in_production_the_portal_cookie_is_secure(client, initech, settings):
+    settings.SESSION_COOKIE_SECURE = True  # what REMIT_ENV=production sets
+    customer, _ = initech
+    make_portal_user(customer)
+    response = client.post("/acme-supply/signin/", {"email": "pat@initech.example", "password": PASSWORD})
+    assert response.cookies["remit_portal"]["secure"] is True
+    assert response.cookies["remit_portal"]["samesite"] == "Lax"
