@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -97,10 +98,13 @@ class Command(BaseCommand):
                     child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
             for child in children:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
+                # Each child leads its own process group (start_new_session); whatever is left in it
+                # now — a pool process orphaned by a worker stopped mid-start-up — goes too.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
             self.stdout.write("Stopped the web server and the worker.\n")
         failed = [child for child in children if child.returncode not in (0, -signal.SIGTERM, None)]
         if not stopping and failed:
