@@ -12,8 +12,11 @@ def main() -> None:
 
     from remit.lib.env import ConfigurationError
 
+    args = sys.argv[1:]
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")  # `remit rotate-keys` is Django's rotate_keys
     try:
-        execute_from_command_line(["remit", *sys.argv[1:]])
+        execute_from_command_line(["remit", *args])
     except ConfigurationError as error:
         sys.stderr.write(f"remit: configuration error: {error}\n")
         sys.exit(2)

@@ -117,11 +117,13 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        # WAL lets the web server read while the worker writes; IMMEDIATE avoids the
-        # "database is locked" upgrade deadlock between two writers.
+        # IMMEDIATE takes the write lock at BEGIN, which avoids the "database is locked" deadlock
+        # between two writers upgrading at once; writers wait up to 20 s for each other. The
+        # rollback journal, not WAL: with WAL, processes and threads sharing the file (the web
+        # server, the worker, the test suite's live server) were seen to end in "disk I/O error".
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "init_command": "PRAGMA foreign_keys=ON;",
     }
     # A file, not memory: the test suite starts real worker processes that share the database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-remit.sqlite3")}

@@ -154,3 +154,76 @@ def find_link(text: str, fragment: str) -> str:
         if fragment in url:
             return str(url)
     raise AssertionError(f"No link containing {fragment!r} in the text.")
+
+
+ACCOUNT_NUMBERS = count(100_000_001)
+
+
+def make_bank_account(
+    user: User, *, private: bool = False, account_type: str = "checking", number: str | None = None
+) -> Any:
+    """A bank account added in the portal by ``user`` (Terms of Service accepted), as on the Add Bank
+    Account page."""
+    from remit.customers.models import CustomerMembership
+    from remit.payments.bank_accounts import bank_account_add
+
+    membership = CustomerMembership.objects.select_related("customer").get(user=user)
+    digits = number or str(next(ACCOUNT_NUMBERS))
+    return bank_account_add(
+        membership=membership,
+        holder_name=user.email.split("@")[0].title(),
+        routing_number="011000015",
+        account_number=digits,
+        account_number_confirm=digits,
+        account_type=account_type,
+        is_private=private,
+        accepted_terms=True,
+        ip_address="192.0.2.10",
+        user_agent="pytest",
+    )
+
+
+def soonest_pay_on(biller: Biller) -> date:
+    """The earliest Pay On date the biller's portal accepts right now."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from remit.payments.dates import earliest_pay_on
+
+    return earliest_pay_on(timezone.now().astimezone(ZoneInfo(biller.time_zone)), biller.ach_cutoff_time)
+
+
+def ach_payment_rows(
+    customer: Customer,
+    parts: list[tuple[Invoice, int]],
+    *,
+    pay_on: date,
+    status: str = "scheduled",
+    is_autopay: bool = False,
+) -> Any:
+    """An ACH payment written as rows, for tests that need a Pay On date in the past or a status the
+    actions can't reach yet (sent, settled by the bank). Everything else should use
+    ``payment_schedule``. The bank account is a real one, added through the portal's action."""
+    from remit.customers.models import CustomerMembership
+    from remit.invoices.actions import refresh_invoice_amounts
+    from remit.payments.models import Allocation, Payment
+
+    admin = CustomerMembership.objects.filter(customer=customer, role="admin").select_related("user").first()
+    user = admin.user if admin is not None else make_portal_user(customer)
+    account = customer.bank_accounts.filter(status="active").first() or make_bank_account(user)
+    payment = Payment.objects.create(
+        biller=customer.biller,
+        customer=customer,
+        method="ach",
+        status=status,
+        amount_cents=sum(cents for _, cents in parts),
+        pay_on=pay_on,
+        bank_account=account,
+        is_autopay=is_autopay,
+    )
+    Allocation.objects.bulk_create(
+        Allocation(payment=payment, invoice=invoice, amount_cents=cents) for invoice, cents in parts
+    )
+    refresh_invoice_amounts([invoice.pk for invoice, _ in parts])
+    return payment

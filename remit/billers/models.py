@@ -3,6 +3,7 @@ and console team. Changes go through ``actions.py``; reads through ``selectors.p
 
 from __future__ import annotations
 
+import datetime
 from datetime import timedelta
 from typing import ClassVar
 
@@ -34,6 +35,10 @@ class Biller(models.Model):
         help_text="Put before every new invoice number.",
     )
     default_terms = models.CharField("default payment terms", max_length=20, default="net_30")
+    # When the biller's bank must have the day's ACH file; a payment made after it can't be debited
+    # before the banking day after next (see remit/payments/dates.py). Issue 7 adds the rest.
+    ach_cutoff_time = models.TimeField("daily ACH cut-off time", default=datetime.time(16, 0))
+    time_zone = models.CharField("time zone", max_length=64, default="America/New_York")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from remit.console import views, views_customers, views_invoices, views_transfer
+from remit.console import views, views_authorizations, views_customers, views_invoices, views_payments, views_transfer
 
 app_name = "console"
 
@@ -36,8 +36,12 @@ urlpatterns = [
         name="invoice_record_payment",
     ),
     path("<slug:slug>/settings/invoicing/", views_invoices.invoice_settings, name="invoice_settings"),
+    path("<slug:slug>/payments/", views_payments.payment_list, name="payments"),
     # CSV in and out
     path("<slug:slug>/import/", views_transfer.import_file, name="import"),
     path("<slug:slug>/export/invoices.csv", views_transfer.export_invoices, name="export_invoices"),
     path("<slug:slug>/export/payments.csv", views_transfer.export_payments, name="export_payments"),
+    # ACH authorizations
+    path("<slug:slug>/authorizations/", views_authorizations.authorizations, name="authorizations"),
+    path("<slug:slug>/authorizations.csv", views_authorizations.authorizations_export, name="authorizations_export"),
 ]

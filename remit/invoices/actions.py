@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -257,23 +257,24 @@ def refresh_invoice_amounts(invoice_ids: Iterable[int]) -> None:
     """Recompute paid (cleared) and pending (scheduled or in flight) from the allocations.
 
     Payment actions call this in their transaction, after locking the invoices; the invoice's check
-    constraint refuses the transaction if more would be paid or pending than the total.
+    constraint refuses the transaction if more would be paid or pending than the total. One UPDATE
+    with correlated sums per 500 invoices, however many a payment touches.
     """
     ids = sorted(set(invoice_ids))
-    if not ids:
-        return
-    sums = (
-        Allocation.objects.filter(invoice_id__in=ids)
-        .values("invoice_id")
-        .annotate(
-            paid=Coalesce(Sum("amount_cents", filter=Q(payment__status__in=CLEARED)), 0),
-            pending=Coalesce(Sum("amount_cents", filter=Q(payment__status__in=IN_FLIGHT)), 0),
+    for start in range(0, len(ids), 500):
+        Invoice.objects.filter(pk__in=ids[start : start + 500]).update(
+            paid_cents=_allocated(CLEARED), pending_cents=_allocated(IN_FLIGHT)
         )
+
+
+def _allocated(statuses: tuple[str, ...]) -> Coalesce:
+    total = (
+        Allocation.objects.filter(invoice_id=OuterRef("pk"), payment__status__in=statuses)
+        .values("invoice_id")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
     )
-    found = {row["invoice_id"]: row for row in sums}
-    for invoice_id in ids:
-        row = found.get(invoice_id, {"paid": 0, "pending": 0})
-        Invoice.objects.filter(pk=invoice_id).update(paid_cents=row["paid"], pending_cents=row["pending"])
+    return Coalesce(Subquery(total), Value(0))
 
 
 def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:

@@ -3,15 +3,23 @@ and every change to money on invoices ends with ``refresh_invoice_amounts`` in t
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from remit.customers.models import Customer, CustomerMembership
 from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
 from remit.invoices.models import Invoice, InvoiceEvent
 from remit.lib.money import format_cents
-from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
+from remit.notifications.actions import email_send
+from remit.payments.allocation import AllocationError, Payable, allocate
+from remit.payments.dates import pay_on_problem
+from remit.payments.models import Allocation, BankAccount, Payment, PaymentEvent, PaymentMethod, PaymentStatus
+from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
 
 
@@ -79,6 +87,171 @@ def payment_record_offline(
         kind=InvoiceEvent.Kind.PAYMENT_RECORDED,
         data={"payment_id": payment.pk, "amount_cents": amount_cents, "method": method},
     )
+    return payment
+
+
+def _existing(customer_id: int, idempotency_key: str | None) -> Payment | None:
+    if not idempotency_key:
+        return None
+    return Payment.objects.filter(customer_id=customer_id, idempotency_key=idempotency_key).first()
+
+
+@transaction.atomic
+def payment_schedule(
+    *,
+    payer: User,
+    invoice_ids: Sequence[int],
+    bank_account_id: int,
+    pay_on: date,
+    total_cents: int,
+    idempotency_key: str | None = None,
+    is_autopay: bool = False,
+    now: datetime | None = None,
+) -> Payment:
+    """Schedule one ACH debit of ``total_cents`` on ``pay_on`` from a bank account the payer may use,
+    split across the selected invoices, oldest due date first (help article, steps 8–10).
+
+    Never more than is available: the invoices are locked, their amounts re-read under the lock, and
+    the database refuses any over-allocation. The same ``idempotency_key`` (a double click, a
+    re-submitted form) returns the first payment instead of making a second.
+    """
+    membership = CustomerMembership.objects.select_related("customer__biller").filter(user=payer).first()
+    if membership is None:
+        raise PaymentError("You don't have access to pay for this account any more.")
+    customer = membership.customer
+    if (existing := _existing(customer.pk, idempotency_key)) is not None:
+        return existing
+    account = usable_bank_accounts(membership).filter(pk=bank_account_id).first()
+    if account is None:
+        raise PaymentError("Choose a bank account you may pay from, or add one.", field="bank_account")
+    biller = customer.biller
+    now_local = (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone))
+    problem = pay_on_problem(pay_on, now_local=now_local, cutoff=biller.ach_cutoff_time)
+    if problem:
+        raise PaymentError(problem, field="pay_on")
+    invoices = _locked_payable_invoices(customer.pk, invoice_ids)
+    if (existing := _existing(customer.pk, idempotency_key)) is not None:
+        return existing  # a twin request finished while we waited for the locks
+    try:
+        parts = allocate(total_cents, [Payable(i.pk, i.due_date, i.available_cents) for i in invoices])
+    except AllocationError as error:
+        raise PaymentError(_too_much(error, invoices, total_cents), field="total") from None
+    payment = _create_scheduled(
+        customer=customer,
+        payer=payer,
+        account=account,
+        pay_on=pay_on,
+        parts=parts,
+        idempotency_key=idempotency_key,
+        is_autopay=is_autopay,
+    )
+    if payment.allocations.count() == 0:  # the twin won the race on the idempotency key
+        return payment
+    refresh_invoice_amounts([invoice_id for invoice_id, _ in parts])
+    transaction.on_commit(lambda: _send_scheduled_emails(payment.pk))
+    return payment
+
+
+def _locked_payable_invoices(customer_id: int, invoice_ids: Sequence[int]) -> list[Invoice]:
+    if not invoice_ids:
+        raise PaymentError("Select at least one invoice to pay.", field="invoices")
+    locked = lock_invoices(invoice_ids)
+    invoices = [locked[i] for i in sorted(set(invoice_ids)) if i in locked]
+    if len(invoices) != len(set(invoice_ids)) or any(invoice.customer_id != customer_id for invoice in invoices):
+        raise PaymentError("One of the selected invoices is not yours to pay. Reload the page.", field="invoices")
+    if void := [invoice.number for invoice in invoices if invoice.is_void]:
+        raise PaymentError(f"Invoice {', '.join(void)} was voided; there is nothing to pay on it.", field="invoices")
+    return invoices
+
+
+def _too_much(error: AllocationError, invoices: list[Invoice], total_cents: int) -> str:
+    available = sum(invoice.available_cents for invoice in invoices)
+    if total_cents <= 0:
+        return str(error)
+    if available == 0:
+        return "The selected invoices are already paid or scheduled. Nothing is left to pay on them."
+    return (
+        f"The Total Payment can't be more than {format_cents(available)}, what is left to pay on the selected invoices."
+    )
+
+
+def _create_scheduled(
+    *,
+    customer: Customer,
+    payer: User,
+    account: BankAccount,
+    pay_on: date,
+    parts: list[tuple[int, int]],
+    idempotency_key: str | None,
+    is_autopay: bool,
+) -> Payment:
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                biller_id=customer.biller_id,
+                customer=customer,
+                method=PaymentMethod.ACH,
+                status=PaymentStatus.SCHEDULED,
+                amount_cents=sum(cents for _, cents in parts),
+                pay_on=pay_on,
+                bank_account=account,
+                idempotency_key=idempotency_key,
+                is_autopay=is_autopay,
+                created_by=payer,
+            )
+    except IntegrityError:
+        existing = _existing(customer.pk, idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    Allocation.objects.bulk_create(
+        Allocation(payment=payment, invoice_id=invoice_id, amount_cents=cents) for invoice_id, cents in parts
+    )
+    note = "Scheduled by AutoPay" if is_autopay else f"Scheduled by {payer.email}"
+    PaymentEvent.objects.create(payment=payment, actor=payer, to_status=PaymentStatus.SCHEDULED, note=note)
+    return payment
+
+
+def _send_scheduled_emails(payment_id: int) -> None:
+    """The payer's confirmation and the biller's notice (help article: "Your customer will receive
+    an email notification confirming they scheduled a payment")."""
+    from remit.billers.models import Membership, Role
+
+    payment = Payment.objects.select_related("customer__biller", "bank_account", "created_by").get(pk=payment_id)
+    biller = payment.customer.biller
+    context = {
+        "payment": payment,
+        "customer": payment.customer,
+        "allocations": list(payment.allocations.select_related("invoice").order_by("invoice__due_date")),
+        "account": payment.bank_account,
+        "payments_url": biller.portal_url("payments/"),
+    }
+    with transaction.atomic():
+        if payment.created_by is not None:
+            email_send(to=[payment.created_by.email], template="payment_scheduled", biller=biller, context=context)
+        owners = list(Membership.objects.filter(biller=biller, role=Role.OWNER).values_list("user__email", flat=True))
+        if owners:
+            console_url = f"{settings.REMIT_BASE_URL}/console/{biller.slug}/payments/"
+            email_send(
+                to=owners,
+                template="payment_scheduled_biller",
+                biller=biller,
+                context={**context, "console_url": console_url},
+            )
+
+
+@transaction.atomic
+def payment_cancel(*, payment: Payment, actor: User | None, reason: str) -> Payment:
+    """Cancel a payment that is scheduled and not yet sent to the bank; its invoices reopen."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != PaymentStatus.SCHEDULED:
+        raise PaymentError(
+            f"This payment is {payment.get_status_display().lower()}; only a scheduled payment can be cancelled."
+        )
+    invoice_ids = list(payment.allocations.values_list("invoice_id", flat=True))
+    lock_invoices(invoice_ids)
+    _move(payment, PaymentStatus.CANCELLED, actor=actor, note=reason)
+    refresh_invoice_amounts(invoice_ids)
     return payment
 
 

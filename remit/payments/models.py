@@ -33,6 +33,90 @@ CLEARED = (PaymentStatus.SETTLED,)
 IN_FLIGHT = (PaymentStatus.SCHEDULED, PaymentStatus.SENT)
 
 
+class BankAccountType(models.TextChoices):
+    CHECKING = "checking", "Checking"
+    SAVINGS = "savings", "Savings"
+
+
+class BankAccountStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REMOVED = "removed", "Removed"
+    BLOCKED = "blocked", "Blocked by the bank"
+
+
+class BankAccount(models.Model):
+    """A customer's bank account for ACH debits. The number is stored only encrypted (remit.lib.crypto)
+    and shown only masked. A *private* account is visible to and usable by only the person who added
+    it. Accounts are never deleted — removed ones keep their authorization record."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="bank_accounts")
+    added_by = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="+")
+    holder_name = models.CharField("name on the account", max_length=100)
+    routing_number = models.CharField(max_length=9)
+    account_type = models.CharField(max_length=10, choices=BankAccountType.choices)
+    account_number_encrypted = models.TextField(editable=False)
+    account_last4 = models.CharField(max_length=4, editable=False)
+    lookup_hash = models.CharField(max_length=64, editable=False)
+    is_private = models.BooleanField("private", default=False)
+    # "shared", or "user:<id>" for a private account: the same number may be saved once per view.
+    visibility_key = models.CharField(max_length=40, editable=False)
+    status = models.CharField(max_length=10, choices=BankAccountStatus.choices, default=BankAccountStatus.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "customer",
+                "lookup_hash",
+                "visibility_key",
+                condition=Q(status="active"),
+                name="bank_account_once_per_view",
+            ),
+            models.CheckConstraint(
+                condition=Q(routing_number__regex=r"^[0-9]{9}$"), name="bank_account_routing_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def masked_number(self) -> str:
+        return f"••••{self.account_last4}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.get_account_type_display()} {self.masked_number}"
+
+
+class AchAuthorization(models.Model):
+    """The customer's acceptance of the Terms of Service (with, for a Personal account, the ACH debit
+    authorization) when adding a bank account: who, which account, the exact text, when, from where.
+    Never deleted; kept at least two years after the account is removed (NACHA's WEB rule)."""
+
+    bank_account = models.OneToOneField(BankAccount, on_delete=models.PROTECT, related_name="authorization")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="ach_authorizations")
+    accepted_by = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="+")
+    accepted_by_email = models.EmailField()
+    customer_account_type = models.CharField(max_length=10, help_text="Personal or business, when accepted.")
+    account_masked = models.CharField(max_length=12)
+    routing_number = models.CharField(max_length=9)
+    holder_name = models.CharField(max_length=100)
+    terms_version = models.CharField(max_length=40)
+    terms_sha256 = models.CharField(max_length=64)
+    terms_text = models.TextField()
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When the account was removed or blocked.")
+
+    class Meta:
+        ordering = ["-accepted_at", "-pk"]
+
+
 class Payment(models.Model):
     TRANSITIONS = {
         PaymentStatus.SCHEDULED: {PaymentStatus.SENT, PaymentStatus.CANCELLED},
@@ -51,13 +135,25 @@ class Payment(models.Model):
         help_text="For ACH: the date the money leaves the customer's account. Otherwise: received on."
     )
     reference = models.CharField(max_length=100, blank=True, help_text="Check number, wire reference…")
+    bank_account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    # NULL, not "": only payments that carry a key are unique on it.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     is_autopay = models.BooleanField(default=False)
     created_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-pay_on", "-pk"]
-        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payment_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payment_amount_positive"),
+            # A double click or a re-submitted form carries the same key: one payment, never two.
+            models.UniqueConstraint("customer", "idempotency_key", name="payment_idempotency_key_once"),
+            models.CheckConstraint(
+                condition=~Q(method="ach") | Q(bank_account__isnull=False), name="payment_ach_needs_bank_account"
+            ),
+        ]
         indexes = [
             models.Index(fields=["biller", "status", "pay_on"], name="payment_biller_status_day"),
             models.Index(fields=["customer", "-pay_on"], name="payment_customer_recent"),

@@ -3,13 +3,16 @@ biller's own domain (urls_domain.py); views learn their biller from ``remit.port
 
 from django.urls import path
 
-from remit.portal import views, views_auth, views_people, views_security
+from remit.portal import views, views_auth, views_bank, views_pay, views_people, views_security
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("pay-bills/", views.pay_bills, name="pay_bills"),
+    path("pay-bills/", views_pay.pay_bills, name="pay_bills"),
+    path("payments/", views_pay.payments, name="payments"),
+    path("payments/<int:payment_id>/", views_pay.payment_detail, name="payment"),
+    path("payments/<int:payment_id>/cancel", views_pay.payment_cancel_view, name="payment_cancel"),
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<int:invoice_id>/pdf", views.invoice_pdf_download, name="invoice_pdf"),
@@ -29,6 +32,9 @@ urlpatterns = [
     path("people/invitations/<int:invitation_id>/revoke", views_people.invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views_people.invitation_accept, name="invitation_accept"),
     path("security/", views_security.security, name="security"),
+    path("bank-accounts/", views_bank.bank_accounts, name="bank_accounts"),
+    path("bank-accounts/new/", views_bank.bank_account_new, name="bank_account_new"),
+    path("bank-accounts/<int:bank_account_id>/remove/", views_bank.bank_account_remove, name="bank_account_remove"),
     # Brand assets
     path("brand.css", views.brand_css, name="brand_css"),
     path("logo/<str:version>.png", views.logo, name="logo"),

@@ -42,18 +42,6 @@ def home(request: MemberRequest) -> HttpResponse:
 
 @portal_view
 @member_required
-def pay_bills(request: MemberRequest) -> HttpResponse:
-    """Pay Outstanding Bills. (Issue 5 turns this list into the payment form.)"""
-    today = timezone.localdate()
-    context = {
-        "bills": outstanding_invoices(request.customer, today=today),
-        "outstanding_total": outstanding_total(request.customer, today=today),
-    }
-    return render(request, "portal/pay_bills.html", context)
-
-
-@portal_view
-@member_required
 def invoice_list(request: MemberRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in dict(STATUS_FILTERS):

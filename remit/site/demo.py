@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +27,9 @@ from remit.customers.rules import CustomerFields
 from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_send
 from remit.invoices.totals import Line
 from remit.lib.images import normalize_logo
-from remit.payments.actions import payment_record_offline
+from remit.payments.actions import payment_cancel, payment_record_offline, payment_schedule
+from remit.payments.bank_accounts import bank_account_add
+from remit.payments.dates import earliest_pay_on
 from remit.users.models import User
 
 DEMO_PASSWORD = "remit-demo-2026"
@@ -190,7 +193,49 @@ def load_demo() -> list[str]:
         created.append(f"biller {ACME_NAME} at /{ACME_SLUG}/ with its console owner {ACME_OWNER}")
     created += _demo_customers(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
     created += _demo_portal_logins(acme)
+    created += _demo_payments(acme)
     return created
+
+
+def _demo_payments(acme: Biller) -> list[str]:
+    """Globex's shared checking account, a scheduled payment, and a payment it cancelled, so the
+    console shows payments in every status that exists so far (settled ones are the checks above)."""
+    globex = Customer.objects.filter(biller=acme, reference="GLOBEX").first()
+    admin = User.objects.filter(biller=acme, email=GLOBEX_ADMIN).first()
+    if globex is None or admin is None or globex.bank_accounts.exists():
+        return []
+    membership = admin.customer_membership
+    account = bank_account_add(
+        membership=membership,
+        holder_name="Globex Corporation",
+        routing_number="011000015",
+        account_number="000123456789",
+        account_number_confirm="000123456789",
+        account_type="checking",
+        is_private=False,
+        accepted_terms=True,
+        ip_address="127.0.0.1",
+        user_agent="Remit demo data",
+    )
+    bills = [i for i in globex.invoices.order_by("due_date") if i.available_cents > 0]
+    pay_on = earliest_pay_on(timezone.now().astimezone(ZoneInfo(acme.time_zone)), acme.ach_cutoff_time)
+    oldest, newest = bills[0], bills[-1]
+    payment_schedule(
+        payer=admin,
+        invoice_ids=[oldest.pk],
+        bank_account_id=account.pk,
+        pay_on=pay_on,
+        total_cents=oldest.available_cents,
+    )
+    cancelled = payment_schedule(
+        payer=admin,
+        invoice_ids=[newest.pk],
+        bank_account_id=account.pk,
+        pay_on=pay_on,
+        total_cents=newest.available_cents // 2,
+    )
+    payment_cancel(payment=cancelled, actor=admin, reason="Paid by check instead")
+    return [f"Globex's shared checking account {account.masked_number}, a scheduled payment and a cancelled one"]
 
 
 def _demo_portal_logins(acme: Biller) -> list[str]:

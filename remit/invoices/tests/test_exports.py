@@ -14,7 +14,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_void, refresh_invoice_amounts
+from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_void
 from remit.invoices.exports import (
     INVOICE_HEADER,
     PAYMENT_HEADER,
@@ -26,8 +26,8 @@ from remit.invoices.exports import (
 from remit.invoices.importer import import_invoices
 from remit.invoices.totals import Line
 from remit.payments.actions import payment_record_offline
-from remit.payments.models import Allocation, Payment, PaymentMethod, PaymentStatus
-from remit.test import make_biller, make_customer, make_invoice
+from remit.payments.models import Payment, PaymentMethod
+from remit.test import ach_payment_rows, make_biller, make_customer, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -68,21 +68,8 @@ def books():
 
 
 def schedule_autopay(customer, parts, *, pay_on: date) -> Payment:
-    # Issue 5 brings the ACH scheduling action; until then the rows are made here and the invoices'
-    # amounts come from the real refresh, as that action will do.
-    payment = Payment.objects.create(
-        biller=customer.biller,
-        customer=customer,
-        method=PaymentMethod.ACH,
-        status=PaymentStatus.SCHEDULED,
-        amount_cents=sum(amount for _, amount in parts),
-        pay_on=pay_on,
-        is_autopay=True,
-    )
-    for invoice, amount in parts:
-        Allocation.objects.create(payment=payment, invoice=invoice, amount_cents=amount)
-    refresh_invoice_amounts([invoice.pk for invoice, _ in parts])
-    return payment
+    # A Pay On date in the past: written as rows (see remit.test.ach_payment_rows).
+    return ach_payment_rows(customer, parts, pay_on=pay_on, is_autopay=True)
 
 
 def by_header(rows: list[list[str]]) -> list[dict[str, str]]:

@@ -2,30 +2,17 @@ from datetime import date
 
 import pytest
 
-from remit.invoices.actions import InvoiceError, invoice_void, refresh_invoice_amounts
+from remit.invoices.actions import InvoiceError, invoice_void
 from remit.invoices.models import Invoice, InvoiceEvent
 from remit.payments.actions import payment_record_offline
-from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
-from remit.test import make_biller, make_customer, make_invoice, parts
+from remit.payments.models import Payment, PaymentEvent, PaymentStatus
+from remit.test import ach_payment_rows, make_biller, make_customer, make_invoice, parts
 
 pytestmark = pytest.mark.django_db
 
 
 def scheduled_payment(customer, allocations):
-    """A scheduled ACH payment. Issue 5 brings the action that schedules payments; until then the
-    rows are written here directly, the way that action will write them."""
-    payment = Payment.objects.create(
-        biller=customer.biller,
-        customer=customer,
-        method=PaymentMethod.ACH,
-        status=PaymentStatus.SCHEDULED,
-        amount_cents=sum(amount for _, amount in allocations),
-        pay_on=date(2026, 12, 1),
-    )
-    for invoice, amount in allocations:
-        Allocation.objects.create(payment=payment, invoice=invoice, amount_cents=amount)
-    refresh_invoice_amounts([invoice.pk for invoice, _ in allocations])
-    return payment
+    return ach_payment_rows(customer, allocations, pay_on=date(2026, 12, 1))
 
 
 def test_voiding_tells_the_customer_with_the_reason(run_on_commit, mailbox):

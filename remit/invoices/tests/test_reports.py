@@ -9,14 +9,14 @@ from django.test.utils import CaptureQueriesContext
 
 from remit.customers.actions import customer_create
 from remit.customers.rules import CustomerFields
-from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_void, refresh_invoice_amounts
+from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_void
 from remit.invoices.models import Invoice
 from remit.invoices.reports import AgingBucket, ForecastDay, aging, cash_flow_forecast, dashboard_context
 from remit.invoices.status import InvoiceStatus
 from remit.invoices.totals import Line
 from remit.payments.actions import payment_record_offline
-from remit.payments.models import Allocation, Payment, PaymentMethod, PaymentStatus
-from remit.test import make_biller
+from remit.payments.models import PaymentMethod, PaymentStatus
+from remit.test import ach_payment_rows, make_biller
 
 pytestmark = pytest.mark.django_db
 
@@ -52,20 +52,8 @@ def record_payment(invoice, cents):
 
 
 def schedule_payment(invoice, *, pay_on, cents, autopay=False, status=PaymentStatus.SCHEDULED):
-    # Scheduling has no action yet (a later feature adds it, with AutoPay), so these rows are
-    # written directly, and the invoice's amounts refreshed as that action will do.
-    payment = Payment.objects.create(
-        biller=invoice.biller,
-        customer=invoice.customer,
-        method=PaymentMethod.ACH,
-        status=status,
-        amount_cents=cents,
-        pay_on=pay_on,
-        is_autopay=autopay,
-    )
-    Allocation.objects.create(payment=payment, invoice=invoice, amount_cents=cents)
-    refresh_invoice_amounts([invoice.pk])
-    return payment
+    # Fixed calendar dates (holidays) and statuses the actions can't reach yet: written as rows.
+    return ach_payment_rows(invoice.customer, [(invoice, cents)], pay_on=pay_on, status=status, is_autopay=autopay)
 
 
 def by_key(buckets):

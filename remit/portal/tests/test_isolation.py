@@ -11,7 +11,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from remit.customers import access
 from remit.customers.models import CustomerMembership, PortalInvitation
 from remit.invoices.links import make_token
-from remit.test import make_biller, make_customer, make_invoice, make_portal_user, portal_login
+from remit.payments.actions import payment_schedule
+from remit.payments.models import BankAccount, Payment
+from remit.test import (
+    make_bank_account,
+    make_biller,
+    make_customer,
+    make_invoice,
+    make_portal_user,
+    portal_login,
+    soonest_pay_on,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +54,11 @@ def world():
     admin = make_portal_user(globex)
     colleague = make_portal_user(globex, email="controller@globex.example", role="member")
     invoice = make_invoice(globex, number=f"{SECRET}-1", amount_cents=123456)
+    account = make_bank_account(admin)
+    private = make_bank_account(colleague, private=True)
+    payment = payment_schedule(
+        payer=admin, invoice_ids=[invoice.pk], bank_account_id=account.pk, pay_on=soonest_pay_on(acme), total_cents=1000
+    )
     invitation = access.colleague_invite(
         customer=globex, actor=admin, email="new@globex.example", role="member", accept_url="{token}"
     )
@@ -57,6 +72,9 @@ def world():
         "colleague": colleague,
         "invoice": invoice,
         "invitation": invitation.invitation,
+        "account": account,
+        "private": private,
+        "payment": payment,
         "neighbour": make_portal_user(initech),
         "stranger": make_portal_user(make_customer(other_biller, "Stranger Ltd", email="s@stranger.example")),
     }
@@ -67,6 +85,8 @@ def member_urls(world) -> list[tuple[str, str]]:
         "invoice_id": world["invoice"].pk,
         "membership_id": world["colleague"].customer_membership.pk,
         "invitation_id": world["invitation"].pk,
+        "bank_account_id": world["account"].pk,
+        "payment_id": world["payment"].pk,
     }
     urls = []
     for pattern in portal_patterns():
@@ -75,12 +95,27 @@ def member_urls(world) -> list[tuple[str, str]]:
         kwargs = {"biller_slug": "acme-supply", **{k: ids[k] for k in pattern.pattern.converters}}
         urls.append((pattern.name or "", reverse(f"portal:{pattern.name}", kwargs=kwargs)))
     names = {name for name, _ in urls}
-    assert {"home", "invoices", "invoice", "invoice_pdf", "people", "person_remove", "security"} <= names
+    assert {
+        "home",
+        "invoices",
+        "invoice",
+        "invoice_pdf",
+        "people",
+        "person_remove",
+        "security",
+        "payment",
+        "payment_cancel",
+        "bank_accounts",
+        "bank_account_remove",
+        "pay_bills",
+    } <= names
     return urls
 
 
 def state(world):
     return (
+        sorted(Payment.objects.filter(customer=world["globex"]).values_list("pk", "status")),
+        sorted(BankAccount.objects.filter(customer=world["globex"]).values_list("pk", "status")),
         sorted(CustomerMembership.objects.filter(customer=world["globex"]).values_list("pk", "role")),
         sorted(
             PortalInvitation.objects.filter(customer=world["globex"], revoked_at__isnull=True).values_list(
@@ -111,8 +146,15 @@ def test_no_outsider_gets_anything(world, who):
             body = b"".join(response.streaming_content) if response.streaming else response.content
             assert SECRET.encode() not in body, f"{method.upper()} {url}"
             assert b"Globex" not in body, f"{method.upper()} {url}"
-            if who == "neighbour" and name in {"invoice", "invoice_pdf"}:
-                assert response.status_code == 404, url
+            assert b"6789" not in body or who == "neighbour", f"{method.upper()} {url}"
+            if who == "neighbour" and name in {
+                "invoice",
+                "invoice_pdf",
+                "payment",
+                "payment_cancel",
+                "bank_account_remove",
+            }:
+                assert response.status_code in {404, 405}, url  # 405: a GET of a POST-only address
             elif who != "neighbour":
                 assert response.status_code in {302, 405}, f"{method.upper()} {url}: {response.status_code}"
                 if response.status_code == 302:
@@ -142,3 +184,16 @@ def test_a_portal_session_does_not_open_another_billers_portal(world):
     client = Client()
     portal_login(client, world["stranger"])
     assert client.get("/acme-supply/")["Location"].startswith("/acme-supply/signin/")
+
+
+def test_a_colleague_never_sees_a_private_account(world):
+    client = Client()
+    portal_login(client, world["admin"])  # even an admin
+    private = world["private"]
+    for path in ["/acme-supply/bank-accounts/", "/acme-supply/pay-bills/", "/acme-supply/payments/"]:
+        assert private.masked_number not in client.get(path).content.decode(), path
+    assert client.get(f"/acme-supply/bank-accounts/{private.pk}/remove/").status_code == 404
+    assert client.post(f"/acme-supply/bank-accounts/{private.pk}/remove/").status_code == 404
+    owner = Client()
+    portal_login(owner, world["colleague"])
+    assert private.masked_number in owner.get("/acme-supply/bank-accounts/").content.decode()

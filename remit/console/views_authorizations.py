@@ -1,0 +1,88 @@
+"""The biller's ACH authorization records: who accepted which Terms of Service for which bank
+account, when and from where. NACHA asks the biller to keep them two years after they end and to
+produce them when a bank asks, so the page shows them all (newest first) and the CSV carries the
+exact text each customer accepted. Staff may look as well as owners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from remit.billers.models import Biller
+from remit.console.views import ConsoleRequest, console_view, page_query
+from remit.console.views_transfer import streamed
+from remit.invoices.exports import CHUNK, csv_response, text_cell
+from remit.payments.models import AchAuthorization
+
+PAGE_SIZE = 50
+HEADER = [
+    "Customer",
+    "Customer account type",
+    "Accepted by",
+    "Email",
+    "Bank account",
+    "Routing number",
+    "Name on the account",
+    "Terms version",
+    "Terms SHA-256",
+    "Accepted at",
+    "IP address",
+    "User agent",
+    "Ended at",
+    "Terms text",
+]
+
+
+def authorizations_of(biller: Biller, *, search: str = "") -> QuerySet[AchAuthorization]:
+    records = AchAuthorization.objects.filter(customer__biller=biller).select_related("customer", "accepted_by")
+    if search:
+        records = records.filter(customer__name__icontains=search)
+    return records.order_by("-accepted_at", "-pk")
+
+
+@console_view()
+def authorizations(request: ConsoleRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    records = authorizations_of(request.biller, search=search).defer("terms_text")
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "search": search, "query": page_query(request)}
+    return render(request, "console/authorizations.html", context)
+
+
+@console_view()
+@streamed
+def authorizations_export(request: ConsoleRequest) -> StreamingHttpResponse:
+    search = request.GET.get("q", "").strip()
+    filename = f"{request.biller.slug}-ach-authorizations-{timezone.localdate().isoformat()}.csv"
+    return csv_response(authorization_rows(request.biller, search=search), filename)
+
+
+def _instant(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def authorization_rows(biller: Biller, *, search: str = "") -> Iterator[list[str]]:
+    yield HEADER
+    for record in authorizations_of(biller, search=search).iterator(chunk_size=CHUNK):
+        yield [
+            text_cell(record.customer.name),
+            record.customer_account_type.title(),
+            text_cell(record.accepted_by.get_full_name() or record.accepted_by_email),
+            text_cell(record.accepted_by_email),
+            record.account_masked,
+            record.routing_number,
+            text_cell(record.holder_name),
+            record.terms_version,
+            record.terms_sha256,
+            _instant(record.accepted_at),
+            record.ip_address or "",
+            text_cell(record.user_agent),
+            _instant(record.ended_at),
+            text_cell(record.terms_text),
+        ]

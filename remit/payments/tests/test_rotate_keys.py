@@ -1,0 +1,106 @@
+"""`remit rotate_keys`: after a new key is put first, every number is re-encrypted with it and every
+lookup hash recomputed; a number no configured key opens stops the command before anything changes."""
+
+import io
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import CommandError, call_command
+
+from remit.customers.models import CustomerMembership
+from remit.lib import crypto
+from remit.payments.bank_accounts import bank_account_add
+from remit.payments.models import BankAccount
+from remit.test import make_biller, make_customer, make_portal_user
+
+pytestmark = pytest.mark.django_db
+
+OLD, NEW, LOST = (Fernet.generate_key().decode() for _ in range(3))
+
+
+@pytest.fixture
+def admin():
+    acme, _ = make_biller("Acme Supply Co.")
+    return make_portal_user(make_customer(acme, "Globex Corporation", email="ap@globex.example"))
+
+
+def add(user, number):
+    return bank_account_add(
+        membership=CustomerMembership.objects.get(user=user),
+        holder_name="Globex Corporation",
+        routing_number="011000015",
+        account_number=number,
+        account_number_confirm=number,
+        account_type="checking",
+        is_private=False,
+        accepted_terms=True,
+        ip_address=None,
+        user_agent="",
+    )
+
+
+def rotate():
+    out = io.StringIO()
+    call_command("rotate_keys", "--batch-size", "2", stdout=out)
+    return out.getvalue()
+
+
+def stored():
+    return dict(BankAccount.objects.values_list("pk", "account_number_encrypted"))
+
+
+def test_numbers_are_re_encrypted_so_the_new_key_alone_opens_them(settings, admin):
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    numbers = ["123456789", "5555", "0001234567"]
+    accounts = [add(admin, number) for number in numbers]
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+
+    assert "Re-encrypted 3 bank account number(s); 0 already used the first key." in rotate()
+
+    settings.REMIT_ENCRYPTION_KEYS = [NEW]
+    for account, number in zip(accounts, numbers, strict=True):
+        account.refresh_from_db()
+        assert crypto.decrypt(account.account_number_encrypted) == number
+        assert account.lookup_hash == crypto.lookup_hash(number, purpose="bank-account:011000015")
+
+
+def test_the_new_hashes_still_notice_a_duplicate(settings, admin):
+    from remit.payments.bank_accounts import BankAccountError
+
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    add(admin, "123456789")
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+    rotate()
+    with pytest.raises(BankAccountError, match="already saved"):
+        add(admin, "123456789")
+
+
+def test_running_it_twice_changes_nothing_the_second_time(settings, admin):
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    add(admin, "123456789")
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+    rotate()
+    before = stored()
+    assert "Re-encrypted 0 bank account number(s); 1 already used the first key." in rotate()
+    assert stored() == before
+
+
+def test_a_number_no_key_opens_stops_it_before_anything_changes(settings, admin):
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    readable = [add(admin, "123456789"), add(admin, "5555")]
+    settings.REMIT_ENCRYPTION_KEYS = [LOST]
+    lost = add(admin, "987654321")
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+    before = list(BankAccount.objects.order_by("pk").values_list("account_number_encrypted", "lookup_hash"))
+
+    with pytest.raises(CommandError) as problem:
+        rotate()
+
+    assert f"bank account(s) {lost.pk}" in str(problem.value) and "Nothing was changed" in str(problem.value)
+    assert "987654321" not in str(problem.value)
+    # Django's command line turns a CommandError into this exit status.
+    assert problem.value.returncode == 1
+    assert list(BankAccount.objects.order_by("pk").values_list("account_number_encrypted", "lookup_hash")) == before
+    for account, number in zip(readable, ["123456789", "5555"], strict=True):
+        account.refresh_from_db()
+        assert crypto.decrypt(account.account_number_encrypted) == number

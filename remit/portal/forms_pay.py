@@ -1,0 +1,55 @@
+"""The Pay Outstanding Bills form (help article, steps 8–10). It parses; payment_schedule decides."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from remit.console.forms_invoicing import MoneyField
+from remit.invoices.models import Invoice
+from remit.payments.models import BankAccount
+
+
+class PayForm(forms.Form):
+    invoices = forms.TypedMultipleChoiceField(
+        label="Invoices to pay",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Select at least one invoice to pay."},
+    )
+    bank_account = forms.TypedChoiceField(
+        label="Pay from", coerce=int, error_messages={"required": "Choose the bank account to pay from."}
+    )
+    pay_on = forms.DateField(
+        label="Pay On",
+        help_text="The date the money leaves your bank account. Banking days only.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date, e.g. 2026-12-01."},
+    )
+    total = MoneyField(label="Total Payment", help_text="You may pay less; the oldest due date is paid first.")
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(
+        self, *args: Any, bills: list[Invoice], accounts: list[BankAccount], earliest: date, latest: date, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.bills = bills
+        invoices: Any = self.fields["invoices"]
+        invoices.choices = [(invoice.pk, invoice.number) for invoice in bills]
+        accounts_field: Any = self.fields["bank_account"]
+        accounts_field.choices = [
+            (a.pk, f"{a.holder_name} — {a.label}{' (private)' if a.is_private else ''}") for a in accounts
+        ]
+        self.fields["pay_on"].widget.attrs.update({"min": earliest.isoformat(), "max": latest.isoformat()})
+        if len(accounts) == 1:
+            self.fields["bank_account"].initial = accounts[0].pk
+
+    def clean_total(self) -> int:
+        total = self.cleaned_data.get("total")
+        if total is None:
+            raise forms.ValidationError("Enter the Total Payment.")
+        if total <= 0:
+            raise forms.ValidationError("The Total Payment must be more than $0.00.")
+        return int(total)

@@ -1,0 +1,200 @@
+"""Bank accounts in the portal (help article, steps 6–7): the list, Add Bank Account with the Terms of
+Service, and Remove. Every read starts from the signed-in person's membership, so a colleague's
+private account is a 404 like anyone else's. The account number is never sent back to the browser:
+the page shows it masked, and an error re-renders its two inputs empty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from remit.payments.bank_accounts import (
+    BankAccountError,
+    bank_account_add,
+    can_remove,
+    check_account_number,
+    check_account_type,
+    check_holder_name,
+    check_routing_number,
+    check_terms_accepted,
+    scheduled_payments_using,
+    terms_for,
+)
+from remit.payments.bank_accounts import bank_account_remove as remove_bank_account
+from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType
+from remit.payments.selectors import bank_account_for, usable_bank_accounts
+from remit.payments.terms import terms_sha256
+from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view, safe_next
+from remit.users.throttle import client_ip
+
+NUMBER_FIELDS = ("account_number", "account_number_confirm")
+NUMBER_ATTRS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
+
+
+class NeverRedisplayedInput(forms.TextInput):
+    """A text input (an account number's leading zeros matter, so not type=number) that is always
+    rendered empty: a page with an error must not carry the typed account number back."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        return super().get_context(name, None, attrs)
+
+
+class BankAccountForm(forms.Form):
+    """Every field is optional here: the rules of ``remit.payments.bank_accounts`` give the messages,
+    all at once (the action checks again; it is the one that counts)."""
+
+    holder_name = forms.CharField(
+        label="Name on the account", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    routing_number = forms.CharField(
+        label="Routing number",
+        required=False,
+        help_text="The 9 digits at the bottom left of a check.",
+        widget=forms.TextInput(attrs=NUMBER_ATTRS),
+    )
+    account_number = forms.CharField(
+        label="Account number",
+        required=False,
+        help_text="4 to 17 digits; on a check, the number after the routing number.",
+        widget=NeverRedisplayedInput(attrs=NUMBER_ATTRS),
+    )
+    account_number_confirm = forms.CharField(
+        label="Confirm account number", required=False, widget=NeverRedisplayedInput(attrs=NUMBER_ATTRS)
+    )
+    account_type = forms.ChoiceField(
+        label="Account type",
+        choices=BankAccountType.choices,
+        initial=BankAccountType.CHECKING,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose the account type: Checking or Savings."},
+    )
+    is_private = forms.BooleanField(
+        label="Private",
+        required=False,
+        help_text="Only you can see and pay from this account; colleagues with access to this portal can't.",
+    )
+    accept_terms = forms.BooleanField(label="I accept the Terms of Service", required=False)
+
+    @sensitive_variables("data", "values")
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        values = dict(data)
+        checks = [
+            lambda: check_holder_name(values.get("holder_name", "")),
+            lambda: check_routing_number(values.get("routing_number", "")),
+            lambda: check_account_number(values.get("account_number", ""), values.get("account_number_confirm", "")),
+            lambda: check_account_type(values.get("account_type", "")),
+            lambda: check_terms_accepted(bool(values.get("accept_terms"))),
+        ]
+        for check in checks:
+            try:
+                check()
+            except BankAccountError as error:
+                if error.field not in self.errors:
+                    self.add_error(error.field if error.field in self.fields else None, str(error))
+        return data
+
+
+def _list_url(request: MemberRequest) -> str:
+    return portal_reverse(request, "bank_accounts")
+
+
+def _after_saving(request: MemberRequest) -> str:
+    """Back where the person came from (the payment page, say) if that is a page of this portal."""
+    candidate = request.GET.get("next", "")
+    if candidate and safe_next(request, candidate) == candidate:
+        return candidate
+    return _list_url(request)
+
+
+@portal_view
+@member_required
+def bank_accounts(request: MemberRequest) -> HttpResponse:
+    accounts = usable_bank_accounts(request.membership).select_related("added_by")
+    rows = [(account, can_remove(request.membership, account)) for account in accounts]
+    return render(request, "portal/bank_accounts/list.html", {"rows": rows})
+
+
+@sensitive_post_parameters(*NUMBER_FIELDS)
+@portal_view
+@member_required
+def bank_account_new(request: MemberRequest) -> HttpResponse:
+    try:
+        terms = terms_for(request.customer)
+    except BankAccountError as error:
+        messages.error(request, str(error))
+        return redirect(_list_url(request))
+    form = BankAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = _add(request, form)
+        except BankAccountError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        else:
+            private = " Only you can see it." if account.is_private else ""
+            messages.success(request, f"Bank account {account.label} was saved.{private}")
+            return redirect(_after_saving(request))
+    context = {
+        "form": form,
+        "terms": terms,
+        "terms_sha256": terms_sha256(terms),
+        "cancel_url": _after_saving(request),
+    }
+    return render(request, "portal/bank_accounts/new.html", context)
+
+
+@sensitive_variables("form")
+def _add(request: MemberRequest, form: BankAccountForm) -> BankAccount:
+    return bank_account_add(
+        membership=request.membership,
+        holder_name=form.cleaned_data["holder_name"],
+        routing_number=form.cleaned_data["routing_number"],
+        account_number=form.cleaned_data["account_number"],
+        account_number_confirm=form.cleaned_data["account_number_confirm"],
+        account_type=form.cleaned_data["account_type"],
+        is_private=form.cleaned_data["is_private"],
+        accepted_terms=form.cleaned_data["accept_terms"],
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        # The hash of the text this page showed: the action refuses if the terms changed meanwhile.
+        terms_sha256_shown=request.POST.get("terms_sha256", ""),
+    )
+
+
+@portal_view
+@member_required
+def bank_account_remove(request: MemberRequest, bank_account_id: int) -> HttpResponse:
+    account = bank_account_for(request.membership, bank_account_id)
+    if account.status != BankAccountStatus.ACTIVE:
+        messages.info(request, f"{account.label} was already removed.")
+        return redirect(_list_url(request))
+    if request.method == "POST":
+        try:
+            cancelled = remove_bank_account(
+                membership=request.membership, bank_account=account, actor=request.membership.user
+            )
+        except BankAccountError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{account.label} was removed. {_cancelled_sentence(len(cancelled))}")
+        return redirect(_list_url(request))
+    context = {
+        "account": account,
+        "payments": scheduled_payments_using(account),
+        "removable": can_remove(request.membership, account),
+    }
+    return render(request, "portal/bank_accounts/remove.html", context)
+
+
+def _cancelled_sentence(count: int) -> str:
+    if count == 0:
+        return "No scheduled payments were using it."
+    if count == 1:
+        return "1 scheduled payment from it was cancelled."
+    return f"{count} scheduled payments from it were cancelled."

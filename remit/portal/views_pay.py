@@ -1,0 +1,125 @@
+"""Paying (help article, steps 8–10) and the payments the customer has made or scheduled."""
+
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from remit.lib.money import cents_to_plain, format_cents
+from remit.payments.actions import PaymentError, payment_cancel, payment_schedule
+from remit.payments.dates import earliest_pay_on, latest_pay_on
+from remit.payments.models import PaymentStatus
+from remit.payments.selectors import payment_for, payments_of, usable_bank_accounts
+from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view
+from remit.portal.forms_pay import PayForm
+from remit.portal.selectors import outstanding_invoices, outstanding_total
+
+
+@portal_view
+@member_required
+def pay_bills(request: MemberRequest) -> HttpResponse:
+    """Pay Outstanding Bills: the invoices (all selected), Pay from, Pay On, Total Payment, Pay."""
+    today = timezone.localdate()
+    biller = request.biller
+    now_local = timezone.now().astimezone(ZoneInfo(biller.time_zone))
+    earliest = earliest_pay_on(now_local, biller.ach_cutoff_time)
+    bills = [invoice for invoice in outstanding_invoices(request.customer, today=today) if invoice.available_cents > 0]
+    accounts = list(usable_bank_accounts(request.membership))
+    initial = {
+        "invoices": [invoice.pk for invoice in bills],
+        "pay_on": earliest,
+        "total": cents_to_plain(sum(invoice.available_cents for invoice in bills)),
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    form = PayForm(
+        request.POST or None,
+        initial=initial,
+        bills=bills,
+        accounts=accounts,
+        earliest=earliest,
+        latest=latest_pay_on(now_local.date()),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment = payment_schedule(
+                payer=request.membership.user,
+                invoice_ids=data["invoices"],
+                bank_account_id=data["bank_account"],
+                pay_on=data["pay_on"],
+                total_cents=data["total"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except PaymentError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        else:
+            messages.success(
+                request,
+                f"Your payment of {format_cents(payment.amount_cents)} is scheduled for "
+                f"{payment.pay_on:%A, %B %-d, %Y}. We emailed you a confirmation.",
+            )
+            return redirect(portal_reverse(request, "payment", payment_id=payment.pk))
+    context = {
+        "form": form,
+        "bills": bills,
+        "accounts": accounts,
+        "earliest": earliest,
+        "outstanding_total": outstanding_total(request.customer, today=today),
+        "selected": {int(value) for value in (form["invoices"].value() or []) if str(value).isdigit()},
+    }
+    return render(request, "portal/pay_bills.html", context)
+
+
+@portal_view
+@member_required
+def payments(request: MemberRequest) -> HttpResponse:
+    all_payments = list(payments_of(request.membership)[:200])
+    scheduled = [p for p in all_payments if p.status == PaymentStatus.SCHEDULED]
+    others = [p for p in all_payments if p.status != PaymentStatus.SCHEDULED]
+    return render(request, "portal/payments.html", {"scheduled": scheduled, "others": others})
+
+
+@portal_view
+@member_required
+def payment_detail(request: MemberRequest, payment_id: int) -> HttpResponse:
+    payment = payment_for(request.membership, payment_id)
+    allocations = payment.allocations.select_related("invoice").order_by("invoice__due_date", "pk")
+    events = payment.events.select_related("actor")
+    return render(
+        request,
+        "portal/payment.html",
+        {"payment": payment, "allocations": allocations, "events": events, "can_cancel": _may_cancel(request, payment)},
+    )
+
+
+def _may_cancel(request: MemberRequest, payment: object) -> bool:
+    """The person who scheduled it, or an admin of the account, while it is still scheduled."""
+    return bool(
+        getattr(payment, "status", None) == PaymentStatus.SCHEDULED
+        and (request.membership.is_admin or getattr(payment, "created_by_id", None) == request.membership.user_id)
+    )
+
+
+@portal_view
+@member_required
+@require_POST
+def payment_cancel_view(request: MemberRequest, payment_id: int) -> HttpResponse:
+    payment = payment_for(request.membership, payment_id)
+    if not _may_cancel(request, payment):
+        messages.error(request, "Only the person who scheduled this payment, or an admin, can cancel it.")
+    else:
+        try:
+            payment_cancel(payment=payment, actor=request.membership.user, reason="Cancelled in the portal")
+        except PaymentError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, f"The payment of {format_cents(payment.amount_cents)} is cancelled. Nothing will be taken."
+            )
+    return redirect(portal_reverse(request, "payment", payment_id=payment.pk))
