@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import os
 from datetime import date
 from decimal import Decimal
 from email.message import EmailMessage
@@ -227,3 +228,20 @@ def ach_payment_rows(
     )
     refresh_invoice_amounts([invoice.pk for invoice, _ in parts])
     return payment
+
+
+def database_url() -> str:
+    """The test database, as a URL a child process understands."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a `remit` child process that works on the test database."""
+    from django.conf import settings
+
+    return {**os.environ, "DATABASE_URL": database_url(), "REMIT_DATA_DIR": str(settings.DATA_DIR), **extra}

@@ -1,16 +1,16 @@
-import multiprocessing
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import subprocess
+import sys
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
 
 from remit.invoices.models import Invoice
 from remit.lib.banking_days import next_banking_day
 from remit.payments.actions import PaymentError, payment_cancel, payment_schedule
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentStatus
 from remit.test import (
+    child_env,
     make_bank_account,
     make_biller,
     make_customer,
@@ -130,51 +130,61 @@ def test_what_is_scheduled_is_no_longer_available_until_cancelled(globex):
         payment_cancel(payment=payment, actor=None, reason="again")
 
 
-def _pay_everything_in_a_child(payer_id: int, invoice_ids: list[int], account_id: int, pay_on: str, start) -> str:
-    """Runs in a forked process with its own database connection."""
-    from datetime import date
+PAYER_SCRIPT = """
+import sys, time
+from datetime import date
+from pathlib import Path
+from remit.payments.actions import PaymentError, payment_schedule
+from remit.users.models import User
 
-    from remit.payments.actions import PaymentError, payment_schedule
-    from remit.users.models import User
-
-    start.wait(timeout=30)
-    try:
-        payment = payment_schedule(
-            payer=User.objects.get(pk=payer_id),
-            invoice_ids=invoice_ids,
-            bank_account_id=account_id,
-            pay_on=date.fromisoformat(pay_on),
-            total_cents=80000,
-        )
-        return f"paid {payment.pk}"
-    except PaymentError as error:
-        return f"refused: {error}"
-    finally:
-        connections.close_all()  # this process's or this thread's own connection
+payer_id, invoice_ids, account_id, pay_on, go = sys.argv[1:6]
+payer = User.objects.get(pk=int(payer_id))
+while not Path(go).exists():
+    time.sleep(0.005)
+try:
+    payment = payment_schedule(
+        payer=payer, invoice_ids=[int(i) for i in invoice_ids.split(",")], bank_account_id=int(account_id),
+        pay_on=date.fromisoformat(pay_on), total_cents=80000,
+    )
+    print(f"paid {payment.pk}")
+except PaymentError as error:
+    print(f"refused: {error}")
+"""
 
 
 @pytest.mark.django_db(transaction=True)
-def test_colleagues_paying_the_same_invoices_at_the_same_moment_never_overpay(globex):
-    """Six payers at once, each with its own database connection: separate processes on PostgreSQL.
-    On SQLite, threads: forking a process that holds SQLite connections in other threads (the
-    browser tests' live server) lets the child close them and remove the shared WAL files."""
+def test_colleagues_paying_the_same_invoices_at_the_same_moment_never_overpay(globex, tmp_path):
+    """Six payers at once, each a separate `remit` process with its own database connection, all
+    released at the same instant."""
     colleague = make_portal_user(globex["customer"], email="controller@globex.example", role="member")
     payers = [globex["admin"].pk, colleague.pk] * 3
-    args = ([globex["older"].pk, globex["newer"].pk], globex["account"].pk, soonest_pay_on(globex["acme"]).isoformat())
-    if connection.vendor == "postgresql":
-        connections.close_all()  # each forked process opens its own connection
-        context = multiprocessing.get_context("fork")
-        start = context.Manager().Event()
-        with context.Pool(len(payers)) as pool:
-            pending = [pool.apply_async(_pay_everything_in_a_child, (payer, *args, start)) for payer in payers]
-            start.set()
-            results = [result.get(timeout=120) for result in pending]
-    else:
-        start_event = threading.Event()
-        with ThreadPoolExecutor(len(payers)) as pool:
-            futures = [pool.submit(_pay_everything_in_a_child, payer, *args, start_event) for payer in payers]
-            start_event.set()
-            results = [future.result(timeout=120) for future in futures]
+    script, go = tmp_path / "pay.py", tmp_path / "go"
+    script.write_text(PAYER_SCRIPT)
+    invoices = f"{globex['older'].pk},{globex['newer'].pk}"
+    pay_on = soonest_pay_on(globex["acme"]).isoformat()
+    env, account = child_env(), globex["account"].pk
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "remit",
+                "shell",
+                "-c",
+                f"import sys; sys.argv = {['pay', str(payer), invoices, str(account), pay_on, str(go)]!r}; "
+                f"exec(open({str(script)!r}).read())",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for payer in payers
+    ]
+    time.sleep(3)  # let every process start and load Django
+    go.touch()
+    outputs = [process.communicate(timeout=120) for process in processes]
+    results = [out.strip().splitlines()[-1] if out.strip() else f"crashed: {err[-500:]}" for out, err in outputs]
     assert sum(r.startswith("paid") for r in results) == 1, results
     assert all("already paid or scheduled" in r for r in results if r.startswith("refused")), results
     assert Payment.objects.count() == 1

@@ -13,27 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from remit.celery import app as celery_app
 from remit.notifications.actions import email_send
 from remit.notifications.models import OutboundEmail
-from remit.test import make_biller, read_eml
+from remit.test import child_env, make_biller, read_eml
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def database_url() -> str:
-    """The test database, as a URL a child process understands."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url(), "REMIT_DATA_DIR": str(settings.DATA_DIR), **extra}
 
 
 def wait_for(condition: Any, *, timeout: float, what: str) -> None:
