@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "remit.customers",
     "remit.invoices",
     "remit.payments",
+    "remit.autopay",
     "remit.console",
     "remit.portal",
     "remit.bench",
@@ -205,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "remit.notifications.tasks.deliver_due_emails",
         "schedule": float(env_int("REMIT_OUTBOX_SWEEP_SECONDS", 30)),
     },
+}
+CELERY_BEAT_SCHEDULE["autopay-sweep"] = {
+    "task": "remit.autopay.tasks.autopay_sweep",
+    "schedule": float(env_int("REMIT_AUTOPAY_SWEEP_SECONDS", 3600)),
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

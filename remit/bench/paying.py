@@ -88,13 +88,26 @@ def _payer_loop(
 
 
 def parallel_payers(biller: Biller, *, payers: int = 20, seconds: float = 30.0) -> Row:
-    """20 people of one customer account paying the same invoices at once: payments per second, and
-    a check that not one cent was scheduled beyond what the invoices allow."""
-    # $3,000 across 50 invoices: the payers run out of what they may pay, so most attempts near the
-    # end are refused — the point is that none gets through beyond the invoices' totals.
-    customer, admin, account = _customer_with_invoices(biller, "Busy Payers Inc", 50, amount=6_000)
+    """20 people of one customer account paying the same invoices at once, for ``seconds``: payments
+    per second while there is plenty to pay; then a shorter round where they run out of what they
+    may pay, to check that not one cent is scheduled beyond the invoices' totals."""
+    rate_made, rate_refused = _payers_round(biller, "Busy Payers Inc", payers, seconds, amount=1_000_000_000)
+    # $3,000 across 50 invoices in $5 payments: exactly 600 can succeed, every later one is refused.
+    made, refused = _payers_round(biller, "Exact Payers Inc", payers, min(seconds, 10.0), amount=6_000)
+    overpaid = Invoice.objects.filter(biller=biller).extra(where=["paid_cents + pending_cents > total_cents"]).count()
+    exact = "exactly" if made * 500 == 50 * 6_000 else "NOT"
+    return (
+        f"{payers} parallel payers, same invoices, {seconds:.0f} s ({connection.vendor})",
+        f"{rate_made / seconds:.1f} payments/s ({rate_made} made, {rate_refused} refused)",
+        f"{overpaid} invoices overpaid; when they ran out: {made} × $5 = {exact} the $3,000 owed, {refused} refused",
+    )
+
+
+def _payers_round(biller: Biller, name: str, payers: int, seconds: float, *, amount: int) -> tuple[int, int]:
+    customer, admin, account = _customer_with_invoices(biller, name, 50, amount=amount)
     users = [admin] + [
-        make_portal_user(customer, email=f"payer{n}@busy.example", role="member") for n in range(payers - 1)
+        make_portal_user(customer, email=f"payer{n}@{name.split()[0].lower()}.example", role="member")
+        for n in range(payers - 1)
     ]
     ids = list(customer.invoices.values_list("pk", flat=True))
     pay_on = soonest_pay_on(biller).isoformat()
@@ -105,12 +118,4 @@ def parallel_payers(biller: Biller, *, payers: int = 20, seconds: float = 30.0) 
         jobs = [pool.apply_async(_payer_loop, (u.pk, ids, account.pk, pay_on, seconds, start)) for u in users]
         start.set()
         results = [job.get(timeout=seconds + 120) for job in jobs]
-    made = sum(m for m, _ in results)
-    overpaid = (
-        Invoice.objects.filter(customer=customer).extra(where=["paid_cents + pending_cents > total_cents"]).count()
-    )
-    return (
-        f"{payers} parallel payers, same invoices, {seconds:.0f} s ({connection.vendor})",
-        f"{made / seconds:.1f} payments/s ({made} made)",
-        f"{overpaid} invoices overpaid",
-    )
+    return sum(m for m, _ in results), sum(r for _, r in results)

@@ -200,7 +200,14 @@ def colleague_remove(*, customer: Customer, actor: User, membership_id: int) -> 
     user = membership.user
     membership.delete()
     User.objects.filter(pk=user.pk).update(is_active=False)
+    _retire_private_accounts(user, actor)
     _record(customer, actor, CustomerEvent.Kind.COLLEAGUE_REMOVED, email=user.email, role=membership.role)
+
+
+def _retire_private_accounts(user: User, actor: User) -> None:
+    from remit.payments.bank_accounts import bank_accounts_of_departed
+
+    bank_accounts_of_departed(user=user, actor=actor)
 
 
 @transaction.atomic

@@ -140,7 +140,15 @@ def invoice_create(*, biller: Biller, actor: User | None, draft: InvoiceDraft, i
     _write_lines(invoice, draft.lines, totals)
     kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
     InvoiceEvent.objects.create(invoice=invoice, actor=actor, kind=kind, data={"total_cents": totals.total_cents})
+    _autopay_follows(invoice)
     return invoice
+
+
+def _autopay_follows(invoice: Invoice) -> None:
+    """Auto Pay schedules, re-plans or withdraws its payment for this invoice, in this transaction."""
+    from remit.autopay.actions import autopay_run
+
+    autopay_run(invoice_ids=[invoice.pk])
 
 
 @transaction.atomic
@@ -153,7 +161,11 @@ def invoice_update(*, invoice: Invoice, actor: User | None, draft: InvoiceDraft)
     number = draft.number or invoice.number
     if number != invoice.number and _number_taken(invoice.biller, number):
         draft.add_error("number", f"Invoice number {number} is already used.")
+    if totals is not None and draft.customer is not None and draft.customer.pk != invoice.customer_id:
+        _release_for_new_customer(invoice, actor, draft)
     committed = invoice.paid_cents + invoice.pending_cents
+    if totals is not None and totals.total_cents < committed:
+        committed -= _autopay_make_room(invoice, committed - totals.total_cents, actor)
     if totals is not None and totals.total_cents < committed:
         draft.add_error(
             "lines",
@@ -181,7 +193,32 @@ def invoice_update(*, invoice: Invoice, actor: User | None, draft: InvoiceDraft)
     InvoiceEvent.objects.create(
         invoice=invoice, actor=actor, kind=InvoiceEvent.Kind.UPDATED, data={"before": before, "after": after}
     )
+    _autopay_follows(invoice)
     return invoice
+
+
+def _release_for_new_customer(invoice: Invoice, actor: User | None, draft: InvoiceDraft) -> None:
+    """An invoice moves to another customer only while nobody but Auto Pay is paying it; Auto Pay's
+    scheduled payment is withdrawn (the new customer's Auto Pay may pay it)."""
+    from remit.autopay.actions import autopay_release_invoice
+
+    autopay_release_invoice(invoice=invoice, actor=actor, reason="The invoice moved to another customer")
+    invoice.refresh_from_db()
+    if invoice.paid_cents + invoice.pending_cents > 0:
+        draft.add_error(
+            "customer",
+            f"{format_cents(invoice.paid_cents + invoice.pending_cents)} of this invoice is paid or scheduled by "
+            f"{invoice.customer.name}; it can't move to another customer.",
+        )
+
+
+def _autopay_make_room(invoice: Invoice, cents: int, actor: User | None) -> int:
+    from remit.autopay.actions import autopay_make_room
+
+    freed = autopay_make_room(invoice=invoice, cents=cents, actor=actor, reason=f"Invoice {invoice.number} was edited")
+    if freed:
+        invoice.refresh_from_db()
+    return freed
 
 
 @transaction.atomic

@@ -619,7 +619,15 @@ def _write_invoices(biller: Biller, actor: User | None, checked: list[CheckedInv
             numbered = list(zip(chunk, take_numbers(biller, len(chunk)), strict=True))
             for batch in _batches(numbered, BATCH):
                 lines += _insert_invoices(biller, actor, batch, now, tick)
+        _autopay_follows(sorted({invoice.draft.customer.pk for invoice in checked if invoice.draft.customer}))
     return lines
+
+
+def _autopay_follows(customer_ids: list[int]) -> None:
+    """New invoices of customers with Auto Pay on are scheduled in the import's transaction."""
+    from remit.autopay.actions import autopay_run
+
+    autopay_run(customer_ids=customer_ids)
 
 
 def _insert_invoices(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from remit.customers.models import Customer, CustomerMembership
@@ -61,6 +62,12 @@ def payment_record_offline(
         raise PaymentError("This invoice is void.")
     if amount_cents <= 0:
         raise PaymentError("Enter an amount greater than zero.", field="amount")
+    if amount_cents > locked.available_cents:
+        from remit.autopay.actions import autopay_make_room
+
+        reason = f"{format_cents(amount_cents)} was received by {PaymentMethod(method).label.lower()}"
+        if autopay_make_room(invoice=locked, cents=amount_cents - locked.available_cents, actor=actor, reason=reason):
+            locked = lock_invoices([invoice.pk])[invoice.pk]
     if amount_cents > locked.available_cents:
         raise PaymentError(
             f"That is more than the {format_cents(locked.available_cents)} still to pay on {locked.number}.",
@@ -255,6 +262,66 @@ def payment_cancel(*, payment: Payment, actor: User | None, reason: str) -> Paym
     return payment
 
 
+def payment_adjust(
+    *,
+    payment: Payment,
+    actor: User | None,
+    note: str,
+    invoice_cents: dict[int, int] | None = None,
+    pay_on: date | None = None,
+    bank_account: BankAccount | None = None,
+) -> Payment:
+    """Change a payment that is still *scheduled*: its part of some invoices (0 takes the invoice out),
+    its Pay On date, its bank account. A payment left with nothing is cancelled. Call inside the
+    caller's transaction with the invoices locked; the invoices' amounts are refreshed here."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != PaymentStatus.SCHEDULED:
+        raise PaymentError(f"This payment is {payment.get_status_display().lower()}; it can no longer change.")
+    changes: list[str] = []
+    touched: list[int] = []
+    numbers = dict(Invoice.objects.filter(pk__in=list(invoice_cents or {})).values_list("pk", "number"))
+    for invoice_id, cents in (invoice_cents or {}).items():
+        allocation = payment.allocations.filter(invoice_id=invoice_id).first()
+        old = allocation.amount_cents if allocation else 0
+        if old == cents:
+            continue
+        touched.append(invoice_id)
+        if cents == 0 and allocation is not None:
+            allocation.delete()
+        elif allocation is not None:
+            Allocation.objects.filter(pk=allocation.pk).update(amount_cents=cents)
+        else:
+            Allocation.objects.create(payment=payment, invoice_id=invoice_id, amount_cents=cents)
+        changes.append(f"{format_cents(old)} → {format_cents(cents)} for invoice {numbers.get(invoice_id, invoice_id)}")
+    amount = payment.allocations.aggregate(total=Sum("amount_cents"))["total"] or 0
+    if amount == 0:
+        _move(payment, PaymentStatus.CANCELLED, actor=actor, note=note)
+        refresh_invoice_amounts(touched)
+        return payment
+    fields: dict[str, object] = {}
+    if amount != payment.amount_cents:
+        fields["amount_cents"] = amount
+    if pay_on is not None and pay_on != payment.pay_on:
+        fields["pay_on"] = pay_on
+        changes.append(f"Pay On {payment.pay_on:%b %-d, %Y} → {pay_on:%b %-d, %Y}")
+    if bank_account is not None and bank_account.pk != payment.bank_account_id:
+        fields["bank_account"] = bank_account
+        changes.append(f"from {bank_account.label}")
+    if fields or touched:
+        Payment.objects.filter(pk=payment.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(payment, name, value)
+        PaymentEvent.objects.create(
+            payment=payment,
+            actor=actor,
+            from_status=payment.status,
+            to_status=payment.status,
+            note=f"{note}: {'; '.join(changes)}"[:500],
+        )
+        refresh_invoice_amounts(touched)
+    return payment
+
+
 def payments_release_invoice(*, invoice: Invoice, actor: User | None, reason: str) -> int:
     """Take ``invoice`` out of every payment that is scheduled and not yet sent to the bank.
 
@@ -263,29 +330,9 @@ def payments_release_invoice(*, invoice: Invoice, actor: User | None, reason: st
     the invoice locked.
     """
     released = 0
-    allocations = Allocation.objects.select_related("payment").filter(
-        invoice=invoice, payment__status=PaymentStatus.SCHEDULED
-    )
-    for allocation in allocations.select_for_update(of=("payment",)) if _supports_of() else allocations:
-        payment = allocation.payment
-        released += allocation.amount_cents
-        if payment.amount_cents == allocation.amount_cents:
-            _move(payment, PaymentStatus.CANCELLED, actor=actor, note=reason)
-        else:
-            Payment.objects.filter(pk=payment.pk).update(amount_cents=payment.amount_cents - allocation.amount_cents)
-            allocation.delete()
-            PaymentEvent.objects.create(
-                payment=payment,
-                actor=actor,
-                from_status=payment.status,
-                to_status=payment.status,
-                note=f"{reason}: {format_cents(allocation.amount_cents)} for it was taken out of this payment",
-            )
+    allocations = Allocation.objects.filter(invoice=invoice, payment__status=PaymentStatus.SCHEDULED)
+    for payment_id, cents in list(allocations.values_list("payment_id", "amount_cents")):
+        payment_adjust(payment=Payment(pk=payment_id), actor=actor, note=reason, invoice_cents={invoice.pk: 0})
+        released += cents
     refresh_invoice_amounts([invoice.pk])
     return released
-
-
-def _supports_of() -> bool:
-    from django.db import connection
-
-    return connection.features.has_select_for_update_of

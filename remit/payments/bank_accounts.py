@@ -290,11 +290,32 @@ def bank_account_remove(*, membership: CustomerMembership, bank_account: BankAcc
             f"Only the person who added {account.label}, or an admin of {membership.customer.name}'s account, "
             f"can remove it."
         )
+    cancelled = _retire(account, actor=actor, reason=f"{actor.email} removed the bank account {account.label}")
+    bank_account.status, bank_account.removed_at, bank_account.removed_by = account.status, account.removed_at, actor
+    return cancelled
+
+
+def bank_accounts_of_departed(*, user: User, actor: User) -> list[BankAccount]:
+    """A colleague lost access: nobody else may see or use their private accounts, so those are
+    removed too (Auto Pay from one turns off and the admins are told). Call in the removal's
+    transaction."""
+    accounts = list(
+        BankAccount.objects.select_for_update().filter(added_by=user, is_private=True, status=BankAccountStatus.ACTIVE)
+    )
+    for account in accounts:
+        _retire(account, actor=actor, reason=f"{user.email}, whose private account {account.label} it is, lost access")
+    return accounts
+
+
+def _retire(account: BankAccount, *, actor: User, reason: str) -> list[Payment]:
+    from remit.autopay.actions import autopay_account_gone
+
+    autopay_account_gone(bank_account=account, actor=actor, reason=reason)
     cancelled = _cancel_scheduled(account, actor=actor)
     now = timezone.now()
     BankAccount.objects.filter(pk=account.pk).update(status=BankAccountStatus.REMOVED, removed_at=now, removed_by=actor)
     AchAuthorization.objects.filter(bank_account=account, ended_at__isnull=True).update(ended_at=now)
-    bank_account.status, bank_account.removed_at, bank_account.removed_by = BankAccountStatus.REMOVED, now, actor
+    account.status, account.removed_at, account.removed_by = BankAccountStatus.REMOVED, now, actor
     return cancelled
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.urls import reverse
 
@@ -90,9 +91,18 @@ def member_required(view: View) -> View:
             return HttpResponseRedirect(f"{signin}?{urlencode({'next': request.get_full_path()})}")
         request.membership = membership  # type: ignore[attr-defined]
         request.customer = membership.customer  # type: ignore[attr-defined]
+        request.autopay_on = _autopay_on(membership.customer)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _autopay_on(customer: Customer) -> bool:
+    """For the gear menu's "Auto Pay is on/off" (loaded with the membership, no extra query)."""
+    try:
+        return bool(customer.autopay.enabled)  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return False
 
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str:

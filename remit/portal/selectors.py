@@ -21,7 +21,7 @@ def portal_member(request: HttpRequest, biller: Biller) -> CustomerMembership | 
     user = request.user
     if not (user.is_authenticated and isinstance(user, User) and user.is_active and user.biller_id == biller.pk):
         return None
-    return CustomerMembership.objects.select_related("customer", "user").filter(user=user).first()
+    return CustomerMembership.objects.select_related("customer__autopay", "user").filter(user=user).first()
 
 
 def invoices_of(customer: Customer, *, today: date, status: str = "") -> QuerySet[Invoice]:

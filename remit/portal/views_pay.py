@@ -99,11 +99,13 @@ def payment_detail(request: MemberRequest, payment_id: int) -> HttpResponse:
 
 
 def _may_cancel(request: MemberRequest, payment: object) -> bool:
-    """The person who scheduled it, or an admin of the account, while it is still scheduled."""
-    return bool(
-        getattr(payment, "status", None) == PaymentStatus.SCHEDULED
-        and (request.membership.is_admin or getattr(payment, "created_by_id", None) == request.membership.user_id)
-    )
+    """The person who scheduled it, or an admin of the account, while it is still scheduled. An Auto
+    Pay payment: an admin (who skips it)."""
+    if getattr(payment, "status", None) != PaymentStatus.SCHEDULED:
+        return False
+    if getattr(payment, "is_autopay", False):
+        return request.membership.is_admin
+    return request.membership.is_admin or getattr(payment, "created_by_id", None) == request.membership.user_id
 
 
 @portal_view
@@ -111,7 +113,9 @@ def _may_cancel(request: MemberRequest, payment: object) -> bool:
 @require_POST
 def payment_cancel_view(request: MemberRequest, payment_id: int) -> HttpResponse:
     payment = payment_for(request.membership, payment_id)
-    if not _may_cancel(request, payment):
+    if payment.is_autopay:
+        messages.error(request, "This is an Auto Pay payment: an admin can skip it.")
+    elif not _may_cancel(request, payment):
         messages.error(request, "Only the person who scheduled this payment, or an admin, can cancel it.")
     else:
         try:

@@ -194,7 +194,37 @@ def load_demo() -> list[str]:
     created += _demo_customers(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
     created += _demo_portal_logins(acme)
     created += _demo_payments(acme)
+    created += _demo_autopay(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
     return created
+
+
+def _demo_autopay(acme: Biller, owner: User | None) -> list[str]:
+    """Globex turned Auto Pay on (maximum $5,000, 2 banking days before the due date); its open
+    invoices are scheduled, and a new $7,850 invoice is above the maximum, so the notice shows."""
+    from remit.autopay.actions import autopay_save, autopay_send_notices
+    from remit.autopay.models import AutoPay
+
+    globex = Customer.objects.filter(biller=acme, reference="GLOBEX").first()
+    admin = User.objects.filter(biller=acme, email=GLOBEX_ADMIN).first()
+    account = globex.bank_accounts.first() if globex else None
+    if globex is None or admin is None or account is None or AutoPay.objects.filter(customer=globex).exists():
+        return []
+    autopay_save(
+        customer=globex, actor=admin, enabled=True, max_cents=500000, bank_account_id=account.pk, days=2, when="before"
+    )
+    invoice_create(
+        biller=acme,
+        actor=owner,
+        draft=InvoiceDraft(
+            customer=globex,
+            issue_date=timezone.localdate(),
+            terms="net_30",
+            lines=[Line("Warehouse racking system", Decimal("1"), 785000)],
+            memo="Installed December 2026.",
+        ),
+    )
+    autopay_send_notices()
+    return ["Auto Pay for Globex (maximum $5,000.00, 2 business days before the due date) and its payments"]
 
 
 def _demo_payments(acme: Biller) -> list[str]:

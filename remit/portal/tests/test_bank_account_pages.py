@@ -319,7 +319,8 @@ def test_steps_6_and_7_in_a_browser(page, live_server):
     terms = page.get_by_role("region", name="Terms of Service")
     terms.focus()
     page.keyboard.press("PageDown")
-    assert terms.evaluate("element => element.scrollTop") > 0
+    # Scrolling may be smooth: wait until the region has moved rather than reading it at once.
+    page.wait_for_function("element => element.scrollTop > 0", arg=terms.element_handle(), timeout=5000)
     page.get_by_label("Account number", exact=True).fill("987654321012")
     page.get_by_label("Confirm account number").fill("987654321012")
     page.get_by_label("Savings").check()

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 SECRET = "GLOBEX-SECRET"
 PUBLIC = {
+    "autopay_skip_link",  # signed per payment; see test_the_skip_link_opens_only_its_own_payment
     "signin",
     "signin_code",
     "signout",
@@ -108,6 +109,9 @@ def member_urls(world) -> list[tuple[str, str]]:
         "bank_accounts",
         "bank_account_remove",
         "pay_bills",
+        "autopay",
+        "autopay_edit",
+        "autopay_skip",
     } <= names
     return urls
 
@@ -153,6 +157,7 @@ def test_no_outsider_gets_anything(world, who):
                 "payment",
                 "payment_cancel",
                 "bank_account_remove",
+                "autopay_skip",
             }:
                 assert response.status_code in {404, 405}, url  # 405: a GET of a POST-only address
             elif who != "neighbour":

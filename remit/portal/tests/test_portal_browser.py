@@ -65,6 +65,8 @@ def test_steps_1_to_5_from_the_delivered_invoice_email(page, live_server, settin
     page.mouse.move(0, 0)
     page.get_by_role("button", name="Account settings").focus()
     page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Auto Pay is off"
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Bank accounts"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "People with access"

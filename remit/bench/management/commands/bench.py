@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from remit.bench import invoicing, paying, portal
+from remit.bench import autopay, invoicing, paying, portal
 from remit.bench.database import bench_database
 from remit.notifications import actions as notifications_actions
 
@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--invoices", type=int, default=100_000, help="Invoices in the list benchmark.")
         parser.add_argument("--import-rows", type=int, default=10_000, help="Rows in the CSV import benchmark.")
         parser.add_argument("--parallel-seconds", type=float, default=30.0, help="How long the 20 payers pay.")
+        parser.add_argument(
+            "--autopay-invoices",
+            type=int,
+            default=100_000,
+            help="Open invoices in the Auto Pay sweep benchmark (one customer account per 10, half with Auto Pay on).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows: list[tuple[str, str, str]] = []
@@ -36,6 +42,7 @@ class Command(BaseCommand):
             rows += portal.portal_pages(biller)
             rows.append(paying.schedule_across_1000(biller))
             rows.append(paying.parallel_payers(biller, seconds=options["parallel_seconds"]))
+            rows += autopay.sweeps(url, invoices=options["autopay_invoices"])
         self._print(rows, vendor=connection.vendor)
 
     def _print(self, rows: list[tuple[str, str, str]], *, vendor: str) -> None:

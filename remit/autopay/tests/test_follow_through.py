@@ -1,0 +1,87 @@
+"""Changes around Auto Pay follow through: its bank account removed, the colleague whose private
+account it pays from removed — Auto Pay turns off, its payments are withdrawn, the admins are told."""
+
+from __future__ import annotations
+
+import pytest
+
+from remit.autopay.actions import autopay_save
+from remit.autopay.models import AutoPay, AutoPayChange, AutoPayClaim
+from remit.customers import access
+from remit.customers.models import CustomerMembership
+from remit.payments.bank_accounts import bank_account_remove
+from remit.payments.models import BankAccountStatus, PaymentStatus
+from remit.test import make_bank_account, make_biller, make_customer, make_invoice, make_portal_user, parts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def globex():
+    acme, _ = make_biller("Acme Supply Co.")
+    customer = make_customer(acme, "Globex Corporation", email="ap@globex.example")
+    admin = make_portal_user(customer)
+    return {"acme": acme, "customer": customer, "admin": admin}
+
+
+def turn_on(world, actor, account):
+    autopay_save(
+        customer=world["customer"],
+        actor=actor,
+        enabled=True,
+        max_cents=100000,
+        bank_account_id=account.pk,
+        days=1,
+        when="before",
+    )
+
+
+def test_removing_the_auto_pay_account_turns_it_off_and_tells_the_admins(globex, mailbox, run_on_commit):
+    account = make_bank_account(globex["admin"], number="123456789")
+    make_invoice(globex["customer"], amount_cents=10000)
+    turn_on(globex, globex["admin"], account)
+    payment = AutoPayClaim.objects.get().payment
+    membership = CustomerMembership.objects.get(user=globex["admin"])
+    with run_on_commit(execute=True):
+        bank_account_remove(membership=membership, bank_account=account, actor=globex["admin"])
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    assert not AutoPay.objects.get().enabled
+    change = AutoPayChange.objects.first()
+    assert change is not None and "removed the bank account" in change.reason
+    notices = [m for m in mailbox() if m["Subject"].startswith("Auto Pay was turned off")]
+    assert len(notices) == 1 and "New invoices will not be paid automatically" in parts(notices[0])["text/plain"]
+    # A new invoice now waits for someone to pay it.
+    assert not AutoPayClaim.objects.exists()  # withdrawn: once back on, Auto Pay may pay it again
+    make_invoice(globex["customer"], amount_cents=5000)
+    assert not AutoPayClaim.objects.exists()
+
+
+def test_removing_the_colleague_whose_private_account_it_is_turns_it_off(globex, mailbox, run_on_commit):
+    colleague = make_portal_user(globex["customer"], email="controller@globex.example", role="admin")
+    private = make_bank_account(colleague, private=True, number="99990000")
+    make_invoice(globex["customer"], amount_cents=10000)
+    turn_on(globex, colleague, private)  # only its owner may choose it
+    payment = AutoPayClaim.objects.get().payment
+    membership = CustomerMembership.objects.get(user=colleague)
+    with run_on_commit(execute=True):
+        access.colleague_remove(customer=globex["customer"], actor=globex["admin"], membership_id=membership.pk)
+    payment.refresh_from_db()
+    private.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    assert private.status == BankAccountStatus.REMOVED
+    assert not AutoPay.objects.get().enabled
+    notices = [m for m in mailbox() if m["Subject"].startswith("Auto Pay was turned off")]
+    assert [m["To"] for m in notices] == ["ap@globex.example"]
+    assert "lost access" in parts(notices[0])["text/plain"]
+
+
+def test_removing_another_account_leaves_auto_pay_alone(globex):
+    account = make_bank_account(globex["admin"], number="123456789")
+    other = make_bank_account(globex["admin"], account_type="savings", number="22223333")
+    make_invoice(globex["customer"], amount_cents=10000)
+    turn_on(globex, globex["admin"], account)
+    membership = CustomerMembership.objects.get(user=globex["admin"])
+    bank_account_remove(membership=membership, bank_account=other, actor=globex["admin"])
+    assert AutoPay.objects.get().enabled
+    assert AutoPayClaim.objects.get().payment.status == PaymentStatus.SCHEDULED

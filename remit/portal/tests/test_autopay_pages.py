@@ -1,0 +1,178 @@
+"""The Auto Pay pages: the gear menu's label, the form's bad input, who may change it, the skip link."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from remit.autopay.actions import autopay_save
+from remit.autopay.links import skip_token
+from remit.autopay.models import AutoPay, AutoPayChange, AutoPayClaim
+from remit.payments.models import PaymentStatus
+from remit.test import (
+    make_bank_account,
+    make_biller,
+    make_customer,
+    make_invoice,
+    make_portal_user,
+    parts,
+    portal_login,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def globex():
+    acme, _ = make_biller("Acme Supply Co.")
+    customer = make_customer(acme, "Globex Corporation", email="ap@globex.example")
+    admin = make_portal_user(customer)
+    checking = make_bank_account(admin, number="123456789")
+    savings = make_bank_account(admin, account_type="savings", number="444455556")
+    client = Client()
+    portal_login(client, admin)
+    return {
+        "acme": acme,
+        "customer": customer,
+        "admin": admin,
+        "checking": checking,
+        "savings": savings,
+        "client": client,
+    }
+
+
+def form(world, **changes):
+    data = {"enabled": "on", "max_amount": "5000", "bank_account": world["checking"].pk, "days": "2", "when": "before"}
+    return {k: v for k, v in {**data, **changes}.items() if v is not None}
+
+
+def test_the_gear_menu_says_whether_auto_pay_is_on(globex):
+    client = globex["client"]
+    assert "Auto Pay is off" in client.get("/acme-supply/").content.decode()
+    response = client.post("/acme-supply/autopay/edit/", form(globex))
+    assert response.status_code == 302 and response["Location"] == "/acme-supply/autopay/"
+    page = client.get("/acme-supply/").content.decode()
+    assert "Auto Pay is on" in page and "Auto Pay is off" not in page
+
+
+def test_saving_records_the_change_and_confirms_by_email(globex, mailbox, run_on_commit):
+    with run_on_commit(execute=True):
+        globex["client"].post("/acme-supply/autopay/edit/", form(globex))
+    change = AutoPayChange.objects.get()
+    assert change.actor == globex["admin"] and change.before["enabled"] is False
+    assert change.after == {
+        "enabled": True,
+        "max_cents": 500000,
+        "bank_account": "Checking ••••6789",
+        "bank_account_id": globex["checking"].pk,
+        "days": 2,
+        "when": "before",
+    }
+    confirmation = [m for m in mailbox() if m["Subject"].startswith("Auto Pay is on")]
+    assert len(confirmation) == 1
+    text = parts(confirmation[0])["text/plain"]
+    assert "$5,000.00 per invoice" in text and "2 business days before the due date" in text
+    assert "ap@globex.example" in text and "123456789" not in text
+    page = globex["client"].get("/acme-supply/autopay/").content.decode()
+    assert "Auto Pay is on" in page and "$5,000.00 per invoice" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"max_amount": "0"}, "max_amount", "must be more than $0.00"),
+        ({"max_amount": "-5"}, "max_amount", "not negative"),
+        ({"max_amount": "12.345"}, "max_amount", "more than two decimals"),
+        ({"max_amount": ""}, "max_amount", "Enter the Maximum Payment Amount"),
+        ({"days": "31"}, "days", "from 0 to 30"),
+        ({"days": "-1"}, "days", "from 0 to 30"),
+        ({"days": "two"}, "days", "whole number"),
+        ({"bank_account": "999999"}, "bank_account", "valid choice"),
+        ({"bank_account": ""}, "bank_account", "Select the Bank Account"),
+        ({"when": "sometime"}, "when", "valid choice"),
+    ],
+)
+def test_bad_input_is_refused_at_its_field_and_changes_nothing(globex, changes, field, message):
+    response = globex["client"].post("/acme-supply/autopay/edit/", form(globex, **changes))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert field in errors and message in " ".join(errors[field]), errors
+    assert not AutoPay.objects.exists() and not AutoPayChange.objects.exists()
+
+
+def test_a_colleagues_private_account_is_refused_even_posted_directly(globex):
+    colleague = make_portal_user(globex["customer"], email="controller@globex.example", role="member")
+    private = make_bank_account(colleague, private=True, number="77778888")
+    response = globex["client"].post("/acme-supply/autopay/edit/", form(globex, bank_account=private.pk))
+    assert response.status_code == 200 and "bank_account" in response.context["form"].errors
+    assert "7777" not in response.content.decode().replace("77778888", "")  # not offered either
+    assert not AutoPay.objects.exists()
+
+
+def test_a_member_sees_the_state_but_cannot_change_it(globex):
+    make_invoice(globex["customer"], amount_cents=10000)
+    autopay_save(
+        customer=globex["customer"],
+        actor=globex["admin"],
+        enabled=True,
+        max_cents=100000,
+        bank_account_id=globex["checking"].pk,
+        days=0,
+        when="before",
+    )
+    member = make_portal_user(globex["customer"], email="clerk@globex.example", role="member")
+    client = Client()
+    portal_login(client, member)
+    page = client.get("/acme-supply/autopay/").content.decode()
+    assert "Auto Pay is on" in page and "Only an admin" in page and 'aria-label="Edit"' not in page
+    assert "Skip this payment" not in page
+    assert client.get("/acme-supply/autopay/edit/").status_code == 403
+    response = client.post("/acme-supply/autopay/edit/", form(globex, enabled=None))
+    assert response.status_code == 403 and "Nothing was changed" in response.content.decode()
+    payment = AutoPayClaim.objects.get().payment
+    assert client.post(f"/acme-supply/autopay/payments/{payment.pk}/skip").status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SCHEDULED
+    assert AutoPay.objects.get().enabled and AutoPayChange.objects.count() == 1
+
+
+def test_one_usable_account_is_not_asked_for(globex):
+    from remit.customers.models import CustomerMembership
+    from remit.payments.bank_accounts import bank_account_remove
+
+    membership = CustomerMembership.objects.get(user=globex["admin"])
+    bank_account_remove(membership=membership, bank_account=globex["savings"], actor=globex["admin"])
+    page = globex["client"].get("/acme-supply/autopay/edit/").content.decode()
+    assert 'name="bank_account"' not in page and "Checking ••••6789" in page
+    response = globex["client"].post("/acme-supply/autopay/edit/", form(globex, bank_account=None))
+    assert response.status_code == 302
+    assert AutoPay.objects.get().bank_account_id == globex["checking"].pk
+
+
+def test_the_skip_link_asks_then_skips_only_its_own_payment(globex):
+    make_invoice(globex["customer"], amount_cents=10000)
+    autopay_save(
+        customer=globex["customer"],
+        actor=globex["admin"],
+        enabled=True,
+        max_cents=100000,
+        bank_account_id=globex["checking"].pk,
+        days=0,
+        when="before",
+    )
+    payment = AutoPayClaim.objects.get().payment
+    url = f"/acme-supply/autopay/skip/{skip_token(payment)}/"
+    anyone = Client()
+    page = anyone.get(url)
+    assert page.status_code == 200 and "Skip this Auto Pay payment?" in page.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SCHEDULED  # a GET (a mail scanner) changes nothing
+    assert anyone.get(url[:-5] + "xxxx/").status_code == 404  # tampered
+    other, _ = make_biller("Umbrella Corp")
+    assert anyone.get(f"/{other.slug}/autopay/skip/{skip_token(payment)}/").status_code == 404
+    done = anyone.post(url)
+    assert "Payment skipped" in done.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    again = anyone.post(url).content.decode()
+    assert "can no longer be skipped" in again or "only a scheduled payment" in again

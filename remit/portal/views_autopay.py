@@ -1,0 +1,171 @@
+"""Auto Pay in the portal (help article, "Set up Auto Pay"): the gear menu's "Auto Pay is off/on"
+opens this page; its Edit icon opens the form. Only an admin of the customer account may change it;
+a member sees its state. The advance notice's "skip this payment" link lands here too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from remit.autopay.actions import AutoPayError, RunReport, autopay_of, autopay_save, autopay_skip
+from remit.autopay.links import payment_from_token
+from remit.autopay.models import MAX_DAYS, AutoPayChange, AutoPayClaim, When
+from remit.console.forms_invoicing import MoneyField
+from remit.lib.money import cents_to_plain, format_cents
+from remit.payments.actions import PaymentError
+from remit.payments.models import PaymentStatus
+from remit.payments.selectors import payment_for, usable_bank_accounts
+from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
+
+
+class AutoPayForm(forms.Form):
+    enabled = forms.BooleanField(label="Automatically Pay Bills", required=False)
+    max_amount = MoneyField(
+        label="Maximum Payment Amount",
+        required=False,
+        help_text="The most Auto Pay withdraws for any one invoice. Above it, you pay the rest by hand.",
+    )
+    bank_account = forms.TypedChoiceField(label="Bank Account", coerce=int, required=False, empty_value=None)
+    days = forms.IntegerField(
+        label="Number of business days",
+        required=False,
+        min_value=0,
+        max_value=MAX_DAYS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": MAX_DAYS}),
+        error_messages={
+            "invalid": f"Enter a whole number of business days from 0 to {MAX_DAYS}.",
+            "min_value": f"Enter a number of business days from 0 to {MAX_DAYS}.",
+            "max_value": f"Enter a number of business days from 0 to {MAX_DAYS}.",
+        },
+    )
+    when = forms.ChoiceField(label="Before or after the due date", choices=When.choices, initial=When.BEFORE)
+
+    def __init__(self, *args: Any, accounts: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accounts = accounts
+        field: Any = self.fields["bank_account"]
+        field.choices = [("", "Choose a bank account")] + [
+            (a.pk, f"{a.holder_name} — {a.label}{' (private)' if a.is_private else ''}") for a in accounts
+        ]
+
+    def clean_max_amount(self) -> int | None:
+        value = self.cleaned_data.get("max_amount")
+        if value is not None and value <= 0:
+            raise forms.ValidationError("The Maximum Payment Amount must be more than $0.00.")
+        return value
+
+
+def _upcoming(request: MemberRequest) -> list[AutoPayClaim]:
+    return list(
+        AutoPayClaim.objects.select_related("payment__bank_account", "invoice")
+        .filter(customer=request.customer, payment__status=PaymentStatus.SCHEDULED)
+        .order_by("payment__pay_on", "invoice_id")
+    )
+
+
+@portal_view
+@member_required
+def autopay(request: MemberRequest) -> HttpResponse:
+    setting = autopay_of(request.customer)
+    context = {
+        "autopay": setting,
+        "upcoming": _upcoming(request),
+        "changes": list(AutoPayChange.objects.filter(customer=request.customer)[:20]),
+        "is_admin": request.membership.is_admin,
+    }
+    return render(request, "portal/autopay.html", context)
+
+
+@portal_view
+@member_required
+def autopay_edit(request: MemberRequest) -> HttpResponse:
+    if not request.membership.is_admin:
+        return render(request, "portal/autopay_admins_only.html", status=403)
+    setting = autopay_of(request.customer)
+    accounts = list(usable_bank_accounts(request.membership))
+    initial = {
+        "enabled": setting.enabled,  # off until the customer selects the checkbox (help, step 3)
+        "max_amount": cents_to_plain(setting.max_cents) if setting.max_cents else "",
+        "bank_account": setting.bank_account_id if setting.bank_account_id else None,
+        "days": setting.days if setting.pk else 2,
+        "when": setting.when,
+    }
+    form = AutoPayForm(request.POST or None, initial=initial, accounts=accounts)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved, report = autopay_save(
+                customer=request.customer,
+                actor=request.membership.user,
+                enabled=data["enabled"],
+                max_cents=data["max_amount"],
+                bank_account_id=data["bank_account"],
+                days=data["days"],
+                when=data["when"],
+            )
+        except AutoPayError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        else:
+            messages.success(request, _saved_message(saved.enabled, report))
+            return redirect(portal_reverse(request, "autopay"))
+    return render(request, "portal/autopay_edit.html", {"form": form, "accounts": accounts, "autopay": setting})
+
+
+def _saved_message(enabled: bool, report: RunReport) -> str:
+    parts = [f"Auto Pay is {'on' if enabled else 'off'}."]
+    if report.scheduled:
+        n = len(report.scheduled)
+        parts.append(f"It scheduled {n} payment{'s' if n != 1 else ''} for your open invoices.")
+    if report.rescheduled:
+        n = len(report.rescheduled)
+        parts.append(f"{n} scheduled payment{'s were' if n != 1 else ' was'} changed to the new settings.")
+    if report.withdrawn:
+        n = len(report.withdrawn)
+        parts.append(f"{n} Auto Pay payment{'s were' if n != 1 else ' was'} cancelled.")
+    parts.append("We emailed the admins a confirmation.")
+    return " ".join(parts)
+
+
+@portal_view
+@member_required
+@require_POST
+def autopay_skip_view(request: MemberRequest, payment_id: int) -> HttpResponse:
+    payment = payment_for(request.membership, payment_id)
+    try:
+        autopay_skip(payment=payment, actor=request.membership.user)
+    except PaymentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Skipped: the Auto Pay payment of {format_cents(payment.amount_cents)} is cancelled and nothing will "
+            "be taken. Auto Pay leaves that invoice for you to pay by hand.",
+        )
+    if request.POST.get("back") == "payment":
+        return redirect(portal_reverse(request, "payment", payment_id=payment.pk))
+    return redirect(portal_reverse(request, "autopay"))
+
+
+@portal_view
+def autopay_skip_link(request: PortalRequest, token: str) -> HttpResponse:
+    """The advance notice's link: shows the payment and asks; only the POST skips it."""
+    payment = payment_from_token(token, biller_id=request.biller.pk)
+    if payment is None:
+        raise Http404("This link is not valid.")
+    invoices = [a.invoice for a in payment.allocations.select_related("invoice")]
+    done = False
+    error = ""
+    if request.method == "POST":
+        try:
+            payment = autopay_skip(payment=payment, actor=None)  # the page shows its new status
+        except PaymentError as problem:
+            error = str(problem)
+        else:
+            done = True
+    context = {"payment": payment, "invoices": invoices, "done": done, "error": error}
+    return render(request, "portal/autopay_skip.html", context)
