@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from remit.autopay.models import AutoPay
 from remit.console.forms_invoicing import CustomerForm
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.customers import actions
@@ -92,11 +93,15 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         overdue=Sum(balance_sql(), filter=status_filter("overdue", today)),
     )
     events = customer.events.select_related("actor")[:10]
-    return render(
-        request,
-        "console/customers/detail.html",
-        {"customer": customer, "invoices": invoices, "totals": totals, "events": events, "today": today},
-    )
+    context = {
+        "customer": customer,
+        "invoices": invoices,
+        "totals": totals,
+        "events": events,
+        "today": today,
+        "autopay": AutoPay.objects.select_related("bank_account").filter(customer=customer).first(),
+    }
+    return render(request, "console/customers/detail.html", context)
 
 
 @console_view()

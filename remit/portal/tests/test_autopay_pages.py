@@ -176,3 +176,21 @@ def test_the_skip_link_asks_then_skips_only_its_own_payment(globex):
     assert payment.status == PaymentStatus.CANCELLED
     again = anyone.post(url).content.decode()
     assert "can no longer be skipped" in again or "only a scheduled payment" in again
+
+
+def test_the_biller_sees_the_customers_auto_pay_on_the_customer_page(globex, client):
+    from remit.billers.models import Membership
+
+    autopay_save(
+        customer=globex["customer"],
+        actor=globex["admin"],
+        enabled=True,
+        max_cents=500000,
+        bank_account_id=globex["checking"].pk,
+        days=2,
+        when="before",
+    )
+    owner = Membership.objects.get(biller=globex["acme"]).user
+    client.force_login(owner)
+    page = client.get(f"/console/{globex['acme'].slug}/customers/{globex['customer'].pk}/").content.decode()
+    assert "On: up to $5,000.00 per invoice, 2 business days before the due date, from Checking ••••6789" in page
