@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "remit.invoices",
     "remit.payments",
     "remit.autopay",
+    "remit.ach",
     "remit.console",
     "remit.portal",
     "remit.bench",
@@ -210,6 +211,14 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE["autopay-sweep"] = {
     "task": "remit.autopay.tasks.autopay_sweep",
     "schedule": float(env_int("REMIT_AUTOPAY_SWEEP_SECONDS", 3600)),
+}
+CELERY_BEAT_SCHEDULE["ach-export-due"] = {
+    "task": "remit.ach.tasks.ach_export_due",
+    "schedule": float(env_int("REMIT_ACH_EXPORT_CHECK_SECONDS", 300)),
+}
+CELERY_BEAT_SCHEDULE["ach-settle-due"] = {
+    "task": "remit.ach.tasks.ach_settle_due",
+    "schedule": float(env_int("REMIT_ACH_SETTLE_SECONDS", 3600)),
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

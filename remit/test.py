@@ -244,4 +244,11 @@ def child_env(**extra: str) -> dict[str, str]:
     """The environment for a `remit` child process that works on the test database."""
     from django.conf import settings
 
-    return {**os.environ, "DATABASE_URL": database_url(), "REMIT_DATA_DIR": str(settings.DATA_DIR), **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REMIT_DATA_DIR": str(settings.DATA_DIR),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "REMIT_ENCRYPTION_KEYS": ",".join(settings.REMIT_ENCRYPTION_KEYS),
+        **extra,
+    }

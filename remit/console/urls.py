@@ -1,6 +1,14 @@
 from django.urls import path
 
-from remit.console import views, views_authorizations, views_customers, views_invoices, views_payments, views_transfer
+from remit.console import (
+    views,
+    views_ach,
+    views_authorizations,
+    views_customers,
+    views_invoices,
+    views_payments,
+    views_transfer,
+)
 
 app_name = "console"
 
@@ -44,4 +52,10 @@ urlpatterns = [
     # ACH authorizations
     path("<slug:slug>/authorizations/", views_authorizations.authorizations, name="authorizations"),
     path("<slug:slug>/authorizations.csv", views_authorizations.authorizations_export, name="authorizations_export"),
+    # ACH files, returns and settings
+    path("<slug:slug>/settings/ach/", views_ach.ach_settings, name="ach_settings"),
+    path("<slug:slug>/ach/", views_ach.ach_files, name="ach_files"),
+    path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),
+    path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),
+    path("<slug:slug>/ach/reconciliation.csv", views_ach.ach_reconciliation, name="ach_reconciliation"),
 ]

@@ -24,7 +24,7 @@ from remit.invoices.numbering import NUMBER_PATTERN, take_numbers
 from remit.invoices.totals import Line, Totals, TotalsError, compute_totals, due_date_for
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
-from remit.payments.models import CLEARED, IN_FLIGHT, Allocation
+from remit.payments.models import CLEARED, IN_FLIGHT, Allocation, Payment
 from remit.users.models import User
 
 
@@ -305,8 +305,14 @@ def refresh_invoice_amounts(invoice_ids: Iterable[int]) -> None:
 
 
 def _allocated(statuses: tuple[str, ...]) -> Coalesce:
+    # The payment's status is read per allocation (a scalar subquery), not through a join: with a
+    # join PostgreSQL may plan to walk every payment of a status for each invoice when its
+    # statistics are stale (a biller's first large Auto Pay sweep), which is many times slower.
+    status = Subquery(Payment.objects.filter(pk=OuterRef("payment_id")).values("status")[:1])
     total = (
-        Allocation.objects.filter(invoice_id=OuterRef("pk"), payment__status__in=statuses)
+        Allocation.objects.filter(invoice_id=OuterRef("pk"))
+        .annotate(payment_status=status)
+        .filter(payment_status__in=statuses)
         .values("invoice_id")
         .annotate(total=Sum("amount_cents"))
         .values("total")

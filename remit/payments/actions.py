@@ -336,3 +336,44 @@ def payments_release_invoice(*, invoice: Invoice, actor: User | None, reason: st
         released += cents
     refresh_invoice_amounts([invoice.pk])
     return released
+
+
+def payments_mark_sent(payment_ids: Sequence[int], *, note: str) -> int:
+    """ACH export: scheduled → sent, for payments the caller has locked (their money stays pending)."""
+    ids = list(payment_ids)
+    changed = Payment.objects.filter(pk__in=ids, status=PaymentStatus.SCHEDULED).update(status=PaymentStatus.SENT)
+    if changed != len(ids):
+        raise PaymentError("A payment changed while it was being sent to the bank; nothing was sent.")
+    PaymentEvent.objects.bulk_create(
+        PaymentEvent(payment_id=pk, from_status=PaymentStatus.SCHEDULED, to_status=PaymentStatus.SENT, note=note)
+        for pk in ids
+    )
+    return changed
+
+
+def payments_settle(payment_ids: Sequence[int], *, note: str) -> int:
+    """Sent payments that were not returned in time: settled. Their invoices count them as paid."""
+    ids = sorted(payment_ids)
+    invoice_ids = list(Allocation.objects.filter(payment_id__in=ids).values_list("invoice_id", flat=True))
+    lock_invoices(invoice_ids)
+    settled = list(
+        Payment.objects.select_for_update().filter(pk__in=ids, status=PaymentStatus.SENT).values_list("pk", flat=True)
+    )
+    Payment.objects.filter(pk__in=settled).update(status=PaymentStatus.SETTLED)
+    PaymentEvent.objects.bulk_create(
+        PaymentEvent(payment_id=pk, from_status=PaymentStatus.SENT, to_status=PaymentStatus.SETTLED, note=note)
+        for pk in settled
+    )
+    refresh_invoice_amounts(invoice_ids)
+    return len(settled)
+
+
+def payment_return(*, payment: Payment, note: str) -> Payment:
+    """The customer's bank returned the debit: the money is not coming (or went back); the invoices
+    reopen. Call inside the caller's transaction."""
+    invoice_ids = list(payment.allocations.values_list("invoice_id", flat=True))
+    lock_invoices(invoice_ids)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    _move(payment, PaymentStatus.RETURNED, actor=None, note=note)
+    refresh_invoice_amounts(invoice_ids)
+    return payment

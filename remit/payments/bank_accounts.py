@@ -283,7 +283,7 @@ def bank_account_remove(*, membership: CustomerMembership, bank_account: BankAcc
     account = visible_bank_accounts(membership).select_for_update().filter(pk=bank_account.pk).first()
     if account is None:
         raise BankAccountError("This bank account isn't one you can see.")
-    if account.status != BankAccountStatus.ACTIVE:
+    if account.status == BankAccountStatus.REMOVED:
         raise BankAccountError(f"{account.label} was already removed.")
     if not can_remove(membership, account):
         raise BankAccountError(

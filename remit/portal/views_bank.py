@@ -27,7 +27,7 @@ from remit.payments.bank_accounts import (
 )
 from remit.payments.bank_accounts import bank_account_remove as remove_bank_account
 from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType
-from remit.payments.selectors import bank_account_for, usable_bank_accounts
+from remit.payments.selectors import bank_account_for, visible_bank_accounts
 from remit.payments.terms import terms_sha256
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view, safe_next
 from remit.users.throttle import client_ip
@@ -116,7 +116,12 @@ def _after_saving(request: MemberRequest) -> str:
 @portal_view
 @member_required
 def bank_accounts(request: MemberRequest) -> HttpResponse:
-    accounts = usable_bank_accounts(request.membership).select_related("added_by")
+    accounts = (
+        visible_bank_accounts(request.membership)
+        .exclude(status=BankAccountStatus.REMOVED)
+        .select_related("added_by")
+        .order_by("created_at", "pk")
+    )
     rows = [(account, can_remove(request.membership, account)) for account in accounts]
     return render(request, "portal/bank_accounts/list.html", {"rows": rows})
 

@@ -195,7 +195,54 @@ def load_demo() -> list[str]:
     created += _demo_portal_logins(acme)
     created += _demo_payments(acme)
     created += _demo_autopay(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
+    created += _demo_ach(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
     return created
+
+
+def _demo_ach(acme: Biller, owner: User | None) -> list[str]:
+    """Acme's ACH settings, as its bank (a test routing number) gave them."""
+    from datetime import time
+
+    from remit.ach.actions import AchFields, ach_settings_save
+    from remit.ach.models import AchSettings
+
+    if owner is None or AchSettings.objects.filter(biller=acme).exists():
+        return []
+    ach_settings_save(
+        biller=acme,
+        actor=owner,
+        fields=AchFields(
+            odfi_routing="111000025",
+            immediate_origin="1234567890",
+            destination_name="First Demo Bank",
+            origin_name="Acme Supply Co",
+            company_name="ACME SUPPLY CO",
+            company_id="1234567890",
+            entry_description="INVOICE",
+            cutoff_time=time(16, 0),
+            time_zone="America/New_York",
+            settlement_days=2,
+        ),
+    )
+    created = ["Acme's ACH settings (bank routing 111000025, company ID 1234567890, cut-off 4:00 pm)"]
+    return created + _demo_ach_file(acme)
+
+
+def _demo_ach_file(acme: Biller) -> list[str]:
+    """The first file Acme's bank would get: Globex's payment that goes out first becomes *sent*."""
+    from remit.ach.export import AchError, ach_export
+    from remit.payments.models import Payment, PaymentStatus
+
+    first = Payment.objects.filter(biller=acme, status=PaymentStatus.SCHEDULED, method="ach").order_by("pay_on").first()
+    if first is None:
+        return []
+    try:
+        result = ach_export(biller=acme, effective_date=first.pay_on)
+    except AchError:  # its date is not one a file can have any more (the demo data is old)
+        return []
+    if result.file is None:
+        return []
+    return [f"the ACH file {result.file.filename} ({result.payments} payment(s) sent to the bank)"]
 
 
 def _demo_autopay(acme: Biller, owner: User | None) -> list[str]:

@@ -30,6 +30,26 @@ def url_for(name: str, acme, ids: dict[str, int]) -> str:
     return reverse(f"console:{name}", kwargs=kwargs)
 
 
+def acme_ach_file(acme):
+    from datetime import date
+
+    from remit.ach.models import AchFile
+
+    return AchFile.objects.create(
+        biller=acme,
+        filename="acme-supply-20260105-A-effective-20260106.ach",
+        effective_date=date(2026, 1, 6),
+        created_on=date(2026, 1, 5),
+        file_id_modifier="A",
+        sha256="0" * 64,
+        size_bytes=940,
+        entry_count=1,
+        batch_count=1,
+        total_debit_cents=100,
+        total_credit_cents=0,
+    )
+
+
 @pytest.fixture
 def acme_urls():
     acme, owner = make_biller("Acme Supply Co.")
@@ -41,6 +61,7 @@ def acme_urls():
         "invitation_id": invitation.pk,
         "customer_id": customer.pk,
         "invoice_id": make_invoice(customer).pk,
+        "file_id": acme_ach_file(acme).pk,
     }
     names = console_biller_patterns()
     assert {"dashboard", "team_remove", "customer", "invoice", "invoice_void", "invoice_pdf"} <= set(names)
@@ -86,7 +107,7 @@ def test_staff_may_look_but_not_change_owner_settings(client, acme_urls):
     acme, _ = acme_urls
     staff = make_staff(acme)
     client.force_login(staff)
-    for page in ["branding", "portal-address", "team", "settings/invoicing"]:
+    for page in ["branding", "portal-address", "team", "settings/invoicing", "settings/ach"]:
         assert client.get(f"/console/{acme.slug}/{page}/").status_code == 200
         assert client.post(f"/console/{acme.slug}/{page}/", {"slug": "acme-new"}).status_code == 403
     acme.refresh_from_db()

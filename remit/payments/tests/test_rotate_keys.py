@@ -104,3 +104,31 @@ def test_a_number_no_key_opens_stops_it_before_anything_changes(settings, admin)
     for account, number in zip(readable, ["123456789", "5555"], strict=True):
         account.refresh_from_db()
         assert crypto.decrypt(account.account_number_encrypted) == number
+
+
+def test_the_billers_settlement_account_is_re_encrypted_too(settings):
+    from datetime import time
+
+    from remit.ach.actions import AchFields, ach_settings_save
+    from remit.ach.models import AchSettings
+
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    acme, owner = make_biller("Acme Supply Co.")
+    fields = AchFields(
+        odfi_routing="111000025",
+        immediate_origin="1234567890",
+        destination_name="First Demo Bank",
+        origin_name="Acme Supply Co",
+        company_name="ACME SUPPLY CO",
+        company_id="1234567890",
+        cutoff_time=time(16),
+        balanced=True,
+        settlement_routing="011000015",
+        settlement_account="99887766",
+    )
+    ach_settings_save(biller=acme, actor=owner, fields=fields)
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+    assert "Re-encrypted 1 biller settlement account number(s)." in rotate()
+    settings.REMIT_ENCRYPTION_KEYS = [NEW]
+    assert crypto.decrypt(AchSettings.objects.get().settlement_account_encrypted) == "99887766"
+    assert "Re-encrypted 0 biller settlement account number(s)." in rotate()

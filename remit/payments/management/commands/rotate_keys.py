@@ -47,6 +47,8 @@ class Command(BaseCommand):
             rotated, current = rotated + done, current + kept
             self.stdout.write(f"… {rotated + current} account(s) checked")
         self.stdout.write(f"Re-encrypted {rotated} bank account number(s); {current} already used the first key.")
+        billers = _rotate_settlement_accounts()
+        self.stdout.write(f"Re-encrypted {billers} biller settlement account number(s).")
 
 
 def _id_batches(size: int) -> Iterator[list[int]]:
@@ -111,3 +113,23 @@ def _save(account: BankAccount, *, token: str, fingerprint: str) -> None:
             f"Bank account {account.pk} has the same number as another active account of its customer "
             "(saved while the keys were being changed). Remove one of them in the portal, then run this again."
         ) from None
+
+
+@transaction.atomic
+def _rotate_settlement_accounts() -> int:
+    """The billers' own settlement accounts (ACH settings, for balanced files), the same way."""
+    from remit.ach.models import AchSettings
+
+    rotated = 0
+    for ach in AchSettings.objects.select_for_update().exclude(settlement_account_encrypted="").order_by("pk"):
+        if _under_first_key(ach.settlement_account_encrypted):
+            continue
+        try:
+            token = crypto.reencrypt(ach.settlement_account_encrypted)
+        except crypto.DecryptionError:
+            raise CommandError(
+                f"No key in REMIT_ENCRYPTION_KEYS can decrypt the settlement account of biller {ach.biller_id}."
+            ) from None
+        AchSettings.objects.filter(pk=ach.pk).update(settlement_account_encrypted=token)
+        rotated += 1
+    return rotated

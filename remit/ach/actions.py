@@ -1,0 +1,160 @@
+"""The biller's ACH settings: checked field by field, saved by an owner only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import transaction
+from django.utils import timezone
+
+from remit.ach.models import AchSettings
+from remit.billers.models import Biller, Membership, Role
+from remit.lib import crypto
+from remit.payments.bank_accounts import BankAccountError, check_routing_number
+from remit.users.models import User
+
+RESERVED_DESCRIPTIONS = {
+    "REVERSAL",
+    "RETRY PYMT",
+    "ACCTVERIFY",
+    "NONSETTLED",
+    "RECLAIM",
+    "RETURN FEE",
+    "HCCLAIMPMT",
+    "AUTOENROLL",
+    "REDEPCHECK",
+    "NO CHECK",
+}
+PRINTABLE = re.compile(r"^[A-Za-z0-9 .,&'/()\-#]*$")
+
+
+@dataclass
+class AchFields:
+    odfi_routing: str = ""
+    immediate_origin: str = ""
+    destination_name: str = ""
+    origin_name: str = ""
+    company_name: str = ""
+    company_id: str = ""
+    entry_description: str = "INVOICE"
+    cutoff_time: time | None = None
+    time_zone: str = "America/New_York"
+    balanced: bool = False
+    settlement_routing: str = ""
+    settlement_account: str = ""  # empty: keep the saved one
+    settlement_account_type: str = "checking"
+    settlement_days: int | None = 2
+
+
+@dataclass
+class AchSettingsError(ValueError):
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "; ".join(self.errors.values())
+
+
+def _text(errors: dict[str, str], name: str, value: str, *, label: str, limit: int) -> str:
+    value = " ".join(value.split()).upper()
+    if not value:
+        errors[name] = f"Enter the {label}."
+    elif len(value) > limit:
+        errors[name] = f"The {label} can be at most {limit} characters (the bank's file has room for {limit})."
+    elif not PRINTABLE.match(value):
+        errors[name] = f"The {label} may use letters, digits, spaces and . , & ' / ( ) - # only."
+    return value
+
+
+def check_ach_fields(fields: AchFields, *, has_settlement_account: bool) -> tuple[AchFields, dict[str, str]]:
+    """Every problem at once, by field; the values cleaned (upper case, single spaces)."""
+    errors: dict[str, str] = {}
+    clean = AchFields(**fields.__dict__)
+    try:
+        clean.odfi_routing = check_routing_number(fields.odfi_routing)
+    except BankAccountError as error:
+        errors["odfi_routing"] = str(error)
+    origin = fields.immediate_origin.strip()
+    if re.fullmatch(r"[0-9]{9}", origin):
+        origin = " " + origin  # a routing number, written with a leading blank
+    if not re.fullmatch(r"[0-9 ][0-9]{9}|[0-9]{10}", origin if len(origin) == 10 else "x"):
+        errors["immediate_origin"] = "Enter the 10-character immediate origin your bank gave you (e.g. 1 and your EIN)."
+    clean.immediate_origin = origin
+    clean.destination_name = _text(errors, "destination_name", fields.destination_name, label="bank name", limit=23)
+    clean.origin_name = _text(errors, "origin_name", fields.origin_name, label="origin name", limit=23)
+    clean.company_name = _text(errors, "company_name", fields.company_name, label="company name", limit=16)
+    company_id = fields.company_id.strip().upper()
+    if not re.fullmatch(r"[0-9A-Z]{10}", company_id):
+        errors["company_id"] = "The company identification is 10 letters or digits, e.g. 1 followed by your EIN."
+    clean.company_id = company_id
+    description = _text(
+        errors, "entry_description", fields.entry_description or "INVOICE", label="entry description", limit=10
+    )
+    if description in RESERVED_DESCRIPTIONS:
+        errors["entry_description"] = f"{description} is reserved by NACHA for other entries; choose another word."
+    clean.entry_description = description
+    if fields.cutoff_time is None:
+        errors["cutoff_time"] = "Enter the daily cut-off time your bank gave you, e.g. 16:00."
+    try:
+        ZoneInfo(fields.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = f"“{fields.time_zone}” is not a time zone, e.g. America/New_York."
+    if fields.settlement_days is None or not 1 <= fields.settlement_days <= 10:
+        errors["settlement_days"] = "Enter a number of banking days from 1 to 10."
+    if fields.settlement_account_type not in {"checking", "savings"}:
+        errors["settlement_account_type"] = "Choose checking or savings."
+    if fields.balanced or fields.settlement_routing or fields.settlement_account:
+        _check_settlement(fields, clean, errors, has_settlement_account=has_settlement_account)
+    return clean, errors
+
+
+def _check_settlement(
+    fields: AchFields, clean: AchFields, errors: dict[str, str], *, has_settlement_account: bool
+) -> None:
+    try:
+        clean.settlement_routing = check_routing_number(fields.settlement_routing)
+    except BankAccountError as error:
+        errors["settlement_routing"] = str(error)
+    account = fields.settlement_account.strip()
+    if account and not re.fullmatch(r"[0-9]{4,17}", account):
+        errors["settlement_account"] = "The settlement account number is 4 to 17 digits."
+    if fields.balanced and not account and not has_settlement_account:
+        errors["settlement_account"] = "Balanced files need the settlement account the offset is credited to."
+    clean.settlement_account = account
+
+
+@transaction.atomic
+def ach_settings_save(*, biller: Biller, actor: User, fields: AchFields) -> AchSettings:
+    if not Membership.objects.filter(biller=biller, user=actor, role=Role.OWNER).exists():
+        raise AchSettingsError({"": "Only an owner can change the ACH settings."})
+    current = AchSettings.objects.select_for_update().filter(biller=biller).first()
+    clean, errors = check_ach_fields(
+        fields, has_settlement_account=bool(current and current.settlement_account_encrypted)
+    )
+    if errors:
+        raise AchSettingsError(errors)
+    ach = current or AchSettings(biller=biller)
+    for name in (
+        "odfi_routing",
+        "immediate_origin",
+        "destination_name",
+        "origin_name",
+        "company_name",
+        "company_id",
+        "entry_description",
+        "balanced",
+        "settlement_routing",
+        "settlement_account_type",
+        "settlement_days",
+    ):
+        setattr(ach, name, getattr(clean, name))
+    if clean.settlement_account:
+        ach.settlement_account_encrypted = crypto.encrypt(clean.settlement_account)
+        ach.settlement_account_last4 = clean.settlement_account[-4:]
+    ach.updated_at = timezone.now()
+    ach.save()
+    Biller.objects.filter(pk=biller.pk).update(ach_cutoff_time=clean.cutoff_time, time_zone=clean.time_zone)
+    biller.ach_cutoff_time, biller.time_zone = clean.cutoff_time or biller.ach_cutoff_time, clean.time_zone
+    return ach

@@ -1,0 +1,365 @@
+"""`ach_export`: a biller's scheduled payments for one effective date become one NACHA file.
+
+Exactly once, even across crashes:
+
+1. In one transaction, with the biller's ACH settings row locked (one export per biller at a time),
+   the payments are read and locked, each written as an entry to ``<name>.ach.tmp`` (streamed:
+   memory does not grow with the number of payments), and recorded: the ``AchFile``, an
+   ``AchEntry`` per payment, the payments moved to *sent*. The file is flushed and fsynced.
+2. The transaction commits. Only then is the file renamed to its final name.
+
+A crash before the commit leaves every payment *scheduled* and only a temporary file, which the
+next export deletes. A crash after the commit but before the rename leaves a recorded file under its
+temporary name; the next export checks its SHA-256 and finishes the rename. So each payment is in
+exactly one recorded file, or still scheduled — and the console lists recorded files only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TextIO, cast
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from remit.ach import nacha
+from remit.ach.models import AchEntry, AchFile, AchSettings
+from remit.billers.models import Biller
+from remit.customers.models import AccountType
+from remit.lib import crypto
+from remit.lib.banking_days import is_banking_day, next_banking_day
+from remit.payments.actions import payments_mark_sent
+from remit.payments.models import (
+    BankAccountType,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentStatus,
+)
+
+log = logging.getLogger(__name__)
+
+MODIFIERS = string.ascii_uppercase + string.digits
+CHUNK = 500  # SQLite allows 999 parameters in one query (the prefetch of invoices)
+DEBIT_CODE = {BankAccountType.CHECKING: 27, BankAccountType.SAVINGS: 37}
+CREDIT_CODE = {BankAccountType.CHECKING: 22, BankAccountType.SAVINGS: 32}
+
+
+class AchError(ValueError):
+    pass
+
+
+@dataclass
+class ExportResult:
+    file: AchFile | None
+    payments: int
+    moved: list[int]  # late payments given the new effective date
+
+
+def outbound_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "ach" / "outbound"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def local_now(biller: Biller, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone))
+
+
+def next_file_date(biller: Biller, now: datetime | None = None) -> date:
+    """The effective date of the next file: the next banking day after today (the biller's today)."""
+    return next_banking_day(local_now(biller, now).date())
+
+
+def ach_export(*, biller: Biller, effective_date: date | None = None, now: datetime | None = None) -> ExportResult:
+    """Write the file of ``effective_date`` (default: the next banking day) for ``biller``. Payments
+    whose Pay On date already passed unsent go in too, with this effective date, and the customer
+    is told. Returns the file, or None when nothing was scheduled."""
+    recover_outbound()
+    today = local_now(biller, now).date()
+    day = effective_date or next_banking_day(today)
+    if day <= today:
+        raise AchError(f"{day:%Y-%m-%d} is not after today ({today:%Y-%m-%d}): an effective date can't be in the past.")
+    if not is_banking_day(day):
+        raise AchError(f"{day:%Y-%m-%d} is not a banking day (a weekend or a Federal Reserve holiday).")
+    with transaction.atomic():
+        ach = AchSettings.objects.select_for_update().filter(biller=biller).first()
+        if ach is None:
+            raise AchError(f"{biller.name} has no ACH settings yet: fill them in in the console first.")
+        moved = _move_late(biller, day, today) if day == next_banking_day(today) else []
+        due = Payment.objects.filter(
+            biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on=day
+        )
+        counts = {sec: _of_sec(due, sec).count() for sec in ("WEB", "CCD")}
+        if not any(counts.values()):
+            return ExportResult(file=None, payments=0, moved=moved)
+        created = local_now(biller, now)
+        record = _new_file(biller, day, created)
+        temp = outbound_dir() / f"{record.filename}.tmp"
+        writer = _Writer(ach, record, due, counts)
+        digest = hashlib.sha256()
+        # Owner-only (0600): the file holds customers' full account numbers.
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii", newline="\n") as raw:
+            out = _HashingWriter(raw, digest)
+            totals = nacha.write_file(cast(TextIO, out), _file_header(ach, record, created), writer.batches())
+            writer.flush()
+            raw.flush()
+            os.fsync(raw.fileno())
+        record.sha256 = digest.hexdigest()
+        record.size_bytes = temp.stat().st_size
+        record.entry_count = writer.sent
+        record.batch_count = totals.batch_count
+        record.total_debit_cents = totals.total_debit_cents
+        record.total_credit_cents = totals.total_credit_cents
+        record.save()
+        AchSettings.objects.filter(pk=ach.pk).update(next_trace=writer.next_trace)
+        _crash_point("after-write")
+        transaction.on_commit(lambda: _finish(record.filename))
+        if moved:
+            transaction.on_commit(lambda: _tell_moved(moved))
+    return ExportResult(file=record, payments=writer.sent, moved=moved)
+
+
+def _crash_point(name: str) -> None:
+    """Tests kill the export here (REMIT_ACH_CRASH_AT) to prove a crash loses nothing and doubles nothing."""
+    if os.environ.get("REMIT_ACH_CRASH_AT") == name:
+        os._exit(86)
+
+
+def _finish(filename: str) -> None:
+    _crash_point("after-commit")
+    folder = outbound_dir()
+    temp = folder / f"{filename}.tmp"
+    if not temp.exists() and (folder / filename).exists():
+        return  # already done
+    os.replace(temp, folder / filename)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def recover_outbound() -> None:
+    """Finish what a crash interrupted: a recorded file still under its temporary name is renamed
+    (its SHA-256 checked first); a temporary file that was never recorded is deleted."""
+    folder = outbound_dir()
+    for temp in folder.glob("*.ach.tmp"):
+        name = temp.name.removesuffix(".tmp")
+        record = AchFile.objects.filter(filename=name).first()
+        if record is None:
+            log.warning("Deleting %s: its export did not commit, so its payments are still scheduled.", temp.name)
+            temp.unlink(missing_ok=True)
+        elif hashlib.sha256(temp.read_bytes()).hexdigest() == record.sha256:
+            os.replace(temp, folder / name)
+            log.warning("Finished the rename of %s after an interrupted export.", name)
+        else:
+            log.error("%s does not match its recorded SHA-256; left as it is for an operator.", temp.name)
+
+
+def _move_late(biller: Biller, day: date, today: date) -> list[int]:
+    """Scheduled payments whose Pay On date is today or passed: they go in this file, dated ``day``."""
+    late = list(
+        Payment.objects.select_for_update()
+        .filter(biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on__lte=today)
+        .values_list("pk", "pay_on")
+    )
+    for payment_id, old in late:
+        Payment.objects.filter(pk=payment_id).update(pay_on=day)
+        PaymentEvent.objects.create(
+            payment_id=payment_id,
+            from_status=PaymentStatus.SCHEDULED,
+            to_status=PaymentStatus.SCHEDULED,
+            note=f"Pay On moved from {old:%b %-d, %Y} to {day:%b %-d, %Y}: it could not be sent to the bank in time",
+        )
+    return [payment_id for payment_id, _ in late]
+
+
+def _tell_moved(payment_ids: list[int]) -> None:
+    from remit.ach.notices import tell_new_pay_on
+
+    tell_new_pay_on(payment_ids)
+
+
+def _of_sec(payments: Any, sec: str) -> Any:
+    personal = AccountType.PERSONAL
+    return (
+        payments.filter(customer__account_type=personal)
+        if sec == "WEB"
+        else payments.exclude(customer__account_type=personal)
+    )
+
+
+def _new_file(biller: Biller, day: date, created: datetime) -> AchFile:
+    used = AchFile.objects.filter(biller=biller, created_on=created.date()).count()
+    if used >= len(MODIFIERS):
+        raise AchError(f"{biller.name} already has {used} files today; the bank allows {len(MODIFIERS)}.")
+    modifier = MODIFIERS[used]
+    return AchFile.objects.create(
+        biller=biller,
+        filename=f"{biller.slug}-{created:%Y%m%d}-{modifier}-effective-{day:%Y%m%d}.ach",
+        effective_date=day,
+        created_at=created,
+        created_on=created.date(),
+        file_id_modifier=modifier,
+        sha256="",
+        size_bytes=0,
+        entry_count=0,
+        batch_count=0,
+        total_debit_cents=0,
+        total_credit_cents=0,
+    )
+
+
+def _file_header(ach: AchSettings, record: AchFile, created: datetime) -> nacha.FileHeader:
+    return nacha.FileHeader(
+        immediate_destination=ach.odfi_routing,
+        immediate_origin=ach.immediate_origin,
+        destination_name=ach.destination_name,
+        origin_name=ach.origin_name,
+        created_at=created.replace(tzinfo=None),
+        file_id_modifier=record.file_id_modifier,
+        reference_code="",
+    )
+
+
+class _HashingWriter:
+    """Hands text to the file and to the SHA-256 as it is written."""
+
+    def __init__(self, raw: Any, digest: Any) -> None:
+        self.raw, self.digest = raw, digest
+
+    def write(self, text: str) -> int:
+        self.digest.update(text.encode("ascii"))
+        return int(self.raw.write(text))
+
+
+class _Writer:
+    """Turns the payments into batches of entries, lazily, and records what it wrote in chunks."""
+
+    def __init__(self, ach: AchSettings, record: AchFile, due: Any, counts: dict[str, int]) -> None:
+        self.ach, self.record, self.due, self.counts = ach, record, due, counts
+        self.next_trace = ach.next_trace
+        self.sent = 0
+        self.pending_entries: list[AchEntry] = []
+        self.pending_ids: list[int] = []
+
+    def batches(self) -> Iterator[tuple[nacha.BatchHeader, Iterator[nacha.Entry]]]:
+        number = 0
+        for sec in ("WEB", "CCD"):
+            if not self.counts[sec]:
+                continue
+            number += 1
+            header = nacha.BatchHeader(
+                service_class=200 if self.ach.balanced else 225,
+                company_name=self.ach.company_name,
+                company_id=self.ach.company_id,
+                sec_code=sec,
+                entry_description=self.ach.entry_description,
+                effective_date=self.record.effective_date,
+                odfi_routing=self.ach.odfi_routing,
+                batch_number=number,
+            )
+            yield header, self._entries(sec, number)
+
+    def _trace(self) -> str:
+        if self.next_trace > 9_999_999:
+            raise AchError("This biller has used every 7-digit trace sequence number.")
+        trace = f"{self.ach.odfi_routing[:8]}{self.next_trace:07d}"
+        self.next_trace += 1
+        return trace
+
+    def _entries(self, sec: str, batch_number: int) -> Iterator[nacha.Entry]:
+        total = 0
+        for payment in self._payments(sec):
+            account = payment.bank_account
+            assert account is not None  # the database refuses an ACH payment without one
+            trace = self._trace()
+            entry = nacha.Entry(
+                transaction_code=DEBIT_CODE[BankAccountType(account.account_type)],
+                routing_number=account.routing_number,
+                account_number=crypto.decrypt(account.account_number_encrypted),
+                amount_cents=payment.amount_cents,
+                individual_id=(payment.customer.reference or f"C{payment.customer_id}")[:15],
+                individual_name=account.holder_name,
+                trace_number=trace,
+                discretionary=("R " if payment.is_autopay else "S ") if sec == "WEB" else "",
+                addenda=_invoices_text(payment) if sec == "CCD" else None,
+            )
+            total += payment.amount_cents
+            self._record(payment, trace, sec, batch_number)
+            yield entry
+        if self.ach.balanced and total:
+            yield self._offset(total)
+
+    def _payments(self, sec: str) -> Iterator[Payment]:
+        """The batch's payments, locked and read a chunk at a time in id order (keyset pages), so that
+        memory stays flat however many there are."""
+        payments = _of_sec(self.due, sec).select_related("bank_account", "customer").order_by("pk")
+        payments = payments.select_for_update(of=("self",)) if _supports_of() else payments.select_for_update()
+        if sec == "CCD":
+            payments = payments.prefetch_related("allocations__invoice")
+        last = 0
+        while True:
+            chunk = list(payments.filter(pk__gt=last)[:CHUNK])
+            if not chunk:
+                return
+            yield from chunk
+            last = chunk[-1].pk
+
+    def _offset(self, total: int) -> nacha.Entry:
+        """The credit to the biller's own settlement account that balances the batch."""
+        return nacha.Entry(
+            transaction_code=CREDIT_CODE[BankAccountType(self.ach.settlement_account_type)],
+            routing_number=self.ach.settlement_routing,
+            account_number=crypto.decrypt(self.ach.settlement_account_encrypted),
+            amount_cents=total,
+            individual_id="OFFSET",
+            individual_name=self.ach.company_name,
+            trace_number=self._trace(),
+        )
+
+    def _record(self, payment: Payment, trace: str, sec: str, batch_number: int) -> None:
+        self.sent += 1
+        self.pending_ids.append(payment.pk)
+        self.pending_entries.append(
+            AchEntry(
+                file=self.record,
+                payment_id=payment.pk,
+                biller_id=self.record.biller_id,
+                batch_number=batch_number,
+                sec_code=sec,
+                trace_number=trace,
+                amount_cents=payment.amount_cents,
+            )
+        )
+        if len(self.pending_ids) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending_ids:
+            return
+        AchEntry.objects.bulk_create(self.pending_entries)
+        payments_mark_sent(self.pending_ids, note=f"Sent to the bank in {self.record.filename}")
+        self.pending_entries, self.pending_ids = [], []
+
+
+def _invoices_text(payment: Payment) -> str:
+    numbers = [allocation.invoice.number for allocation in payment.allocations.all()]
+    return ("INV " + ",".join(numbers))[:80]
+
+
+def _supports_of() -> bool:
+    from django.db import connection
+
+    return bool(connection.features.has_select_for_update_of)

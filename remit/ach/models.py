@@ -1,0 +1,131 @@
+"""ACH origination: a biller's settings for its bank, the NACHA files Remit wrote, each entry in them
+(one per payment), and what came back from the bank (returns, notifications of change).
+
+A payment is in at most one recorded file (``AchEntry.payment`` is unique) and becomes *sent* in
+the transaction that records the file. Trace numbers are unique per biller for ever (a counter on
+the biller's settings, taken under a row lock).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class AchSettings(models.Model):
+    """What the biller's bank (the ODFI) gave it to originate ACH debits. Owner-only in the console."""
+
+    biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, related_name="ach_settings")
+    odfi_routing = models.CharField("bank routing number (immediate destination)", max_length=9)
+    immediate_origin = models.CharField(max_length=10, help_text="10 characters, as the bank says: often 1 + EIN.")
+    destination_name = models.CharField("bank name (immediate destination name)", max_length=23)
+    origin_name = models.CharField("immediate origin name", max_length=23)
+    company_name = models.CharField(max_length=16, help_text="What customers see on their bank statement.")
+    company_id = models.CharField("company identification", max_length=10, help_text="10 characters, e.g. 1 + EIN.")
+    entry_description = models.CharField("company entry description", max_length=10, default="INVOICE")
+    balanced = models.BooleanField("balanced files", default=False)
+    settlement_routing = models.CharField(max_length=9, blank=True)
+    settlement_account_encrypted = models.TextField(blank=True, editable=False)
+    settlement_account_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    settlement_account_type = models.CharField(max_length=10, default="checking")
+    settlement_days = models.PositiveSmallIntegerField(
+        default=2, help_text="Banking days after the effective date without a return: the payment is settled."
+    )
+    next_trace = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "ACH settings"
+        verbose_name_plural = "ACH settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(odfi_routing__regex=r"^[0-9]{9}$"), name="ach_odfi_routing_digits"),
+            models.CheckConstraint(
+                condition=Q(balanced=False) | ~Q(settlement_account_encrypted=""), name="ach_balanced_needs_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ACH settings of biller {self.biller_id}"
+
+
+class AchFile(models.Model):
+    """One NACHA file, as written under ``$REMIT_DATA_DIR/ach/outbound/``."""
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.PROTECT, related_name="ach_files")
+    filename = models.CharField(max_length=120, unique=True)
+    effective_date = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_on = models.DateField(help_text="The creation date in the file header (the biller's time zone).")
+    file_id_modifier = models.CharField(max_length=1, help_text="A–Z then 0–9: distinct per file that day.")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    entry_count = models.PositiveIntegerField()
+    batch_count = models.PositiveSmallIntegerField()
+    total_debit_cents = models.BigIntegerField()
+    total_credit_cents = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint("biller", "created_on", "file_id_modifier", name="ach_file_modifier_once_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class AchEntry(models.Model):
+    """A payment's entry in a file: the trace number the bank will quote back."""
+
+    file = models.ForeignKey(AchFile, on_delete=models.PROTECT, related_name="entries")
+    payment = models.OneToOneField("payments.Payment", on_delete=models.PROTECT, related_name="ach_entry")
+    biller = models.ForeignKey("billers.Biller", on_delete=models.PROTECT, related_name="+")
+    batch_number = models.PositiveIntegerField()
+    sec_code = models.CharField(max_length=3)
+    trace_number = models.CharField(max_length=15)
+    amount_cents = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("biller", "trace_number", name="ach_trace_once_per_biller")]
+        indexes = [models.Index(fields=["trace_number"], name="ach_entry_trace")]
+
+
+class InboundFile(models.Model):
+    """A return/NOC file the biller's bank sent back. Its SHA-256 is unique: importing it twice
+    changes nothing the second time."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    filename = models.CharField(max_length=200)
+    imported_at = models.DateTimeField(default=timezone.now)
+    imported_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    return_count = models.PositiveIntegerField(default=0)
+    correction_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+
+
+class AchReturn(models.Model):
+    entry = models.OneToOneField(AchEntry, on_delete=models.PROTECT, related_name="ach_return")
+    inbound = models.ForeignKey(InboundFile, on_delete=models.PROTECT, related_name="returns")
+    code = models.CharField(max_length=3)
+    meaning = models.CharField(max_length=200)
+    account_blocked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class AchCorrection(models.Model):
+    entry = models.ForeignKey(AchEntry, on_delete=models.PROTECT, related_name="corrections")
+    inbound = models.ForeignKey(InboundFile, on_delete=models.PROTECT, related_name="corrections")
+    code = models.CharField(max_length=3)
+    # What changed, with any account number masked (the corrected data itself is never stored).
+    summary = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint("entry", "code", name="ach_correction_once_per_code")]

@@ -1,0 +1,210 @@
+"""What the bank sends back: returns (type 99 addenda) and notifications of change (COR, type 98).
+
+All or nothing: the file is read and every entry matched to the payment it answers (by original
+trace number) before anything changes; a malformed file, or one entry that matches no payment, is
+refused as a whole with its line and the reason. Importing the same file twice changes nothing the
+second time (its SHA-256 is recorded), and a payment is returned at most once whatever the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from remit.ach.codes import CORRECTION_MEANINGS, UNUSABLE, return_meaning
+from remit.ach.models import AchCorrection, AchEntry, AchReturn, InboundFile
+from remit.ach.nacha import CorrectionAddenda, ReturnAddenda
+from remit.ach.notices import tell_biller_returned, tell_returned
+from remit.ach.reader import NachaFormatError, ParsedEntry, read_file
+from remit.billers.models import Biller
+from remit.lib import crypto
+from remit.payments.actions import PaymentError, payment_cancel, payment_return
+from remit.payments.bank_accounts import account_lookup_hash
+from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType, Payment, PaymentStatus
+from remit.users.models import User
+
+
+class ReturnFileError(ValueError):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}" if line else reason)
+        self.line, self.reason = line, reason
+
+
+@dataclass
+class ImportResult:
+    inbound: InboundFile | None
+    already_imported: bool = False
+    returned: int = 0
+    corrected: int = 0
+    blocked_accounts: int = 0
+    returns: list[AchReturn] = field(default_factory=list)
+
+
+Matched = tuple[ParsedEntry, ReturnAddenda | CorrectionAddenda, AchEntry]
+
+
+def ach_import_returns(
+    *, text: str, filename: str, biller: Biller | None = None, actor: User | None = None
+) -> ImportResult:
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    if InboundFile.objects.filter(sha256=sha).exists():
+        return ImportResult(inbound=None, already_imported=True)
+    try:
+        parsed = read_file(text)
+    except NachaFormatError as error:
+        raise ReturnFileError(error.line, error.reason) from None
+    entries = [entry for batch in parsed.batches for entry in batch.entries]
+    known = _sent_entries(entries, biller)
+    matched = [_match(entry, known) for entry in entries]
+    try:
+        with transaction.atomic():
+            inbound = InboundFile.objects.create(sha256=sha, filename=filename[:200], imported_by=actor)
+            result = ImportResult(inbound=inbound)
+            for _entry, addenda, ach_entry in matched:
+                if isinstance(addenda, ReturnAddenda):
+                    _return(ach_entry, addenda, inbound, result)
+                else:
+                    _correct(ach_entry, addenda, inbound, result)
+            InboundFile.objects.filter(pk=inbound.pk).update(
+                return_count=result.returned, correction_count=result.corrected
+            )
+            tell_biller_returned(result.returns)
+    except IntegrityError:
+        if InboundFile.objects.filter(sha256=sha).exists():  # the same file, imported at the same moment
+            return ImportResult(inbound=None, already_imported=True)
+        raise
+    return result
+
+
+def _sent_entries(entries: list[ParsedEntry], biller: Biller | None) -> dict[str, list[AchEntry]]:
+    """The entries Remit sent that the file answers, by trace number, in a few queries."""
+    traces = sorted({a.original_trace for e in entries if (a := e.return_addenda or e.correction) is not None})
+    found: dict[str, list[AchEntry]] = {}
+    for start in range(0, len(traces), 500):
+        sent = AchEntry.objects.select_related("payment__bank_account", "payment__customer__biller").filter(
+            trace_number__in=traces[start : start + 500]
+        )
+        if biller is not None:
+            sent = sent.filter(biller=biller)
+        for ach_entry in sent:
+            found.setdefault(ach_entry.trace_number, []).append(ach_entry)
+    return found
+
+
+def _match(entry: ParsedEntry, known: dict[str, list[AchEntry]]) -> Matched:
+    addenda = entry.return_addenda or entry.correction
+    if addenda is None:
+        raise ReturnFileError(
+            entry.line, "this entry has no return (99) or notification-of-change (98) addenda: not a return file"
+        )
+    found = known.get(addenda.original_trace, [])
+    if not found:
+        raise ReturnFileError(entry.line, f"no payment Remit sent has the trace number {addenda.original_trace}")
+    if len(found) > 1:
+        raise ReturnFileError(
+            entry.line,
+            f"two billers sent the trace number {addenda.original_trace}; import this file from the biller's console",
+        )
+    if isinstance(addenda, ReturnAddenda) and not addenda.reason_code.startswith("R"):
+        raise ReturnFileError(entry.line, f"“{addenda.reason_code}” is not a return reason code")
+    if isinstance(addenda, CorrectionAddenda) and addenda.change_code not in CORRECTION_MEANINGS:
+        raise ReturnFileError(
+            entry.line, f"“{addenda.change_code}” is not a change code Remit applies (C01–C03, C05–C07)"
+        )
+    return entry, addenda, found[0]
+
+
+def _return(ach_entry: AchEntry, addenda: ReturnAddenda, inbound: InboundFile, result: ImportResult) -> None:
+    if AchReturn.objects.filter(entry=ach_entry).exists():
+        return  # already returned (by another file)
+    payment = ach_entry.payment
+    code, meaning = addenda.reason_code, return_meaning(addenda.reason_code)
+    if payment.status not in (PaymentStatus.SENT, PaymentStatus.SETTLED):
+        return
+    payment = payment_return(payment=payment, note=f"Returned by the customer's bank: {code} {meaning}")
+    blocked = code in UNUSABLE
+    autopay_off = False
+    account = payment.bank_account
+    if blocked and account is not None and account.status == BankAccountStatus.ACTIVE:
+        autopay_off = _block(account, f"The bank returned a payment from {account.label} with {code} ({meaning})")
+        result.blocked_accounts += 1
+    record = AchReturn.objects.create(
+        entry=ach_entry, inbound=inbound, code=code, meaning=meaning, account_blocked=blocked
+    )
+    result.returned += 1
+    result.returns.append(record)
+    payment = Payment.objects.select_related("customer__biller", "bank_account", "created_by").get(pk=payment.pk)
+    tell_returned(payment, code=code, meaning=meaning, blocked=blocked, autopay_off=autopay_off)
+
+
+def _block(account: BankAccount, reason: str) -> bool:
+    """No more debits from this account: it is blocked, Auto Pay from it turns off, and what is
+    scheduled from it is cancelled. Returns whether Auto Pay was on with it."""
+    from remit.autopay.actions import autopay_account_gone
+
+    BankAccount.objects.filter(pk=account.pk).update(status=BankAccountStatus.BLOCKED)
+    autopay_off = autopay_account_gone(bank_account=account, actor=None, reason=reason)
+    for payment in Payment.objects.filter(bank_account=account, status=PaymentStatus.SCHEDULED):
+        with contextlib.suppress(PaymentError):  # sent a moment ago: it will come back on its own
+            payment_cancel(payment=payment, actor=None, reason=reason)
+    return autopay_off
+
+
+def _correct(ach_entry: AchEntry, addenda: CorrectionAddenda, inbound: InboundFile, result: ImportResult) -> None:
+    if AchCorrection.objects.filter(entry=ach_entry, code=addenda.change_code).exists():
+        return
+    account = ach_entry.payment.bank_account
+    summary = "Bank account not found"
+    if account is not None:
+        summary = _apply(account, addenda.change_code, addenda.corrected_data)
+    AchCorrection.objects.create(
+        entry=ach_entry,
+        inbound=inbound,
+        code=addenda.change_code,
+        summary=summary[:200],
+    )
+    result.corrected += 1
+
+
+def _apply(account: BankAccount, code: str, data: str) -> str:
+    """Update the account as the customer's bank says (NACHA.md: corrected data layouts)."""
+    routing = number = kind = None
+    if code == "C01":
+        number = data[:17].strip()
+    elif code == "C02":
+        routing = data[:9].strip()
+    elif code == "C03":
+        routing, number = data[:9].strip(), data[12:29].strip()
+    elif code == "C05":
+        kind = data[:2].strip()
+    elif code == "C06":
+        number, kind = data[:17].strip(), data[20:22].strip()
+    elif code == "C07":
+        routing, number, kind = data[:9].strip(), data[9:26].strip(), data[26:28].strip()
+    changes: dict[str, object] = {}
+    said: list[str] = []
+    if routing:
+        changes["routing_number"] = routing
+        said.append(f"routing number {routing}")
+    if number:
+        changes["account_number_encrypted"] = crypto.encrypt(number)
+        changes["account_last4"] = number[-4:]
+        said.append(f"account number ••••{number[-4:]}")
+    if kind:
+        new_type = BankAccountType.SAVINGS if kind.startswith("3") else BankAccountType.CHECKING
+        changes["account_type"] = new_type
+        said.append(new_type.label.lower())
+    if routing or number:
+        current_number = number or crypto.decrypt(account.account_number_encrypted)
+        changes["lookup_hash"] = account_lookup_hash(
+            routing_number=routing or account.routing_number, account_number=current_number
+        )
+    try:
+        with transaction.atomic():
+            BankAccount.objects.filter(pk=account.pk).update(**changes)
+    except IntegrityError:
+        return f"{CORRECTION_MEANINGS[code]}: not applied, the corrected account is already saved"
+    return f"{CORRECTION_MEANINGS[code]}: now {', '.join(said)}"

@@ -1,0 +1,40 @@
+"""The worker's ACH duties: at each biller's cut-off on each banking day, the file of the next
+banking day; and, regularly, settlement. Both are safe to run any number of times."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from remit.ach.export import AchError, ach_export, local_now
+from remit.ach.models import AchSettings
+from remit.ach.settle import ach_settle
+from remit.lib.banking_days import is_banking_day
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def ach_export_due() -> int:
+    """Export for every biller whose cut-off has passed today (a banking day in its time zone)."""
+    written = 0
+    for ach in AchSettings.objects.select_related("biller"):
+        biller = ach.biller
+        now_local = local_now(biller)
+        if not is_banking_day(now_local.date()) or now_local.time() < biller.ach_cutoff_time:
+            continue
+        try:
+            result = ach_export(biller=biller)
+        except AchError as error:
+            log.error("ACH export for %s failed: %s", biller.slug, error)
+            continue
+        if result.file is not None:
+            written += 1
+            log.info("Wrote %s: %d payment(s).", result.file.filename, result.payments)
+    return written
+
+
+@shared_task
+def ach_settle_due() -> int:
+    return ach_settle()

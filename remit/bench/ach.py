@@ -1,0 +1,204 @@
+"""ACH figures: exporting 100,000 scheduled payments as one NACHA file (time and peak memory, and
+the same for 10,000 to show memory does not grow with the number of payments), and importing a
+return file of 10,000 returns. Each runs in a fresh process of its own, so its peak memory is its
+own and not the seeding's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from datetime import time as clock
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from remit.ach.actions import AchFields, ach_settings_save
+from remit.ach.export import next_file_date, outbound_dir
+from remit.ach.models import AchFile
+from remit.bench.autopay import peak_rss_kib
+from remit.billers.actions import biller_sign_up
+from remit.billers.models import Biller
+from remit.customers.models import AccountType, Customer
+from remit.invoices.models import Invoice
+from remit.lib import crypto
+from remit.payments.bank_accounts import SHARED, account_lookup_hash
+from remit.payments.models import Allocation, BankAccount, BankAccountType, Payment, PaymentMethod, PaymentStatus
+from remit.users.models import User
+
+Row = tuple[str, str, str]
+ROUTING = "011000015"
+BATCH = 5000
+
+
+def seed_scheduled(*, name: str, payments: int, customers: int = 1000) -> tuple[Biller, date]:
+    """A biller with ACH settings and ``payments`` scheduled payments (one invoice each) for its next
+    file date, from ``customers`` accounts, half Personal (WEB) and half Business (CCD)."""
+    slug = name.lower().replace(" ", "-")
+    biller, owner = biller_sign_up(
+        business_name=name, owner_name="Bench", email=f"{slug}@bench.example", password="bench-password-2026"
+    )
+    ach_settings_save(
+        biller=biller,
+        actor=owner,
+        fields=AchFields(
+            odfi_routing="111000025",
+            immediate_origin="1234567890",
+            destination_name="BENCH BANK",
+            origin_name=name[:23],
+            company_name=name[:16],
+            company_id="1234567890",
+            cutoff_time=clock(16, 0),
+        ),
+    )
+    day = next_file_date(biller)
+    customers = min(customers, payments)
+    people = Customer.objects.bulk_create(
+        Customer(
+            biller=biller,
+            name=f"Customer {n}",
+            reference=f"C{n:05d}",
+            billing_emails=[f"c{n}@{slug}.example"],
+            account_type=AccountType.PERSONAL if n % 2 else AccountType.BUSINESS,
+        )
+        for n in range(customers)
+    )
+    users = User.objects.bulk_create(
+        User(email=f"c{n}@{slug}.example", biller=biller, password="!") for n in range(customers)
+    )
+    accounts = BankAccount.objects.bulk_create(
+        BankAccount(
+            customer=customer,
+            added_by=user,
+            holder_name=customer.name,
+            routing_number=ROUTING,
+            account_type=BankAccountType.CHECKING if n % 3 else BankAccountType.SAVINGS,
+            account_number_encrypted=crypto.encrypt(f"{100000 + n}"),
+            account_last4=f"{100000 + n}"[-4:],
+            lookup_hash=account_lookup_hash(routing_number=ROUTING, account_number=f"{100000 + n}"),
+            visibility_key=SHARED,
+        )
+        for n, (customer, user) in enumerate(zip(people, users, strict=True))
+    )
+    today = timezone.localdate()
+    for start in range(0, payments, BATCH):
+        size = min(BATCH, payments - start)
+        invoices = Invoice.objects.bulk_create(
+            Invoice(
+                biller=biller,
+                customer=people[(start + k) % customers],
+                number=f"B-{start + k:06d}",
+                issue_date=today,
+                due_date=day,
+                subtotal_cents=1000 + (start + k) % 50000,
+                total_cents=1000 + (start + k) % 50000,
+                pending_cents=1000 + (start + k) % 50000,
+            )
+            for k in range(size)
+        )
+        made = Payment.objects.bulk_create(
+            Payment(
+                biller=biller,
+                customer_id=invoice.customer_id,
+                method=PaymentMethod.ACH,
+                status=PaymentStatus.SCHEDULED,
+                amount_cents=invoice.total_cents,
+                pay_on=day,
+                bank_account=accounts[(start + k) % customers],
+                is_autopay=bool(k % 4 == 0),
+            )
+            for k, invoice in enumerate(invoices)
+        )
+        Allocation.objects.bulk_create(
+            Allocation(payment=payment, invoice=invoice, amount_cents=payment.amount_cents)
+            for payment, invoice in zip(made, invoices, strict=True)
+        )
+    return biller, day
+
+
+def _export(biller_id: int, day: str) -> dict[str, Any]:
+    """In the child process: the export, timed, with this process's peak memory."""
+    from remit.ach.export import ach_export
+    from remit.notifications import actions as notifications_actions
+
+    notifications_actions._request_delivery = lambda email_id: None
+    connection.ensure_connection()
+    before = peak_rss_kib()
+    started = time.perf_counter()
+    result = ach_export(biller=Biller.objects.get(pk=biller_id), effective_date=date.fromisoformat(day))
+    seconds = time.perf_counter() - started
+    assert result.file is not None
+    return {"seconds": seconds, "payments": result.payments, "before_kib": before, "peak_kib": peak_rss_kib()}
+
+
+def _import(biller_id: int, path: str) -> dict[str, Any]:
+    from pathlib import Path
+
+    from remit.ach.returns import ach_import_returns
+    from remit.notifications import actions as notifications_actions
+
+    notifications_actions._request_delivery = lambda email_id: None
+    connection.ensure_connection()
+    text = Path(path).read_text(encoding="ascii")
+    started = time.perf_counter()
+    result = ach_import_returns(text=text, filename="bench-returns.ach", biller=Biller.objects.get(pk=biller_id))
+    return {"seconds": time.perf_counter() - started, "returned": result.returned, "peak_kib": peak_rss_kib()}
+
+
+def _child(database_url: str, call: str) -> dict[str, Any]:
+    code = (
+        "import json, os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'remit.settings'); django.setup(); "
+        f"from remit.bench import ach; print('ACH-BENCH ' + json.dumps(ach.{call}))"
+    )
+    env = {**os.environ, "DATABASE_URL": database_url}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    line = next((x for x in result.stdout.splitlines() if x.startswith("ACH-BENCH ")), None)
+    if result.returncode != 0 or line is None:
+        raise RuntimeError(f"The ACH benchmark failed:\n{result.stdout}\n{result.stderr}")
+    return dict(json.loads(line.removeprefix("ACH-BENCH ")))
+
+
+def export_and_returns(database_url: str, *, payments: int = 100_000, returns: int = 10_000) -> list[Row]:
+    from remit.ach.bank_sim import returns_for
+
+    rows: list[Row] = []
+    small = max(payments // 10, 10)
+    figures = {}
+    for count, name in ((small, "ACH Bench Small"), (payments, "ACH Bench Large")):
+        started = time.perf_counter()
+        biller, day = seed_scheduled(name=name, payments=count)
+        sys.stderr.write(f"  seeded {count:,} scheduled payments in {time.perf_counter() - started:.1f} s\n")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        figures[count] = (biller, _child(database_url, f"_export({biller.pk}, {day.isoformat()!r})"))
+    for count, (_, result) in figures.items():
+        rows.append(
+            (
+                f"ACH export, {count:,} scheduled payments, one file ({connection.vendor})",
+                f"{result['seconds']:.2f} s ({result['payments'] / result['seconds']:,.0f} payments/s)",
+                f"peak memory {result['peak_kib'] / 1024:.0f} MB (whole process, {result['before_kib'] / 1024:.0f} MB "
+                "before it)",
+            )
+        )
+    biller = figures[payments][0]
+    record = AchFile.objects.get(biller=biller)
+    outbound = (outbound_dir() / record.filename).read_text(encoding="ascii")
+    traces = list(record.entries.order_by("pk").values_list("trace_number", flat=True)[: min(returns, payments)])
+    returned = returns_for(outbound, returns=dict.fromkeys(traces, "R01"), today=timezone.localdate())
+    path = outbound_dir().parent / "bench-returns.ach"
+    path.write_text(returned, encoding="ascii")
+    result = _child(database_url, f"_import({biller.pk}, {str(path)!r})")
+    rows.append(
+        (
+            f"Import of a return file, {len(traces):,} returns ({connection.vendor})",
+            f"{result['seconds']:.2f} s ({result['returned'] / result['seconds']:,.0f} returns/s)",
+            f"{result['returned']:,} payments returned, invoices reopened, customer and biller emailed; "
+            f"peak memory {result['peak_kib'] / 1024:.0f} MB",
+        )
+    )
+    return rows
