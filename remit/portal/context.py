@@ -100,7 +100,7 @@ def member_required(view: View) -> View:
 def _autopay_on(customer: Customer) -> bool:
     """For the gear menu's "Auto Pay is on/off" (loaded with the membership, no extra query)."""
     try:
-        return bool(customer.autopay.enabled)  # type: ignore[attr-defined]
+        return bool(customer.autopay.enabled)
     except ObjectDoesNotExist:
         return False
 
