@@ -14,6 +14,7 @@ from remit.lib.env import (
     env_bool,
     env_int,
     env_list,
+    env_rate,
     env_str,
     generated_secret,
     new_encryption_key,
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/v1/docs, served by Remit (no CDN)
     "remit.site",
     "remit.users",
     "remit.billers",
@@ -77,6 +79,8 @@ INSTALLED_APPS = [
     "remit.payments",
     "remit.autopay",
     "remit.ach",
+    "remit.api",
+    "remit.webhooks",
     "remit.console",
     "remit.portal",
     "remit.bench",
@@ -191,6 +195,14 @@ REMIT_EMAIL_MAX_ATTEMPTS = env_int("REMIT_EMAIL_MAX_ATTEMPTS", 20)
 
 # --- Background work (Celery) -----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# The cache is shared by every process (web workers, the worker): the API's rate limits count there.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "remit"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache")}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5} if REDIS_URL else {}
@@ -220,6 +232,10 @@ CELERY_BEAT_SCHEDULE["ach-settle-due"] = {
     "task": "remit.ach.tasks.ach_settle_due",
     "schedule": float(env_int("REMIT_ACH_SETTLE_SECONDS", 3600)),
 }
+CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
+    "task": "remit.webhooks.tasks.deliver_due_webhooks",
+    "schedule": float(env_int("REMIT_WEBHOOK_SWEEP_SECONDS", 30)),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Security -----------------------------------------------------------------------------------
@@ -242,10 +258,40 @@ CSRF_TRUSTED_ORIGINS = [REMIT_BASE_URL]
 REMIT_TRUST_X_FORWARDED_FOR = env_bool("REMIT_TRUST_X_FORWARDED_FOR", default=PRODUCTION)
 
 # --- API --------------------------------------------------------------------------------------
+# Requests per API key, in the shared cache: "600/min", "20/s", "10000/hour", "100000/day".
+REMIT_API_RATE = env_rate("REMIT_API_RATE", "600/min")
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only (no browsable HTML API); every endpoint needs a biller's key unless it says otherwise.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["remit.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["remit.api.authentication.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["remit.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "remit.api.pagination.NewestFirst",
+    "EXCEPTION_HANDLER": "remit.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "remit.api.schema.RemitAutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Remit API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Remit API",
+    "VERSION": "1",
+    "DESCRIPTION": (
+        "Customers, invoices, payments and ACH files of one business, reached with that business's API key. "
+        "Amounts are integer cents (`*_cents`), dates ISO 8601. Lists are newest first, a page at a time: "
+        "follow `next`. Errors are RFC 9457 problem documents (`application/problem+json`). "
+        "A walk-through with curl: docs/api.md."
+    ),
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "remit.invoices.status.InvoiceStatus",
+        "PaymentStatusEnum": "remit.payments.models.PaymentStatus",
+        "BankAccountStatusEnum": "remit.payments.models.BankAccountStatus",
+    },
+}
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("console/", include("remit.console.urls")),
+    path("api/", include("remit.api.urls")),
     # Last: every other first path segment is a biller's portal address.
     path("<slug:biller_slug>/", include("remit.portal.urls")),
 ]

@@ -124,7 +124,8 @@ def _return(ach_entry: AchEntry, addenda: ReturnAddenda, inbound: InboundFile, r
     code, meaning = addenda.reason_code, return_meaning(addenda.reason_code)
     if payment.status not in (PaymentStatus.SENT, PaymentStatus.SETTLED):
         return
-    payment = payment_return(payment=payment, note=f"Returned by the customer's bank: {code} {meaning}")
+    note = f"Returned by the customer's bank: {code} {meaning}"
+    payment = payment_return(payment=payment, note=note, return_code=code)
     blocked = code in UNUSABLE
     autopay_off = False
     account = payment.bank_account

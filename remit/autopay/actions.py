@@ -22,7 +22,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from remit.autopay.models import MAX_DAYS, AutoPay, AutoPayChange, AutoPayClaim, When
-from remit.autopay.rules import autopay_pay_on, split
+from remit.autopay.rules import Split, autopay_pay_on, split
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerMembership, PortalRole
 from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
@@ -43,6 +43,8 @@ from remit.payments.models import (
 )
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
+from remit.webhooks.actions import webhook_listeners, webhooks_emit
+from remit.webhooks.models import EventType
 
 BATCH = 500
 
@@ -311,7 +313,19 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
         for payment, (invoice_id, customer_id, version, amounts) in zip(payments, plans, strict=True)
     )
     refresh_invoice_amounts([invoice_id for invoice_id, *_ in plans])
+    _tell_webhooks(payments, plans)
     return [payment.pk for payment in payments]
+
+
+def _tell_webhooks(payments: list[Payment], plans: list[tuple[int, int, int, Split]]) -> None:
+    """payment.scheduled and autopay.payment_scheduled for each payment, autopay.limit_exceeded for
+    those that leave part of their invoice to pay by hand: one query when no endpoint listens."""
+    listeners = webhook_listeners(biller_ids={payment.biller_id for payment in payments})
+    ids = [payment.pk for payment in payments]
+    webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=ids, listeners=listeners)
+    webhooks_emit(type=EventType.AUTOPAY_PAYMENT_SCHEDULED, ids=ids, listeners=listeners)
+    limited = [payment.pk for payment, (*_, amounts) in zip(payments, plans, strict=True) if amounts.left_cents > 0]
+    webhooks_emit(type=EventType.AUTOPAY_LIMIT_EXCEEDED, ids=limited, listeners=listeners)
 
 
 # What the engine reads of a setting (and of its account and customer) to plan a payment.

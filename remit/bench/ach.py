@@ -154,7 +154,7 @@ def _child(database_url: str, call: str) -> dict[str, Any]:
         "import json, os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'remit.settings'); django.setup(); "
         f"from remit.bench import ach; print('ACH-BENCH ' + json.dumps(ach.{call}))"
     )
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "REMIT_DEBUG": "0"}  # no query log, as in production
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     line = next((x for x in result.stdout.splitlines() if x.startswith("ACH-BENCH ")), None)
     if result.returncode != 0 or line is None:

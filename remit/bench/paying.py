@@ -63,7 +63,13 @@ def schedule_across_1000(biller: Biller, *, runs: int = 10) -> Row:
 
 
 def _payer_loop(
-    user_id: int, invoice_ids: list[int], account_id: int, pay_on: str, seconds: float, start: Any
+    user_id: int,
+    invoice_ids: list[int],
+    account_id: int,
+    pay_on: str,
+    seconds: float,
+    start: Any,
+    stop_when_refused: bool = False,
 ) -> tuple[int, int]:
     from remit.users.models import User
 
@@ -83,6 +89,8 @@ def _payer_loop(
             made += 1
         except PaymentError:
             refused += 1
+            if stop_when_refused:
+                break  # nothing is left to pay
     connections.close_all()
     return made, refused
 
@@ -92,8 +100,9 @@ def parallel_payers(biller: Biller, *, payers: int = 20, seconds: float = 30.0) 
     per second while there is plenty to pay; then a shorter round where they run out of what they
     may pay, to check that not one cent is scheduled beyond the invoices' totals."""
     rate_made, rate_refused = _payers_round(biller, "Busy Payers Inc", payers, seconds, amount=1_000_000_000)
-    # $3,000 across 50 invoices in $5 payments: exactly 600 can succeed, every later one is refused.
-    made, refused = _payers_round(biller, "Exact Payers Inc", payers, min(seconds, 10.0), amount=6_000)
+    # $3,000 across 50 invoices in $5 payments: exactly 600 can succeed; each payer goes on until it
+    # is refused (nothing left), so the round ends when the invoices are fully scheduled.
+    made, refused = _payers_round(biller, "Exact Payers Inc", payers, 300.0, amount=6_000, until_refused=True)
     overpaid = Invoice.objects.filter(biller=biller).extra(where=["paid_cents + pending_cents > total_cents"]).count()
     exact = "exactly" if made * 500 == 50 * 6_000 else "NOT"
     return (
@@ -103,7 +112,9 @@ def parallel_payers(biller: Biller, *, payers: int = 20, seconds: float = 30.0) 
     )
 
 
-def _payers_round(biller: Biller, name: str, payers: int, seconds: float, *, amount: int) -> tuple[int, int]:
+def _payers_round(
+    biller: Biller, name: str, payers: int, seconds: float, *, amount: int, until_refused: bool = False
+) -> tuple[int, int]:
     customer, admin, account = _customer_with_invoices(biller, name, 50, amount=amount)
     users = [admin] + [
         make_portal_user(customer, email=f"payer{n}@{name.split()[0].lower()}.example", role="member")
@@ -115,7 +126,9 @@ def _payers_round(biller: Biller, name: str, payers: int, seconds: float, *, amo
     context = multiprocessing.get_context("fork")
     start = context.Manager().Event()
     with context.Pool(payers) as pool:
-        jobs = [pool.apply_async(_payer_loop, (u.pk, ids, account.pk, pay_on, seconds, start)) for u in users]
+        jobs = [
+            pool.apply_async(_payer_loop, (u.pk, ids, account.pk, pay_on, seconds, start, until_refused)) for u in users
+        ]
         start.set()
         results = [job.get(timeout=seconds + 120) for job in jobs]
     return sum(m for m, _ in results), sum(r for _, r in results)

@@ -3,11 +3,13 @@ from django.urls import path
 from remit.console import (
     views,
     views_ach,
+    views_api_keys,
     views_authorizations,
     views_customers,
     views_invoices,
     views_payments,
     views_transfer,
+    views_webhooks,
 )
 
 app_name = "console"
@@ -58,4 +60,34 @@ urlpatterns = [
     path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),
     path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),
     path("<slug:slug>/ach/reconciliation.csv", views_ach.ach_reconciliation, name="ach_reconciliation"),
+    # API keys
+    path("<slug:slug>/settings/api-keys/", views_api_keys.api_keys, name="api_keys"),
+    path(
+        "<slug:slug>/settings/api-keys/<int:key_id>/revoke",
+        views_api_keys.api_key_revoke_view,
+        name="api_key_revoke",
+    ),
+    # Webhooks
+    path("<slug:slug>/settings/webhooks/", views_webhooks.webhooks, name="webhooks"),
+    path("<slug:slug>/settings/webhooks/<int:endpoint_id>/", views_webhooks.webhook_endpoint, name="webhook_endpoint"),
+    path(
+        "<slug:slug>/settings/webhooks/<int:endpoint_id>/rotate",
+        views_webhooks.webhook_endpoint_rotate,
+        name="webhook_endpoint_rotate",
+    ),
+    path(
+        "<slug:slug>/settings/webhooks/<int:endpoint_id>/active",
+        views_webhooks.webhook_endpoint_active,
+        name="webhook_endpoint_active",
+    ),
+    path(
+        "<slug:slug>/settings/webhooks/<int:endpoint_id>/delete",
+        views_webhooks.webhook_endpoint_delete_view,
+        name="webhook_endpoint_delete",
+    ),
+    path(
+        "<slug:slug>/settings/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/resend",
+        views_webhooks.webhook_delivery_resend,
+        name="webhook_delivery_resend",
+    ),
 ]

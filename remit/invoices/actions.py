@@ -26,6 +26,8 @@ from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.payments.models import CLEARED, IN_FLIGHT, Allocation, Payment
 from remit.users.models import User
+from remit.webhooks.actions import webhooks_emit, webhooks_paid_watch
+from remit.webhooks.models import EventType
 
 
 class InvoiceError(ValueError):
@@ -140,6 +142,7 @@ def invoice_create(*, biller: Biller, actor: User | None, draft: InvoiceDraft, i
     _write_lines(invoice, draft.lines, totals)
     kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
     InvoiceEvent.objects.create(invoice=invoice, actor=actor, kind=kind, data={"total_cents": totals.total_cents})
+    webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk], biller_id=biller.pk)
     _autopay_follows(invoice)
     return invoice
 
@@ -290,18 +293,24 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
     return invoice
 
 
-def refresh_invoice_amounts(invoice_ids: Iterable[int]) -> None:
+def refresh_invoice_amounts(invoice_ids: Iterable[int], *, clears_money: bool = False) -> None:
     """Recompute paid (cleared) and pending (scheduled or in flight) from the allocations.
 
     Payment actions call this in their transaction, after locking the invoices; the invoice's check
     constraint refuses the transaction if more would be paid or pending than the total. One UPDATE
     with correlated sums per 500 invoices, however many a payment touches.
+
+    ``clears_money``: the caller made money count as paid (a settlement, a recorded cheque), so an
+    invoice may have become paid in full: ``invoice.paid`` is emitted for those. Only then is it
+    looked for (one more query per 500 invoices when no webhook endpoint listens).
     """
     ids = sorted(set(invoice_ids))
     for start in range(0, len(ids), 500):
-        Invoice.objects.filter(pk__in=ids[start : start + 500]).update(
-            paid_cents=_allocated(CLEARED), pending_cents=_allocated(IN_FLIGHT)
-        )
+        chunk = ids[start : start + 500]
+        emit_paid = webhooks_paid_watch(chunk) if clears_money else None
+        Invoice.objects.filter(pk__in=chunk).update(paid_cents=_allocated(CLEARED), pending_cents=_allocated(IN_FLIGHT))
+        if emit_paid is not None:
+            emit_paid()
 
 
 def _allocated(statuses: tuple[str, ...]) -> Coalesce:

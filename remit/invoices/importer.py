@@ -33,6 +33,8 @@ from remit.invoices.totals import TERMS_DAYS, TERMS_LABELS, Line, Totals, due_da
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, normalize, read_table, read_text
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
 from remit.users.models import User
+from remit.webhooks.actions import Listeners, webhook_listeners, webhooks_emit
+from remit.webhooks.models import EventType
 
 MAX_PROBLEMS = 1_000
 BATCH = 1_000  # rows per INSERT and per IN (…) lookup: far below every database's parameter limit
@@ -612,13 +614,14 @@ def _write_invoices(biller: Biller, actor: User | None, checked: list[CheckedInv
     now = timezone.now()
     lines = 0
     with transaction.atomic():
+        listeners = webhook_listeners(biller_ids=[biller.pk])  # read once for the whole file
         for batch in _batches(own, BATCH):
-            lines += _insert_invoices(biller, actor, batch, now, tick)
+            lines += _insert_invoices(biller, actor, batch, now, tick, listeners)
         # The sequence is taken after the file's own numbers are saved, so that it skips them.
         for chunk in _batches(auto, NUMBERS_PER_CALL):
             numbered = list(zip(chunk, take_numbers(biller, len(chunk)), strict=True))
             for batch in _batches(numbered, BATCH):
-                lines += _insert_invoices(biller, actor, batch, now, tick)
+                lines += _insert_invoices(biller, actor, batch, now, tick, listeners)
         _autopay_follows(sorted({invoice.draft.customer.pk for invoice in checked if invoice.draft.customer}))
     return lines
 
@@ -631,7 +634,12 @@ def _autopay_follows(customer_ids: list[int]) -> None:
 
 
 def _insert_invoices(
-    biller: Biller, actor: User | None, batch: Sequence[tuple[CheckedInvoice, str]], now: datetime, tick: _Ticker
+    biller: Biller,
+    actor: User | None,
+    batch: Sequence[tuple[CheckedInvoice, str]],
+    now: datetime,
+    tick: _Ticker,
+    listeners: Listeners,
 ) -> int:
     invoices = [
         Invoice(
@@ -676,5 +684,6 @@ def _insert_invoices(
         )
         for invoice, (checked, _) in zip(invoices, batch, strict=True)
     )
+    webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk for invoice in invoices], listeners=listeners)
     tick.step(sum(checked.rows for checked, _ in batch))
     return len(lines)

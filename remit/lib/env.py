@@ -55,6 +55,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate such as "600/min": a whole number of requests per second, minute, hour or day."""
+    raw = env_str(name, default).replace(" ", "")
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ConfigurationError(f"{name} must look like 600/min (per s, min, hour or day; got {raw!r}).")
+    return raw
+
+
 def generated_secret(*, name: str, data_dir: Path, production: bool, make: Callable[[], str]) -> str:
     """Return the secret from the environment, or one generated once into ``data_dir``.
 

@@ -22,6 +22,8 @@ from remit.payments.dates import pay_on_problem
 from remit.payments.models import Allocation, BankAccount, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
+from remit.webhooks.actions import webhooks_emit
+from remit.webhooks.models import EventType
 
 
 class PaymentError(ValueError):
@@ -87,7 +89,8 @@ def payment_record_offline(
     PaymentEvent.objects.create(
         payment=payment, actor=actor, to_status=PaymentStatus.SETTLED, note=f"Recorded as received by {method}"
     )
-    refresh_invoice_amounts([locked.pk])
+    webhooks_emit(type=EventType.PAYMENT_SETTLED, ids=[payment.pk], biller_id=locked.biller_id)
+    refresh_invoice_amounts([locked.pk], clears_money=True)  # invoice.paid, if this pays it in full
     InvoiceEvent.objects.create(
         invoice=locked,
         actor=actor,
@@ -155,6 +158,7 @@ def payment_schedule(
     if payment.allocations.count() == 0:  # the twin won the race on the idempotency key
         return payment
     refresh_invoice_amounts([invoice_id for invoice_id, _ in parts])
+    webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=[payment.pk], biller_id=customer.biller_id)
     transaction.on_commit(lambda: _send_scheduled_emails(payment.pk))
     return payment
 
@@ -348,6 +352,7 @@ def payments_mark_sent(payment_ids: Sequence[int], *, note: str) -> int:
         PaymentEvent(payment_id=pk, from_status=PaymentStatus.SCHEDULED, to_status=PaymentStatus.SENT, note=note)
         for pk in ids
     )
+    webhooks_emit(type=EventType.PAYMENT_SENT, ids=ids)
     return changed
 
 
@@ -364,16 +369,19 @@ def payments_settle(payment_ids: Sequence[int], *, note: str) -> int:
         PaymentEvent(payment_id=pk, from_status=PaymentStatus.SENT, to_status=PaymentStatus.SETTLED, note=note)
         for pk in settled
     )
-    refresh_invoice_amounts(invoice_ids)
+    webhooks_emit(type=EventType.PAYMENT_SETTLED, ids=settled)
+    refresh_invoice_amounts(invoice_ids, clears_money=True)  # invoice.paid for those now paid in full
     return len(settled)
 
 
-def payment_return(*, payment: Payment, note: str) -> Payment:
+def payment_return(*, payment: Payment, note: str, return_code: str = "") -> Payment:
     """The customer's bank returned the debit: the money is not coming (or went back); the invoices
-    reopen. Call inside the caller's transaction."""
+    reopen. Call inside the caller's transaction. ``return_code``: the bank's R code, for webhooks."""
     invoice_ids = list(payment.allocations.values_list("invoice_id", flat=True))
     lock_invoices(invoice_ids)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     _move(payment, PaymentStatus.RETURNED, actor=None, note=note)
     refresh_invoice_amounts(invoice_ids)
+    returned = {"return": {"code": return_code, "note": note}}
+    webhooks_emit(type=EventType.PAYMENT_RETURNED, ids=[payment.pk], biller_id=payment.biller_id, extra=returned)
     return payment

@@ -4,6 +4,7 @@ own customer account at this biller. Anything else is 404."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest
@@ -57,4 +58,16 @@ def recent_payments(customer: Customer, *, limit: int = 5) -> QuerySet[Payment]:
         Payment.objects.filter(biller_id=customer.biller_id, customer=customer)
         .prefetch_related("allocations__invoice")
         .order_by("-pay_on", "-pk")[:limit]
+    )
+
+
+def autopay_left_to_pay(customer: Customer) -> list[Any]:
+    """Invoices Auto Pay is paying only up to the maximum: what the customer must still pay by hand."""
+    from remit.autopay.models import AutoPayClaim
+    from remit.payments.models import PaymentStatus
+
+    return list(
+        AutoPayClaim.objects.select_related("invoice", "payment")
+        .filter(customer=customer, left_to_pay_cents__gt=0, payment__status=PaymentStatus.SCHEDULED)
+        .order_by("payment__pay_on")[:10]
     )

@@ -12,7 +12,14 @@ from django.views.decorators.http import require_GET
 from remit.invoices.pdf import invoice_pdf
 from remit.lib.colors import darken, text_color_on
 from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
-from remit.portal.selectors import invoice_of, invoices_of, outstanding_invoices, outstanding_total, recent_payments
+from remit.portal.selectors import (
+    autopay_left_to_pay,
+    invoice_of,
+    invoices_of,
+    outstanding_invoices,
+    outstanding_total,
+    recent_payments,
+)
 
 YEAR = 60 * 60 * 24 * 365
 PAGE_SIZE = 50
@@ -36,6 +43,7 @@ def home(request: MemberRequest) -> HttpResponse:
         "bills": bills[:HOME_BILLS],
         "more_bills": max(bills.count() - HOME_BILLS, 0),
         "payments": recent_payments(request.customer),
+        "above_maximum": autopay_left_to_pay(request.customer),
     }
     return render(request, "portal/home.html", context)
 

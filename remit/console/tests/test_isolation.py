@@ -4,11 +4,15 @@ as an outsider (another biller's owner and staff, signed out) and must give noth
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from remit.api.actions import api_key_create
+from remit.api.models import ApiKey
 from remit.billers.actions import staff_invite
 from remit.billers.models import Membership, Role, StaffInvitation
 from remit.invoices.models import Invoice
 from remit.notifications.models import OutboundEmail
 from remit.test import make_biller, make_customer, make_invoice, make_staff
+from remit.webhooks.actions import webhook_endpoint_create
+from remit.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -56,12 +60,18 @@ def acme_urls():
     staff = make_staff(acme)
     invitation = staff_invite(biller=acme, actor=owner, email="pending@example.com", role=Role.STAFF).invitation
     customer = make_customer(acme, "Initech")
+    endpoint = webhook_endpoint_create(
+        biller=acme, actor=owner, url="https://hooks.example.com/remit", events=["invoice.created"]
+    ).endpoint
     ids = {
         "membership_id": Membership.objects.get(user=staff).pk,
         "invitation_id": invitation.pk,
         "customer_id": customer.pk,
         "invoice_id": make_invoice(customer).pk,
+        "endpoint_id": endpoint.pk,
+        "delivery_id": WebhookDelivery.objects.get(endpoint=endpoint).pk,
         "file_id": acme_ach_file(acme).pk,
+        "key_id": api_key_create(biller=acme, actor=owner, name="Accounting sync").api_key.pk,
     }
     names = console_biller_patterns()
     assert {"dashboard", "team_remove", "customer", "invoice", "invoice_void", "invoice_pdf"} <= set(names)
@@ -83,6 +93,8 @@ def test_another_billers_people_get_404_everywhere(client, acme_urls, who):
     assert not Invoice.objects.filter(voided_at__isnull=False).exists()
     assert not OutboundEmail.objects.filter(subject__contains="Invoice").exists()
     assert StaffInvitation.objects.filter(biller=acme, revoked_at__isnull=True, accepted_at__isnull=True).count() == 1
+    assert WebhookEndpoint.objects.filter(biller=acme, is_active=True, url="https://hooks.example.com/remit").exists()
+    assert ApiKey.objects.filter(biller=acme, revoked_at__isnull=True).count() == 1
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, acme_urls):
@@ -107,7 +119,8 @@ def test_staff_may_look_but_not_change_owner_settings(client, acme_urls):
     acme, _ = acme_urls
     staff = make_staff(acme)
     client.force_login(staff)
-    for page in ["branding", "portal-address", "team", "settings/invoicing", "settings/ach"]:
+    pages = ["branding", "portal-address", "team", "settings/invoicing", "settings/ach", "settings/api-keys"]
+    for page in [*pages, "settings/webhooks"]:
         assert client.get(f"/console/{acme.slug}/{page}/").status_code == 200
         assert client.post(f"/console/{acme.slug}/{page}/", {"slug": "acme-new"}).status_code == 403
     acme.refresh_from_db()

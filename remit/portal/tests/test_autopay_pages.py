@@ -194,3 +194,14 @@ def test_the_biller_sees_the_customers_auto_pay_on_the_customer_page(globex, cli
     client.force_login(owner)
     page = client.get(f"/console/{globex['acme'].slug}/customers/{globex['customer'].pk}/").content.decode()
     assert "On: up to $5,000.00 per invoice, 2 business days before the due date, from Checking ••••6789" in page
+
+
+def test_home_says_what_is_left_to_pay_by_hand_above_the_maximum(globex):
+    make_invoice(globex["customer"], amount_cents=785000, number="INV-BIG")
+    autopay_save(
+        customer=globex["customer"], actor=globex["admin"], enabled=True, max_cents=500000,
+        bank_account_id=globex["checking"].pk, days=2, when="before",
+    )  # fmt: skip
+    page = globex["client"].get("/acme-supply/").content.decode()
+    assert "Invoice INV-BIG is above your Auto Pay maximum: Auto Pay pays $5,000.00" in page
+    assert "Pay the remaining $2,850.00 by hand." in page

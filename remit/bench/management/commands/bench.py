@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from remit.bench import ach, autopay, invoicing, paying, portal
+from remit.bench import ach, api, autopay, invoicing, paying, portal
 from remit.bench.database import bench_database
 from remit.notifications import actions as notifications_actions
 
@@ -28,6 +28,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--ach-payments", type=int, default=100_000, help="Scheduled payments in the ACH export.")
         parser.add_argument("--ach-returns", type=int, default=10_000, help="Returns in the return-file import.")
+        parser.add_argument("--api-seconds", type=float, default=20.0, help="How long the API clients run.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows: list[tuple[str, str, str]] = []
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             rows.append(paying.parallel_payers(biller, seconds=options["parallel_seconds"]))
             rows += autopay.sweeps(url, invoices=options["autopay_invoices"])
             rows += ach.export_and_returns(url, payments=options["ach_payments"], returns=options["ach_returns"])
+            rows += api.invoice_creation(url, seconds=options["api_seconds"])
         self._print(rows, vendor=connection.vendor)
 
     def _print(self, rows: list[tuple[str, str, str]], *, vendor: str) -> None:

@@ -6,6 +6,7 @@ written with is no longer configured), it names the accounts and stops, so nothi
 Then it rewrites the accounts in batches, each batch in one transaction with its rows locked.
 Accounts already under the first key with a current hash are left alone, so a second run changes
 nothing. Until it has run, the same number saved again may not be noticed as a duplicate.
+The billers' settlement account numbers and webhook signing secrets are re-encrypted too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Re-encrypted {rotated} bank account number(s); {current} already used the first key.")
         billers = _rotate_settlement_accounts()
         self.stdout.write(f"Re-encrypted {billers} biller settlement account number(s).")
+        self.stdout.write(f"Re-encrypted the signing secrets of {_rotate_webhook_secrets()} webhook endpoint(s).")
 
 
 def _id_batches(size: int) -> Iterator[list[int]]:
@@ -133,3 +135,13 @@ def _rotate_settlement_accounts() -> int:
         AchSettings.objects.filter(pk=ach.pk).update(settlement_account_encrypted=token)
         rotated += 1
     return rotated
+
+
+def _rotate_webhook_secrets() -> int:
+    """The billers' webhook signing secrets, the same way (all or nothing)."""
+    from remit.webhooks.actions import webhook_secrets_reencrypt
+
+    try:
+        return webhook_secrets_reencrypt()
+    except crypto.DecryptionError as error:
+        raise CommandError(str(error)) from None

@@ -1,0 +1,56 @@
+"""Cursor pagination: newest first, pages that never repeat or skip, a damaged cursor is a 400."""
+
+import pytest
+
+from remit.test import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_follow_next_then_previous(api, acme):
+    made = [make_customer(acme.biller, f"Customer {n}").pk for n in range(5)]
+    page = api.get("/api/v1/customers?limit=2").json()
+    assert page["previous"] is None
+    seen, pages = [c["id"] for c in page["results"]], [page]
+    while page["next"]:
+        assert page["next"].startswith("http://testserver/api/v1/customers?cursor=") and "limit=2" in page["next"]
+        page = api.get(page["next"]).json()
+        pages.append(page)
+        seen += [c["id"] for c in page["results"]]
+    assert seen == sorted(made, reverse=True)
+    assert [len(p["results"]) for p in pages] == [2, 2, 1]
+    back = api.get(pages[-1]["previous"]).json()
+    assert [c["id"] for c in back["results"]] == [c["id"] for c in pages[1]["results"]]
+
+
+def test_a_new_object_does_not_shift_the_next_page(api, acme):
+    made = [make_customer(acme.biller, f"Customer {n}").pk for n in range(4)]
+    first = api.get("/api/v1/customers?limit=2").json()
+    make_customer(acme.biller, "Newcomer")
+    second = api.get(first["next"]).json()
+    assert [c["id"] for c in second["results"]] == [made[1], made[0]]
+
+
+def test_filters_carry_into_the_next_page(api, acme):
+    for n in range(3):
+        make_customer(acme.biller, f"Initech {n}")
+    make_customer(acme.biller, "Globex")
+    first = api.get("/api/v1/customers?q=initech&limit=2").json()
+    assert "q=initech" in first["next"]
+    assert len(api.get(first["next"]).json()["results"]) == 1
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "cD1hYmM=", "cD0xMjM0NTY3ODkwMTIzNDU2Nzg5MA==", "%E2%80%A2"])
+def test_a_damaged_cursor_is_a_validation_problem(api, cursor):
+    response = api.get(f"/api/v1/invoices?cursor={cursor}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert list(response.json()["errors"]) == ["cursor"]
+
+
+def test_the_page_size_is_bounded(api, acme):
+    for n in range(3):
+        make_customer(acme.biller, f"Customer {n}")
+    assert len(api.get("/api/v1/customers?limit=1").json()["results"]) == 1
+    assert len(api.get("/api/v1/customers?limit=1000").json()["results"]) == 3
+    assert len(api.get("/api/v1/customers?limit=zero").json()["results"]) == 3

@@ -1,0 +1,52 @@
+"""Rate limits per key: 429 with Retry-After once a key has used its rate; other keys are not slowed."""
+
+import pytest
+from django.core.cache import cache
+
+from remit.api.tests.conftest import keyed_biller
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    """The counts live in the shared cache (a file, or Redis): start and end with none.
+    (Each key's count is named by its random prefix, so other tests never share one anyway.)"""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_429_with_retry_after(api, acme, settings):
+    settings.REMIT_API_RATE = "3/min"
+    for _ in range(3):
+        assert api.get("/api/v1/customers").status_code == 200
+    response = api.get("/api/v1/customers")
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/problem+json"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    body = response.json()
+    assert body["title"] == "Too Many Requests" and body["status"] == 429
+    assert body["detail"].startswith("Too many requests with this API key. Try again in ")
+    # Writes count too, and another biller's key has its own allowance.
+    assert api.post("/api/v1/customers", {}, format="json").status_code == 429
+    assert keyed_biller("Initech").client().get("/api/v1/customers").status_code == 200
+
+
+def test_a_refused_key_is_not_counted_against_anyone(api, settings):
+    from rest_framework.test import APIClient
+
+    settings.REMIT_API_RATE = "1/min"
+    for _ in range(3):
+        assert APIClient().get("/api/v1/customers").status_code == 401
+    assert api.get("/api/v1/customers").status_code == 200
+
+
+def test_the_rate_setting_is_checked_at_start_up(monkeypatch):
+    from remit.lib.env import ConfigurationError, env_rate
+
+    monkeypatch.setenv("REMIT_API_RATE", "600/fortnight")
+    with pytest.raises(ConfigurationError):
+        env_rate("REMIT_API_RATE", "600/min")
+    monkeypatch.setenv("REMIT_API_RATE", "20/s")
+    assert env_rate("REMIT_API_RATE", "600/min") == "20/s"

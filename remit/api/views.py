@@ -1,0 +1,323 @@
+"""The API's endpoints. Each view parses, finds the object within the key's biller, calls one
+action and answers; the rules are the actions' (the same ones the console calls).
+
+Every read starts from ``ScopedViewSet.get_queryset``, which filters by the key's biller: an id
+of another biller's object is a 404, in lists, lookups and writes alike.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import Model, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.utils.encoders import JSONEncoder
+
+from remit.ach.models import AchEntry, AchFile, AchReturn
+from remit.api import serializers as s
+from remit.api.authentication import biller_of
+from remit.api.idempotency import idempotent
+from remit.api.pagination import NewestFirst
+from remit.billers.models import Biller
+from remit.customers.actions import customer_archive, customer_create, customer_restore, customer_update
+from remit.customers.models import Customer
+from remit.customers.rules import CustomerFields
+from remit.customers.selectors import customers_of
+from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_send, invoice_void
+from remit.invoices.amounts import status_filter
+from remit.invoices.models import Invoice
+from remit.invoices.pdf import invoice_pdf
+from remit.invoices.totals import Line
+from remit.payments.models import Payment
+
+
+def valid(serializer_class: type[BaseSerializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ScopedViewSet(viewsets.GenericViewSet[Any]):
+    """Lists and lookups within the key's biller. ``queryset`` is only the schema's hint of the model."""
+
+    pagination_class = NewestFirst
+    lookup_value_regex = r"[0-9]{1,18}"  # ids only; a longer number can't be one of ours
+    filter_serializer_class: type[BaseSerializer[Any]] | None = None
+
+    def scoped(self, biller: Biller) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.scoped(biller_of(self.request))
+
+    def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
+        return queryset
+
+    def list(self, request: Request) -> Response:
+        queryset = self.get_queryset()
+        if self.filter_serializer_class is not None:
+            filters = self.filter_serializer_class(data=request.query_params)
+            filters.is_valid(raise_exception=True)
+            queryset = self.filtered(queryset, dict(filters.validated_data))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def fresh(self, instance: Model) -> Any:
+        """The object again, read as the endpoint reads it (with its lines, allocations…)."""
+        return self.get_queryset().get(pk=instance.pk)
+
+
+# --- Customers -------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List customers", parameters=[s.CustomerFilterSerializer]),
+    retrieve=extend_schema(summary="Get a customer"),
+)
+class CustomerViewSet(ScopedViewSet):
+    queryset = Customer.objects.none()
+    serializer_class = s.CustomerSerializer
+    filter_serializer_class = s.CustomerFilterSerializer
+
+    def scoped(self, biller: Biller) -> QuerySet[Customer]:
+        return Customer.objects.filter(biller=biller)
+
+    def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
+        return customers_of(biller_of(self.request), search=filters.get("q", ""), archived=filters["archived"])
+
+    @extend_schema(
+        summary="Create a customer", request=s.CustomerWriteSerializer, responses={201: s.CustomerSerializer}
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        fields = CustomerFields(**valid(s.CustomerWriteSerializer, request))
+        customer = customer_create(biller=biller_of(request), actor=None, fields=fields)
+        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a customer",
+        description="Send only the fields to change.",
+        request=s.CustomerWriteSerializer,
+        responses={200: s.CustomerSerializer},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        changes = valid(s.CustomerWriteSerializer, request, partial=True)
+        current = {name: getattr(customer, name) for name in CustomerFields.__dataclass_fields__}
+        customer = customer_update(customer=customer, actor=None, fields=CustomerFields(**{**current, **changes}))
+        return Response(self.get_serializer(customer).data)
+
+    @extend_schema(
+        summary="Archive a customer",
+        description="Archived customers leave the list and get no new invoices; their invoices stay. "
+        "Archiving an archived customer changes nothing.",
+        request=None,
+        responses={200: s.CustomerSerializer},
+        operation_id="customers_archive",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def archive(self, request: Request, pk: str) -> Response:
+        customer = customer_archive(customer=self.get_object(), actor=None)
+        return Response(self.get_serializer(customer).data)
+
+    @extend_schema(
+        summary="Restore an archived customer",
+        request=None,
+        responses={200: s.CustomerSerializer},
+        operation_id="customers_restore",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def restore(self, request: Request, pk: str) -> Response:
+        customer = customer_restore(customer=self.get_object(), actor=None)
+        return Response(self.get_serializer(customer).data)
+
+
+# --- Invoices --------------------------------------------------------------------------------------
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: application/pdf``. The PDF itself is sent as it is; an error
+    on that endpoint is still a problem document (JSON)."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return data if isinstance(data, bytes) else json.dumps(data, cls=JSONEncoder).encode()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List invoices", parameters=[s.InvoiceFilterSerializer]),
+    retrieve=extend_schema(summary="Get an invoice"),
+)
+class InvoiceViewSet(ScopedViewSet):
+    queryset = Invoice.objects.none()
+    serializer_class = s.InvoiceSerializer
+    filter_serializer_class = s.InvoiceFilterSerializer
+
+    def scoped(self, biller: Biller) -> QuerySet[Invoice]:
+        return Invoice.objects.filter(biller=biller).select_related("customer").prefetch_related("lines", "sends")
+
+    def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
+        if "status" in filters:
+            queryset = queryset.filter(status_filter(filters["status"], timezone.localdate()))
+        if "customer" in filters:
+            queryset = queryset.filter(customer_id=filters["customer"])
+        for name, lookup in [("from", "gte"), ("to", "lte")]:
+            for field in ("issue_date", "due_date"):
+                if f"{field}_{name}" in filters:
+                    queryset = queryset.filter(**{f"{field}__{lookup}": filters[f"{field}_{name}"]})
+        return queryset
+
+    @extend_schema(
+        summary="Create an invoice",
+        description="Numbered in the biller's sequence unless `number` is given; totals are computed from "
+        "the lines (each quantity × unit price, rounded half-up; tax once on the subtotal).",
+        request=s.InvoiceCreateSerializer,
+        responses={201: s.InvoiceSerializer},
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = valid(s.InvoiceCreateSerializer, request)
+        biller = biller_of(request)
+        customer = Customer.objects.filter(biller=biller, pk=data["customer"]).first()
+        if customer is None:
+            raise ValidationError({"customer": ["There is no customer with this id."]})
+        draft = InvoiceDraft(
+            customer=customer,
+            issue_date=data.get("issue_date") or timezone.localdate(),
+            lines=[Line(line["description"], line["quantity"], line["unit_price_cents"]) for line in data["lines"]],
+            terms=data.get("terms") or biller.default_terms,
+            due_date=data.get("due_date"),
+            tax_rate=data["tax_rate"],
+            memo=data.get("memo", ""),
+            number=data.get("number", "").strip(),
+        )
+        invoice = invoice_create(biller=biller, actor=None, draft=draft)
+        return Response(self.get_serializer(self.fresh(invoice)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Email an invoice",
+        description="Emails the invoice, with its PDF and the Pay Invoice Electronically link, to every billing "
+        "address of the customer. Sending again sends a reminder.",
+        request=None,
+        responses={200: s.InvoiceSendSerializer},
+        operation_id="invoices_send",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def send(self, request: Request, pk: str) -> Response:
+        sent = invoice_send(invoice=self.get_object(), actor=None)
+        return Response(s.InvoiceSendSerializer(sent).data)
+
+    @extend_schema(
+        summary="Void an invoice",
+        description="Cancels payments scheduled for it that have not gone to the bank and emails the customer "
+        "the reason. Refused (409) when anything was paid or a payment is on its way.",
+        request=s.InvoiceVoidSerializer,
+        responses={200: s.InvoiceSerializer},
+        operation_id="invoices_void",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def void(self, request: Request, pk: str) -> Response:
+        invoice = self.get_object()
+        reason = valid(s.InvoiceVoidSerializer, request)["reason"]
+        invoice = invoice_void(invoice=invoice, actor=None, reason=reason)
+        return Response(self.get_serializer(self.fresh(invoice)).data)
+
+    @extend_schema(
+        summary="The invoice as a PDF",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        operation_id="invoices_pdf",
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
+    def pdf(self, request: Request, pk: str) -> HttpResponse:
+        invoice = self.get_object()
+        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response
+
+
+# --- Payments and ACH ------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List payments", parameters=[s.PaymentFilterSerializer]),
+    retrieve=extend_schema(summary="Get a payment"),
+)
+class PaymentViewSet(ScopedViewSet):
+    queryset = Payment.objects.none()
+    serializer_class = s.PaymentSerializer
+    filter_serializer_class = s.PaymentFilterSerializer
+
+    def scoped(self, biller: Biller) -> QuerySet[Payment]:
+        return (
+            Payment.objects.filter(biller=biller)
+            .select_related("customer", "bank_account", "ach_entry")
+            .prefetch_related("allocations__invoice", "events")
+        )
+
+    def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
+        if "status" in filters:
+            queryset = queryset.filter(status=filters["status"])
+        if "customer" in filters:
+            queryset = queryset.filter(customer_id=filters["customer"])
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List ACH files", description="The NACHA files Remit wrote, newest first."),
+    retrieve=extend_schema(summary="Get an ACH file", description="With every entry (one per payment)."),
+)
+class AchFileViewSet(ScopedViewSet):
+    queryset = AchFile.objects.none()
+    serializer_class = s.AchFileSerializer
+
+    def scoped(self, biller: Biller) -> QuerySet[AchFile]:
+        files = AchFile.objects.filter(biller=biller)
+        if self.action == "retrieve":
+            entries = AchEntry.objects.select_related("payment__customer").order_by("batch_number", "trace_number")
+            files = files.prefetch_related(Prefetch("entries", queryset=entries))
+        return files
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        return s.AchFileDetailSerializer if self.action == "retrieve" else s.AchFileSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List ACH returns", description="Payments the bank returned, newest first."),
+    retrieve=extend_schema(summary="Get an ACH return"),
+)
+class AchReturnViewSet(ScopedViewSet):
+    queryset = AchReturn.objects.none()
+    serializer_class = s.AchReturnSerializer
+
+    def scoped(self, biller: Biller) -> QuerySet[AchReturn]:
+        return AchReturn.objects.filter(entry__biller=biller).select_related("entry", "inbound")
+
+
+# --- Documentation -----------------------------------------------------------------------------------
+
+
+def docs(request: HttpRequest) -> HttpResponse:
+    """Swagger UI, served from drf-spectacular-sidecar's files (no CDN), started by a script file."""
+    return render(request, "api/docs.html")

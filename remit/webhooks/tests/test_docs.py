@@ -1,0 +1,79 @@
+"""docs/webhooks.md shows an example of each event type: each has exactly the fields Remit really
+sends (a story through the real actions produces all eight)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from remit.ach.bank_sim import returns_for
+from remit.ach.export import ach_export, outbound_dir
+from remit.ach.returns import ach_import_returns
+from remit.ach.settle import ach_settle
+from remit.autopay.actions import autopay_save
+from remit.lib.banking_days import add_banking_days
+from remit.test import make_invoice
+from remit.webhooks.actions import event_body
+from remit.webhooks.models import EventType, WebhookEvent
+from remit.webhooks.tests.conftest import DOCS
+from remit.webhooks.tests.world import World, make_world
+
+pytestmark = pytest.mark.django_db
+
+
+def story(world: World, run_on_commit: Any) -> dict[str, dict[str, Any]]:
+    """Every event type once, as a receiver gets it (the body of the POST)."""
+    paid_invoice = make_invoice(world.customer, amount_cents=25000, number="INV-1001")
+    returned_invoice = make_invoice(world.customer, amount_cents=4500, number="INV-1002")
+    paid = world.pay([paid_invoice])
+    returned = world.pay([returned_invoice])
+    with run_on_commit(execute=True):
+        record = ach_export(biller=world.acme, effective_date=paid.pay_on).file
+    assert record is not None
+    text = returns_for(
+        (outbound_dir() / record.filename).read_text(),
+        today=timezone.localdate(),
+        returns={returned.ach_entry.trace_number: "R01"},
+    )
+    ach_import_returns(text=text, filename="returns.ach", biller=world.acme)
+    ach_settle(today=add_banking_days(paid.pay_on, 2))
+    make_invoice(world.customer, amount_cents=30000, number="INV-1003")
+    autopay_save(
+        customer=world.customer, actor=world.payer, enabled=True, max_cents=20000,
+        bank_account_id=world.account.pk, days=0, when="before",
+    )  # fmt: skip
+    bodies: dict[str, dict[str, Any]] = {}
+    for event in WebhookEvent.objects.order_by("pk"):
+        bodies.setdefault(event.type, json.loads(event_body(event)))
+    return bodies
+
+
+def shape(value: Any) -> Any:
+    """The keys of every object, recursively (lists by their first item)."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return None
+
+
+def documented() -> dict[str, dict[str, Any]]:
+    examples = {}
+    for type, block in re.findall(r"### `([a-z_.]+)`\n.*?```json\n(.*?)```", DOCS.read_text(), re.DOTALL):
+        examples[type] = json.loads(block)
+    return examples
+
+
+def test_the_docs_show_each_event_type_as_it_is_sent(receiver, run_on_commit):
+    world = make_world(receiver.url)
+    sent = story(world, run_on_commit)
+    assert set(sent) == set(EventType.values)
+    examples = documented()
+    assert set(examples) == set(EventType.values)
+    for type, body in sent.items():
+        assert shape(examples[type]) == shape(body), type
+        assert examples[type]["type"] == type
