@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.ach.models import AchSettings
-from remit.billers.models import Biller, Membership, Role
+from remit.billers.models import Biller
+from remit.billers.selectors import is_owner
 from remit.lib import crypto
 from remit.payments.bank_accounts import BankAccountError, check_routing_number
 from remit.users.models import User
@@ -127,7 +128,7 @@ def _check_settlement(
 
 @transaction.atomic
 def ach_settings_save(*, biller: Biller, actor: User, fields: AchFields) -> AchSettings:
-    if not Membership.objects.filter(biller=biller, user=actor, role=Role.OWNER).exists():
+    if not is_owner(biller.pk, actor):
         raise AchSettingsError({"": "Only an owner can change the ACH settings."})
     current = AchSettings.objects.select_for_update().filter(biller=biller).first()
     clean, errors = check_ach_fields(

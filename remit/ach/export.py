@@ -306,7 +306,8 @@ class _Writer:
         """The batch's payments, locked and read a chunk at a time in id order (keyset pages), so that
         memory stays flat however many there are."""
         payments = _of_sec(self.due, sec).select_related("bank_account", "customer").order_by("pk")
-        payments = payments.select_for_update(of=("self",)) if _supports_of() else payments.select_for_update()
+        # Lock the payments only (a database without row locks ignores this; SQLite serializes writers).
+        payments = payments.select_for_update(of=("self",))
         if sec == "CCD":
             payments = payments.prefetch_related("allocations__invoice")
         last = 0
@@ -357,9 +358,3 @@ class _Writer:
 def _invoices_text(payment: Payment) -> str:
     numbers = [allocation.invoice.number for allocation in payment.allocations.all()]
     return ("INV " + ",".join(numbers))[:80]
-
-
-def _supports_of() -> bool:
-    from django.db import connection
-
-    return bool(connection.features.has_select_for_update_of)

@@ -6,17 +6,14 @@ from django.conf import settings
 from django.db import transaction
 
 from remit.ach.models import AchReturn
-from remit.billers.models import Membership, Role
-from remit.customers.models import CustomerMembership, PortalRole
+from remit.billers.selectors import owner_emails
+from remit.customers.selectors import admin_emails
 from remit.notifications.actions import email_send
 from remit.payments.models import Payment
 
 
 def _customer_recipients(payment: Payment) -> list[str]:
-    admins = CustomerMembership.objects.filter(
-        customer_id=payment.customer_id, role=PortalRole.ADMIN, user__is_active=True
-    ).values_list("user__email", flat=True)
-    people = list(admins)
+    people = admin_emails(payment.customer_id)
     if payment.created_by is not None and payment.created_by.is_active and payment.created_by.email not in people:
         people.append(payment.created_by.email)
     return people
@@ -60,9 +57,7 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
         by_biller.setdefault(record.entry.biller_id, []).append(record)
     for biller_id, records in by_biller.items():
         biller = records[0].entry.payment.customer.biller
-        owners = list(
-            Membership.objects.filter(biller_id=biller_id, role=Role.OWNER).values_list("user__email", flat=True)
-        )
+        owners = owner_emails(biller_id)
         if owners:
             email_send(
                 to=owners,

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from remit.api.keys import new_key
 from remit.api.models import ApiKey
-from remit.billers.models import Biller, Membership, Role
+from remit.billers.models import Biller
+from remit.billers.selectors import is_owner
 from remit.users.models import User
 
 MAX_ACTIVE_KEYS = 20
@@ -28,7 +29,7 @@ class IssuedKey:
 
 
 def _require_owner(biller: Biller, actor: User) -> None:
-    if not Membership.objects.filter(biller=biller, user=actor, role=Role.OWNER).exists():
+    if not is_owner(biller.pk, actor):
         raise ApiKeyError("Only an owner can create or revoke API keys.")
 
 

@@ -11,6 +11,7 @@ second Auto Pay payment for an invoice impossible, whatever runs at the same tim
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +25,9 @@ from django.utils import timezone
 from remit.autopay.models import MAX_DAYS, AutoPay, AutoPayChange, AutoPayClaim, When
 from remit.autopay.rules import Split, autopay_pay_on, split
 from remit.billers.models import Biller
-from remit.customers.models import Customer, CustomerMembership, PortalRole
+from remit.billers.selectors import owner_emails
+from remit.customers.models import Customer, CustomerMembership
+from remit.customers.selectors import admin_emails
 from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
 from remit.invoices.amounts import available_sql
 from remit.invoices.models import Invoice
@@ -46,6 +49,7 @@ from remit.users.models import User
 from remit.webhooks.actions import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
+logger = logging.getLogger(__name__)
 BATCH = 500
 
 
@@ -214,13 +218,13 @@ def autopay_run(
         _replan_batch(stale[start : start + BATCH], now, report)
     if report.withdrawn and invoice_ids is None:
         # A payment withdrawn because its invoice moved to another customer may be claimable there.
-        report.scheduled += _claim_again(report, customer_ids, now)
+        report.scheduled += _claim_again(report, now)
     if report.scheduled or report.rescheduled:
         transaction.on_commit(_queue_notices)
     return report
 
 
-def _claim_again(report: RunReport, customer_ids: Sequence[int] | None, now: datetime) -> list[int]:
+def _claim_again(report: RunReport, now: datetime) -> list[int]:
     todo = list(_unclaimed(None, None).filter(pk__in=_invoices_of(report.withdrawn)).values_list("pk", flat=True))
     return _claim_batch(todo, now) if todo else []
 
@@ -524,16 +528,8 @@ def autopay_account_gone(*, bank_account: BankAccount, actor: User | None, reaso
 # --- Telling people ------------------------------------------------------------------------------
 
 
-def _admin_emails(customer: Customer) -> list[str]:
-    return list(
-        CustomerMembership.objects.filter(customer=customer, role=PortalRole.ADMIN, user__is_active=True)
-        .order_by("pk")
-        .values_list("user__email", flat=True)
-    )
-
-
 def _email_admins(customer: Customer, template: str, context: dict[str, Any]) -> None:
-    to = _admin_emails(customer)
+    to = admin_emails(customer.pk)
     if to:
         biller = customer.biller
         context = {**context, "customer": customer, "autopay_url": biller.portal_url("autopay/")}
@@ -546,9 +542,7 @@ def _queue_notices() -> None:
     try:
         send_autopay_notices.delay()
     except Exception:
-        import logging
-
-        logging.getLogger(__name__).warning("Could not queue Auto Pay notices; the sweep will send them.")
+        logger.warning("Could not queue Auto Pay notices; the sweep will send them.", exc_info=True)
 
 
 def autopay_send_notices(*, limit_customers: int = 500) -> int:
@@ -592,10 +586,8 @@ def autopay_send_notices(*, limit_customers: int = 500) -> int:
 def _email_biller_limit(customer: Customer, claims: list[AutoPayClaim]) -> None:
     from django.conf import settings as django_settings
 
-    from remit.billers.models import Membership, Role
-
     biller = customer.biller
-    owners = list(Membership.objects.filter(biller=biller, role=Role.OWNER).values_list("user__email", flat=True))
+    owners = owner_emails(biller.pk)
     if owners:
         email_send(
             to=owners,

@@ -75,6 +75,13 @@ class AutoPayChange(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
+    SHOWN = ("enabled", "max_cents", "bank_account", "days", "when")
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything a person sees on the Auto Pay page differs between before and after."""
+        return any(self.before.get(name) != self.after.get(name) for name in self.SHOWN)
+
 
 class AutoPayClaim(models.Model):
     """Auto Pay's one payment for one invoice. Unique per invoice: two sweeps, two workers, or a

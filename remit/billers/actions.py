@@ -27,6 +27,7 @@ from remit.billers.models import (
     Role,
     StaffInvitation,
 )
+from remit.billers.selectors import is_owner
 from remit.lib.images import Logo
 from remit.notifications.actions import email_send
 from remit.users.models import User
@@ -181,7 +182,7 @@ class IssuedInvitation:
 
 
 def _require_owner(biller: Biller, actor: User) -> None:
-    if not Membership.objects.filter(biller=biller, user=actor, role=Role.OWNER).exists():
+    if not is_owner(biller.pk, actor):
         raise BillerError("Only an owner can manage the team.")
 
 

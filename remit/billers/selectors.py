@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from remit.billers.models import Biller, Membership, PreviousSlug
+from remit.billers.models import Biller, Membership, PreviousSlug, Role
 from remit.users.models import User
 
 
@@ -39,3 +39,12 @@ def biller_by_domain(host: str) -> Biller | None:
 
 def team_of(biller: Biller) -> QuerySet[Membership]:
     return Membership.objects.filter(biller=biller).select_related("user").order_by("user__full_name", "user__email")
+
+
+def is_owner(biller_id: int, user: User) -> bool:
+    return Membership.objects.filter(biller_id=biller_id, user=user, role=Role.OWNER).exists()
+
+
+def owner_emails(biller_id: int) -> list[str]:
+    """Where the biller's notices go: its owners."""
+    return list(Membership.objects.filter(biller_id=biller_id, role=Role.OWNER).values_list("user__email", flat=True))

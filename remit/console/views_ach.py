@@ -34,6 +34,7 @@ from remit.console.views_transfer import streamed
 from remit.invoices.exports import CHUNK, csv_response, text_cell
 from remit.lib.money import cents_to_plain
 from remit.payments.models import BankAccountType, PaymentStatus
+from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput
 
 PAGE_SIZE = 50
 RECENT = 100  # returns and corrections shown on the page; the reconciliation CSV has them all
@@ -53,16 +54,6 @@ RECONCILIATION_HEADER = [
 
 
 REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
-
-
-NUMBER_ATTRS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
-
-
-class NeverRedisplayedInput(forms.TextInput):
-    """Always rendered empty (as the portal's account number): a page never carries an account number."""
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        return super().get_context(name, None, attrs)
 
 
 @cache

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from remit.billers.models import Biller
-from remit.customers.models import Customer
+from remit.customers.models import Customer, CustomerMembership, PortalRole
 
 
 def customers_of(biller: Biller, *, search: str = "", archived: bool = False) -> QuerySet[Customer]:
@@ -21,3 +21,12 @@ def customers_of(biller: Biller, *, search: str = "", archived: bool = False) ->
 def customer_of(biller: Biller, pk: int) -> Customer:
     """The customer with this id at this biller; 404 for anyone else's."""
     return get_object_or_404(Customer, biller=biller, pk=pk)
+
+
+def admin_emails(customer_id: int) -> list[str]:
+    """Where a customer account's notices go: its active admins (people, Auto Pay, bank accounts)."""
+    return list(
+        CustomerMembership.objects.filter(customer_id=customer_id, role=PortalRole.ADMIN, user__is_active=True)
+        .order_by("pk")
+        .values_list("user__email", flat=True)
+    )

@@ -226,7 +226,7 @@ def _create_scheduled(
 def _send_scheduled_emails(payment_id: int) -> None:
     """The payer's confirmation and the biller's notice (help article: "Your customer will receive
     an email notification confirming they scheduled a payment")."""
-    from remit.billers.models import Membership, Role
+    from remit.billers.selectors import owner_emails
 
     payment = Payment.objects.select_related("customer__biller", "bank_account", "created_by").get(pk=payment_id)
     biller = payment.customer.biller
@@ -240,7 +240,7 @@ def _send_scheduled_emails(payment_id: int) -> None:
     with transaction.atomic():
         if payment.created_by is not None:
             email_send(to=[payment.created_by.email], template="payment_scheduled", biller=biller, context=context)
-        owners = list(Membership.objects.filter(biller=biller, role=Role.OWNER).values_list("user__email", flat=True))
+        owners = owner_emails(biller.pk)
         if owners:
             console_url = f"{settings.REMIT_BASE_URL}/console/{biller.slug}/payments/"
             email_send(
@@ -264,6 +264,23 @@ def payment_cancel(*, payment: Payment, actor: User | None, reason: str) -> Paym
     _move(payment, PaymentStatus.CANCELLED, actor=actor, note=reason)
     refresh_invoice_amounts(invoice_ids)
     return payment
+
+
+def may_cancel(membership: CustomerMembership, payment: Payment) -> bool:
+    """Who may call off a scheduled payment in the portal: the person who scheduled it or an admin of
+    the account; an Auto Pay payment only an admin (who skips it, see ``autopay_skip``)."""
+    if payment.status != PaymentStatus.SCHEDULED or payment.customer_id != membership.customer_id:
+        return False
+    return membership.is_admin or (not payment.is_autopay and payment.created_by_id == membership.user_id)
+
+
+def payment_cancel_by_member(*, membership: CustomerMembership, payment: Payment) -> Payment:
+    """A portal user cancels a payment they scheduled (or, as an admin, anyone's on the account)."""
+    if payment.is_autopay:
+        raise PaymentError("This is an Auto Pay payment: an admin can skip it.")
+    if payment.status == PaymentStatus.SCHEDULED and not may_cancel(membership, payment):
+        raise PaymentError("Only the person who scheduled this payment, or an admin, can cancel it.")
+    return payment_cancel(payment=payment, actor=membership.user, reason="Cancelled in the portal")
 
 
 def payment_adjust(

@@ -30,18 +30,10 @@ from remit.payments.models import BankAccount, BankAccountStatus, BankAccountTyp
 from remit.payments.selectors import bank_account_for, visible_bank_accounts
 from remit.payments.terms import terms_sha256
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view, safe_next
+from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput
 from remit.users.throttle import client_ip
 
 NUMBER_FIELDS = ("account_number", "account_number_confirm")
-NUMBER_ATTRS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
-
-
-class NeverRedisplayedInput(forms.TextInput):
-    """A text input (an account number's leading zeros matter, so not type=number) that is always
-    rendered empty: a page with an error must not carry the typed account number back."""
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        return super().get_context(name, None, attrs)
 
 
 class BankAccountForm(forms.Form):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from remit.lib.money import cents_to_plain, format_cents
-from remit.payments.actions import PaymentError, payment_cancel, payment_schedule
+from remit.payments.actions import PaymentError, may_cancel, payment_cancel_by_member, payment_schedule
 from remit.payments.dates import earliest_pay_on, latest_pay_on
 from remit.payments.models import PaymentStatus
 from remit.payments.selectors import payment_for, payments_of, usable_bank_accounts
@@ -94,18 +94,13 @@ def payment_detail(request: MemberRequest, payment_id: int) -> HttpResponse:
     return render(
         request,
         "portal/payment.html",
-        {"payment": payment, "allocations": allocations, "events": events, "can_cancel": _may_cancel(request, payment)},
+        {
+            "payment": payment,
+            "allocations": allocations,
+            "events": events,
+            "can_cancel": may_cancel(request.membership, payment),
+        },
     )
-
-
-def _may_cancel(request: MemberRequest, payment: object) -> bool:
-    """The person who scheduled it, or an admin of the account, while it is still scheduled. An Auto
-    Pay payment: an admin (who skips it)."""
-    if getattr(payment, "status", None) != PaymentStatus.SCHEDULED:
-        return False
-    if getattr(payment, "is_autopay", False):
-        return request.membership.is_admin
-    return request.membership.is_admin or getattr(payment, "created_by_id", None) == request.membership.user_id
 
 
 @portal_view
@@ -113,17 +108,12 @@ def _may_cancel(request: MemberRequest, payment: object) -> bool:
 @require_POST
 def payment_cancel_view(request: MemberRequest, payment_id: int) -> HttpResponse:
     payment = payment_for(request.membership, payment_id)
-    if payment.is_autopay:
-        messages.error(request, "This is an Auto Pay payment: an admin can skip it.")
-    elif not _may_cancel(request, payment):
-        messages.error(request, "Only the person who scheduled this payment, or an admin, can cancel it.")
+    try:
+        payment_cancel_by_member(membership=request.membership, payment=payment)
+    except PaymentError as error:
+        messages.error(request, str(error))
     else:
-        try:
-            payment_cancel(payment=payment, actor=request.membership.user, reason="Cancelled in the portal")
-        except PaymentError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(
-                request, f"The payment of {format_cents(payment.amount_cents)} is cancelled. Nothing will be taken."
-            )
+        messages.success(
+            request, f"The payment of {format_cents(payment.amount_cents)} is cancelled. Nothing will be taken."
+        )
     return redirect(portal_reverse(request, "payment", payment_id=payment.pk))

@@ -191,11 +191,12 @@ def load_demo() -> list[str]:
             biller=acme, actor=owner, brand_color=ACME_COLOR, logo=normalize_logo(acme_logo_png(), "acme-logo.png")
         )
         created.append(f"biller {ACME_NAME} at /{ACME_SLUG}/ with its console owner {ACME_OWNER}")
-    created += _demo_customers(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
+    acme_owner = User.objects.console().filter(email__iexact=ACME_OWNER).first()
+    created += _demo_customers(acme, acme_owner)
     created += _demo_portal_logins(acme)
     created += _demo_payments(acme)
-    created += _demo_autopay(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
-    created += _demo_ach(acme, User.objects.console().filter(email__iexact=ACME_OWNER).first())
+    created += _demo_autopay(acme, acme_owner)
+    created += _demo_ach(acme, acme_owner)
     return created
 
 

@@ -29,7 +29,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from remit.billers.models import Biller, Membership, Role
+from remit.billers.models import Biller
+from remit.billers.selectors import is_owner
 from remit.invoices.models import Invoice
 from remit.lib import crypto
 from remit.payments.models import Payment
@@ -384,7 +385,7 @@ def webhook_resend(*, delivery: WebhookDelivery, actor: User) -> WebhookDelivery
 
 
 def _require_owner(biller_id: int, actor: User) -> None:
-    if not Membership.objects.filter(biller_id=biller_id, user=actor, role=Role.OWNER).exists():
+    if not is_owner(biller_id, actor):
         raise WebhookError("Only an owner can manage webhooks.")
 
 
