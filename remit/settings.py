@@ -271,6 +271,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "remit.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "remit.api.schema.RemitAutoSchema",
+    "URL_FORMAT_OVERRIDE": None,  # the Accept header chooses JSON or PDF; `?format=` is no parameter of ours
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Remit API",

@@ -34,7 +34,8 @@ class ProblemSerializer(serializers.Serializer[Any]):
 
 
 PROBLEMS = {
-    400: "The request is not valid: `errors` names each field and what is wrong with it.",
+    400: "The request is not valid: `errors` names each field or query parameter and what is wrong with it "
+    "(a query parameter the operation doesn't list, or one given twice, is not valid either).",
     401: "No API key, or a key that is unknown or revoked.",
     404: "No such object at your business (another business's ids are not found either).",
     409: "The object's state refuses the request (e.g. voiding an invoice that is paid), or a request "
@@ -78,10 +79,8 @@ class RemitAutoSchema(AutoSchema):
         return parameters
 
     def _problem_codes(self) -> list[int]:
-        codes = [401, 429]
+        codes = [400, 401, 429]  # 400: any operation refuses a query parameter it doesn't take
         has_body = self.method in {"POST", "PUT", "PATCH"}
-        if has_body or self._is_list_view():
-            codes.append(400)  # invalid fields, filters, cursor, or Idempotency-Key
         if "{" in self.path:
             codes.append(404)
         if self.method == "POST":

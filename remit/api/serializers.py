@@ -1,8 +1,11 @@
 """What the API reads and writes. Amounts are integer cents (``*_cents``), dates ISO 8601,
 quantities and tax rates decimal strings. Bank accounts appear only as ``masked_number``.
 
-Input serializers check types and sizes only; the rules live in the actions they feed
-(``customers.rules`` via ``customer_create``, ``invoices.actions.invoice_check``…).
+Input serializers check each field's type and shape, strictly (``api/fields.py``), so that the
+OpenAPI document states every rule a field has; the rules between fields and against what is
+stored (a US customer's ZIP code, an unused reference or number, a due date after the issue date)
+live in the actions they feed (``customers.rules`` via ``customer_create``,
+``invoices.actions.invoice_check``…), which the document names in words.
 """
 
 from __future__ import annotations
@@ -14,26 +17,30 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from remit.ach.models import AchEntry, AchFile, AchReturn
+from remit.api.fields import Email, IsoDate, Percent, Quantity, QueryBoolean, QueryInteger, Text, WholeNumber
 from remit.customers.models import AccountType, Customer
-from remit.customers.rules import parse_emails
+from remit.customers.rules import COUNTRY_CODE, COUNTRY_RULE, MAX_EMAILS, parse_emails
 from remit.invoices.models import TERMS_CHOICES, Invoice, InvoiceLine, InvoiceSend
+from remit.invoices.numbering import NUMBER_RULE, NUMBER_SHAPE
 from remit.invoices.status import InvoiceStatus
 from remit.lib.money import MAX_CENTS
 from remit.payments.models import Allocation, BankAccount, Payment, PaymentEvent, PaymentStatus
 
 MAX_ID = 2**63 - 1
+INVOICE_NUMBER = rf"\A{NUMBER_SHAPE}\Z"
 OUTSTANDING = ("outstanding", "Outstanding (open, partially paid or overdue)")
 
 
-def cents(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=0, max_value=MAX_CENTS, **kwargs)
+def cents(**kwargs: Any) -> WholeNumber:
+    return WholeNumber(min_value=0, max_value=MAX_CENTS, **kwargs)
 
 
 # --- Customers -------------------------------------------------------------------------------------
 
 
 class CustomerSerializer(serializers.ModelSerializer[Customer]):
-    billing_emails = serializers.ListField(child=serializers.EmailField(), read_only=True)
+    # Plain strings: the console also takes addresses (non-ASCII host names) that JSON Schema's "email" doesn't.
+    billing_emails = serializers.ListField(child=serializers.CharField(), read_only=True)
     account_type = serializers.SerializerMethodField(help_text="Chosen by the customer when they sign up.")
     archived = serializers.BooleanField(source="is_archived", read_only=True)
 
@@ -62,46 +69,44 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
         return customer.account_type or None
 
 
-ADDRESS_FIELDS = {"address_line1": 200, "address_line2": 200, "city": 100, "state": 100, "postal_code": 20}
-
-
-def _optional_text(max_length: int) -> serializers.CharField:
-    return serializers.CharField(max_length=max_length, required=False, allow_blank=True)
+def _optional_text(max_length: int) -> Text:
+    return Text(max_length=max_length, required=False, allow_blank=True)
 
 
 class CustomerWriteSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=200)
+    name = Text(filled=True, max_length=200)
     billing_emails = serializers.ListField(
-        child=serializers.CharField(max_length=254),
-        max_length=10,
-        help_text="Where invoices are emailed: 1 to 10 addresses.",
+        child=Email(),
+        min_length=1,
+        max_length=MAX_EMAILS,
+        help_text=f"Where invoices are emailed: 1 to {MAX_EMAILS} addresses.",
+        error_messages={
+            "min_length": "Enter at least one billing email address.",
+            "max_length": f"Enter at most {MAX_EMAILS} billing email addresses.",
+        },
     )
-    reference = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, help_text="Your own id for the customer; unique."
-    )
+    reference = Text(max_length=64, required=False, allow_blank=True, help_text="Your own id for the customer; unique.")
     address_line1 = _optional_text(200)
     address_line2 = _optional_text(200)
     city = _optional_text(100)
     state = _optional_text(100)
     postal_code = _optional_text(20)
-    country = serializers.CharField(
-        min_length=2, max_length=2, required=False, help_text="Two-letter code (default US)."
+    country = Text(
+        pattern=COUNTRY_CODE,
+        message=COUNTRY_RULE,
+        required=False,
+        help_text="Two letters (default US). A US customer's postal_code, if any, is a ZIP code: 12345 or 12345-6789.",
     )
 
     def validate_billing_emails(self, value: list[str]) -> list[str]:
-        valid, invalid = parse_emails(value)
-        if invalid:
-            raise serializers.ValidationError(f"Not an email address: {', '.join(invalid)}.")
-        return valid
+        return parse_emails(value)[0]  # each is an address already; this drops repeats, as the console does
 
 
 class CustomerFilterSerializer(serializers.Serializer[Any]):
-    archived = serializers.BooleanField(
+    archived = QueryBoolean(
         required=False, default=False, help_text="true: only archived customers; false (default): only active ones."
     )
-    q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Words to find in name, reference or emails."
-    )
+    q = Text(required=False, allow_blank=True, max_length=200, help_text="Words to find in name, reference or emails.")
 
 
 # --- Invoices --------------------------------------------------------------------------------------
@@ -115,7 +120,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer[InvoiceLine]):
 
 
 class InvoiceSendSerializer(serializers.ModelSerializer[InvoiceSend]):
-    recipients = serializers.ListField(child=serializers.EmailField(), read_only=True)
+    recipients = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = InvoiceSend
@@ -168,33 +173,32 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
 
 
 class LineWriteSerializer(serializers.Serializer[Any]):
-    description = serializers.CharField(max_length=500)
-    quantity = serializers.DecimalField(
-        max_digits=12, decimal_places=3, min_value=Decimal(0), required=False, default=Decimal(1)
-    )
+    description = Text(filled=True, max_length=500)
+    quantity = Quantity(required=False, default=Decimal(1))
     unit_price_cents = cents()
 
 
 class InvoiceCreateSerializer(serializers.Serializer[Any]):
-    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The customer's id.")
-    number = serializers.CharField(
-        max_length=40, required=False, allow_blank=True, help_text="Empty or omitted: the next number in sequence."
+    customer = WholeNumber(min_value=1, max_value=MAX_ID, help_text="The customer's id (not archived).")
+    number = Text(
+        pattern=INVOICE_NUMBER,
+        message=NUMBER_RULE,
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="Empty or omitted: the next number in sequence. Unique.",
     )
-    issue_date = serializers.DateField(required=False, help_text="Default: today.")
+    issue_date = IsoDate(required=False, help_text="Default: today.")
     terms = serializers.ChoiceField(
         choices=TERMS_CHOICES, required=False, help_text="Default: the biller's default terms."
     )
-    due_date = serializers.DateField(required=False, allow_null=True, help_text="Only with terms “custom”.")
-    tax_rate = serializers.DecimalField(
-        max_digits=6,
-        decimal_places=3,
-        min_value=Decimal(0),
-        max_value=Decimal(100),
+    due_date = IsoDate(
         required=False,
-        default=Decimal(0),
-        help_text='Percent, e.g. "8.25".',
+        allow_null=True,
+        help_text="Required with terms “custom”, ignored otherwise; not before the issue date.",
     )
-    memo = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    tax_rate = Percent(required=False, default=Decimal(0), help_text='Percent, e.g. "8.25".')
+    memo = Text(max_length=2000, required=False, allow_blank=True)
     lines = serializers.ListField(
         child=LineWriteSerializer(),
         min_length=1,
@@ -204,16 +208,16 @@ class InvoiceCreateSerializer(serializers.Serializer[Any]):
 
 
 class InvoiceVoidSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=500, help_text="The customer sees it in the email that tells them.")
+    reason = Text(filled=True, max_length=500, help_text="The customer sees it in the email that tells them.")
 
 
 class InvoiceFilterSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=[OUTSTANDING, *InvoiceStatus.choices], required=False)
-    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
-    issue_date_from = serializers.DateField(required=False, help_text="Issued on or after this date.")
-    issue_date_to = serializers.DateField(required=False, help_text="Issued on or before this date.")
-    due_date_from = serializers.DateField(required=False, help_text="Due on or after this date.")
-    due_date_to = serializers.DateField(required=False, help_text="Due on or before this date.")
+    customer = QueryInteger(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
+    issue_date_from = IsoDate(required=False, help_text="Issued on or after this date.")
+    issue_date_to = IsoDate(required=False, help_text="Issued on or before this date.")
+    due_date_from = IsoDate(required=False, help_text="Due on or after this date.")
+    due_date_to = IsoDate(required=False, help_text="Due on or before this date.")
 
 
 # --- Payments --------------------------------------------------------------------------------------
@@ -291,7 +295,7 @@ class PaymentSerializer(serializers.ModelSerializer[Payment]):
 
 class PaymentFilterSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False)
-    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
+    customer = QueryInteger(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
 
 
 # --- ACH -----------------------------------------------------------------------------------------

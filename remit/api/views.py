@@ -22,7 +22,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
+from rest_framework.serializers import BaseSerializer, Serializer
 from rest_framework.utils.encoders import JSONEncoder
 
 from remit.ach.models import AchEntry, AchFile, AchReturn
@@ -49,12 +49,28 @@ def valid(serializer_class: type[BaseSerializer[Any]], request: Request, **kwarg
     return dict(serializer.validated_data)
 
 
+def single_query_values(request: Request, names: frozenset[str]) -> dict[str, str]:
+    """The query string as {name: value}, refusing (400) a parameter the endpoint doesn't take (a
+    typo would otherwise list everything) and one given twice (which value counts?)."""
+    errors: dict[str, list[str]] = {}
+    takes = f"This endpoint takes {', '.join(sorted(names))}." if names else "This endpoint takes no query parameters."
+    for name, values in request.query_params.lists():
+        if name not in names:
+            errors[name] = [f"Unknown parameter. {takes}"]
+        elif len(values) > 1:
+            errors[name] = ["Give this parameter once."]
+    if errors:
+        raise ValidationError(errors)
+    return {name: values[0] for name, values in request.query_params.lists()}
+
+
 class ScopedViewSet(viewsets.GenericViewSet[Any]):
     """Lists and lookups within the key's biller. ``queryset`` is only the schema's hint of the model."""
 
     pagination_class = NewestFirst
     lookup_value_regex = r"[0-9]{1,18}"  # ids only; a longer number can't be one of ours
-    filter_serializer_class: type[BaseSerializer[Any]] | None = None
+    filter_serializer_class: type[Serializer[Any]] | None = None
+    query: dict[str, str]  # the query string, once checked (``initial``)
 
     def scoped(self, biller: Biller) -> QuerySet[Any]:
         raise NotImplementedError
@@ -65,10 +81,22 @@ class ScopedViewSet(viewsets.GenericViewSet[Any]):
     def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
         return queryset
 
+    def query_parameter_names(self) -> frozenset[str]:
+        """What the document lists for this operation: a list's filters and pagination; else none."""
+        if self.action != "list":
+            return frozenset()
+        filters = self.filter_serializer_class().fields if self.filter_serializer_class is not None else {}
+        return NewestFirst.query_parameters | frozenset(filters)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # the key and the rate limit first: 401 and 429 before 400
+        if self.action not in {None, "metadata"}:  # not a method it doesn't take (405), nor OPTIONS
+            self.query = single_query_values(request, self.query_parameter_names())
+
     def list(self, request: Request) -> Response:
         queryset = self.get_queryset()
         if self.filter_serializer_class is not None:
-            filters = self.filter_serializer_class(data=request.query_params)
+            filters = self.filter_serializer_class(data=self.query)
             filters.is_valid(raise_exception=True)
             queryset = self.filtered(queryset, dict(filters.validated_data))
         page = self.paginate_queryset(queryset)

@@ -10,6 +10,8 @@ from django.core.validators import validate_email
 
 EMAIL_SEPARATORS = re.compile(r"[;,\s]+")
 MAX_EMAILS = 10
+COUNTRY_CODE = r"\A[A-Za-z]{2}\Z"  # ASCII letters, either case; stored upper-case
+COUNTRY_RULE = "Use a two-letter country code, e.g. US."
 
 
 @dataclass
@@ -72,9 +74,10 @@ def check_customer_fields(fields: CustomerFields) -> FieldErrors:
         errors.add("billing_emails", "Enter at least one billing email address.")
     elif len(fields.billing_emails) > MAX_EMAILS:
         errors.add("billing_emails", f"Enter at most {MAX_EMAILS} billing email addresses.")
-    fields.country = (fields.country or "US").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", fields.country):
-        errors.add("country", "Use a two-letter country code, e.g. US.")
+    fields.country = (fields.country or "US").strip()
+    if not re.match(COUNTRY_CODE, fields.country):
+        errors.add("country", COUNTRY_RULE)
+    fields.country = fields.country.upper()  # after the check: "ß".upper() is "SS"
     for name in ("address_line1", "address_line2", "city", "state", "postal_code"):
         setattr(fields, name, " ".join(str(getattr(fields, name)).split()))
     if fields.country == "US" and fields.postal_code and not re.fullmatch(r"\d{5}(-\d{4})?", fields.postal_code):

@@ -20,7 +20,7 @@ from remit.billers.models import Biller
 from remit.customers.models import Customer
 from remit.invoices.links import pay_url
 from remit.invoices.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceSend
-from remit.invoices.numbering import NUMBER_PATTERN, take_numbers
+from remit.invoices.numbering import NUMBER_PATTERN, NUMBER_RULE, take_numbers
 from remit.invoices.totals import Line, Totals, TotalsError, compute_totals, due_date_for
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
@@ -72,13 +72,14 @@ def invoice_check(biller: Biller, draft: InvoiceDraft) -> tuple[date, Totals | N
             due = due_date_for(draft.issue_date, draft.terms)
         except TotalsError as error:
             draft.add_error("terms", str(error))
+            due = draft.issue_date  # the terms are the problem: no second error about the due date
     if due is None:
         draft.add_error("due_date", "Enter the due date, or choose payment terms.")
         due = draft.issue_date
     elif due < draft.issue_date:
         draft.add_error("due_date", "The due date is before the issue date.")
-    if draft.number and not NUMBER_PATTERN.match(draft.number):
-        draft.add_error("number", "Use up to 40 letters, digits and - _ / . # for the invoice number.")
+    if draft.number and not NUMBER_PATTERN.fullmatch(draft.number):
+        draft.add_error("number", NUMBER_RULE)
     if len(draft.memo) > 2000:
         draft.add_error("memo", "The memo is longer than 2,000 characters.")
     for position, line in enumerate(draft.lines, start=1):

@@ -65,4 +65,7 @@ def compute_totals(lines: Sequence[Line], tax_rate: Decimal = Decimal(0)) -> Tot
 def due_date_for(issue_date: date, terms: str) -> date:
     if terms not in TERMS_DAYS:
         raise TotalsError(f"Unknown payment terms “{terms}”.")
-    return issue_date + timedelta(days=TERMS_DAYS[terms])
+    try:
+        return issue_date + timedelta(days=TERMS_DAYS[terms])
+    except OverflowError:
+        raise TotalsError("The due date would be after the year 9999: check the issue date.") from None

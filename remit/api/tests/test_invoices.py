@@ -62,6 +62,13 @@ def test_terms_and_numbers_follow_the_rules(api, acme, globex):
     assert Invoice.objects.count() == 2
 
 
+def test_terms_that_would_run_past_the_calendar_are_refused_not_a_crash(api, globex):
+    response = new_invoice(api, globex, issue_date="9999-12-31", terms="net_30")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"terms": ["The due date would be after the year 9999: check the issue date."]}
+    assert new_invoice(api, globex, issue_date="9999-12-31", terms="due_on_receipt").status_code == 201
+
+
 def test_nested_line_errors_are_named_by_position(api, globex):
     response = new_invoice(
         api, globex, lines=[{"description": "Widgets", "unit_price_cents": 100}, {"unit_price_cents": -5}]

@@ -31,6 +31,12 @@ def test_due_dates_from_terms():
         due_date_for(date(2026, 11, 26), "net_31")
 
 
+def test_a_due_date_past_the_calendar_is_a_refusal_not_a_crash():
+    assert due_date_for(date(9999, 12, 1), "net_30") == date(9999, 12, 31)
+    with pytest.raises(TotalsError, match="after the year 9999"):
+        due_date_for(date(9999, 12, 31), "net_30")
+
+
 lines = st.lists(
     st.builds(
         Line,
