@@ -112,6 +112,12 @@ class ScopedViewSet(viewsets.GenericViewSet[Any]):
 
 # --- Customers -------------------------------------------------------------------------------------
 
+CUSTOMER_RULES = (
+    "Besides each field's own rules, these are refused with a 400 naming the field: a `postal_code` that "
+    "is not a ZIP code (12345 or 12345-6789) for a customer in the US (the default `country`); a `reference` "
+    "another customer has."
+)
+
 
 @extend_schema_view(
     list=extend_schema(summary="List customers", parameters=[s.CustomerFilterSerializer]),
@@ -129,7 +135,10 @@ class CustomerViewSet(ScopedViewSet):
         return customers_of(biller_of(self.request), search=filters.get("q", ""), archived=filters["archived"])
 
     @extend_schema(
-        summary="Create a customer", request=s.CustomerWriteSerializer, responses={201: s.CustomerSerializer}
+        summary="Create a customer",
+        description=CUSTOMER_RULES,
+        request=s.CustomerWriteSerializer,
+        responses={201: s.CustomerSerializer},
     )
     @idempotent
     def create(self, request: Request) -> Response:
@@ -139,7 +148,7 @@ class CustomerViewSet(ScopedViewSet):
 
     @extend_schema(
         summary="Change a customer",
-        description="Send only the fields to change.",
+        description=f"Send only the fields to change. {CUSTOMER_RULES}",
         request=s.CustomerWriteSerializer,
         responses={200: s.CustomerSerializer},
     )
@@ -218,7 +227,10 @@ class InvoiceViewSet(ScopedViewSet):
     @extend_schema(
         summary="Create an invoice",
         description="Numbered in the biller's sequence unless `number` is given; totals are computed from "
-        "the lines (each quantity × unit price, rounded half-up; tax once on the subtotal).",
+        "the lines (each quantity × unit price, rounded half-up; tax once on the subtotal). Besides each field's "
+        "own rules, these are refused with a 400 naming the field: a `customer` that is not yours or is "
+        "archived; a `number` already used; terms `custom` without a `due_date`, a due date before the issue "
+        "date, or terms that would put it after the year 9999; a total above 99999999999 cents.",
         request=s.InvoiceCreateSerializer,
         responses={201: s.InvoiceSerializer},
     )
