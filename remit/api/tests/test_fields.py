@@ -18,8 +18,8 @@ GLOBEX = {"name": "Globex", "billing_emails": ["ap@globex.example"]}
 
 
 def request_schema(path: str, method: str) -> jsonschema_rs.Draft7Validator:
-    """The document's schema of the operation's JSON body, as the validator schemathesis uses reads it
-    (formats included: an "email" has at most 64 characters before the @, as RFC 5321 says)."""
+    """The document's schema of the operation's JSON body, read by the validator schemathesis uses,
+    formats included (an "email" has at most 64 characters before the @, as RFC 5321 says)."""
     document = Client().get("/api/v1/openapi.json").json()
     body = document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
     return jsonschema_rs.Draft7Validator({**body, "components": document["components"]}, validate_formats=True)
@@ -122,9 +122,13 @@ def test_an_invoice_the_document_refuses_is_refused_naming_the_field(api, globex
     assert not Invoice.objects.exists()
 
 
-def test_a_customer_id_is_a_number_not_text(api, globex):
+def test_a_customer_id_is_a_json_integer(api, globex):
     body = invoice(globex) | {"customer": str(globex.pk)}
     assert not request_schema("/api/v1/invoices", "post").is_valid(body)
+    assert field_names(api.post("/api/v1/invoices", body, format="json").json()["errors"]) == {"customer"}
+    # An OpenAPI 3.0 document's JSON Schema is draft 4's: 1.0 is a number, not an integer.
+    body = invoice(globex) | {"customer": float(globex.pk)}
+    assert not jsonschema_rs.Draft4Validator({"type": "integer"}).is_valid(body["customer"])
     assert field_names(api.post("/api/v1/invoices", body, format="json").json()["errors"]) == {"customer"}
 
 
