@@ -25,8 +25,26 @@ MAX_ID = 2**63 - 1
 OUTSTANDING = ("outstanding", "Outstanding (open, partially paid or overdue)")
 
 
+class AsciiDigitsMixin:
+    """A number given as a JSON string must be written in ASCII: DRF's ``int()`` and ``Decimal()``
+    read any script's digits ("٥" would be 5), and money is typed in 0–9 only (lib/money.py)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class IntegerField(AsciiDigitsMixin, serializers.IntegerField):
+    pass
+
+
+class DecimalField(AsciiDigitsMixin, serializers.DecimalField):
+    pass
+
+
 def cents(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=0, max_value=MAX_CENTS, **kwargs)
+    return IntegerField(min_value=0, max_value=MAX_CENTS, **kwargs)
 
 
 # --- Customers -------------------------------------------------------------------------------------
@@ -169,14 +187,12 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
 
 class LineWriteSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(max_length=500)
-    quantity = serializers.DecimalField(
-        max_digits=12, decimal_places=3, min_value=Decimal(0), required=False, default=Decimal(1)
-    )
+    quantity = DecimalField(max_digits=12, decimal_places=3, min_value=Decimal(0), required=False, default=Decimal(1))
     unit_price_cents = cents()
 
 
 class InvoiceCreateSerializer(serializers.Serializer[Any]):
-    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The customer's id.")
+    customer = IntegerField(min_value=1, max_value=MAX_ID, help_text="The customer's id.")
     number = serializers.CharField(
         max_length=40, required=False, allow_blank=True, help_text="Empty or omitted: the next number in sequence."
     )
@@ -185,7 +201,7 @@ class InvoiceCreateSerializer(serializers.Serializer[Any]):
         choices=TERMS_CHOICES, required=False, help_text="Default: the biller's default terms."
     )
     due_date = serializers.DateField(required=False, allow_null=True, help_text="Only with terms “custom”.")
-    tax_rate = serializers.DecimalField(
+    tax_rate = DecimalField(
         max_digits=6,
         decimal_places=3,
         min_value=Decimal(0),
@@ -209,7 +225,7 @@ class InvoiceVoidSerializer(serializers.Serializer[Any]):
 
 class InvoiceFilterSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=[OUTSTANDING, *InvoiceStatus.choices], required=False)
-    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
+    customer = IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
     issue_date_from = serializers.DateField(required=False, help_text="Issued on or after this date.")
     issue_date_to = serializers.DateField(required=False, help_text="Issued on or before this date.")
     due_date_from = serializers.DateField(required=False, help_text="Due on or after this date.")
@@ -291,7 +307,7 @@ class PaymentSerializer(serializers.ModelSerializer[Payment]):
 
 class PaymentFilterSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False)
-    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
+    customer = IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
 
 
 # --- ACH -----------------------------------------------------------------------------------------
