@@ -101,6 +101,58 @@ def smtp_server(settings: Any) -> Iterator[SmtpServer]:
     server.stop()
 
 
+@dataclass
+class RedisServer:
+    """A real redis-server of the test's own, on a free local port, that the test may stop and start."""
+
+    port: int
+    directory: Path
+    process: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+        import time
+
+        import redis
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("This test needs Debian's redis-server (apt-get install redis-server).")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(port=free_port(), directory=tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
 # --- Browser -----------------------------------------------------------------------------------
 
 
