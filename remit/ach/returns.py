@@ -130,14 +130,18 @@ def _return(ach_entry: AchEntry, addenda: ReturnAddenda, inbound: InboundFile, r
     autopay_off = False
     account = payment.bank_account
     if blocked and account is not None and account.status == BankAccountStatus.ACTIVE:
-        autopay_off = _block(account, f"The bank returned a payment from {account.label} with {code} ({meaning})")
+        # History names no account (payments.disclosure): the Auto Pay page and the payment's events
+        # are read by colleagues who may not see a private account's details.
+        autopay_off = _block(account, f"The bank returned a payment from this account with {code} ({meaning})")
         result.blocked_accounts += 1
     record = AchReturn.objects.create(
         entry=ach_entry, inbound=inbound, code=code, meaning=meaning, account_blocked=blocked
     )
     result.returned += 1
     result.returns.append(record)
-    payment = Payment.objects.select_related("customer__biller", "bank_account", "created_by").get(pk=payment.pk)
+    payment = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").get(
+        pk=payment.pk
+    )
     tell_returned(payment, code=code, meaning=meaning, blocked=blocked, autopay_off=autopay_off)
 
 

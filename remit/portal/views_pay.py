@@ -42,6 +42,7 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         initial=initial,
         bills=bills,
         accounts=accounts,
+        viewer=request.membership.user,
         earliest=earliest,
         latest=latest_pay_on(now_local.date()),
     )
