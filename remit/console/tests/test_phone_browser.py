@@ -35,7 +35,7 @@ def test_every_console_page_fits_a_phone_and_the_top_bar_one_line(page, live_ser
     settings.DATA_DIR = tmp_path  # the demo's ACH file
     load_demo()
     console = f"{live_server.url}/console"
-    invoice = Invoice.objects.filter(customer__reference="GLOBEX", pending_cents__gt=0).order_by("pk").first()
+    invoice = Invoice.objects.filter(customer__reference="GLOBEX", pending_cents__gt=0).order_by("pk")[0]
     customer = Customer.objects.get(reference="GLOBEX")
     page.set_viewport_size(PHONE)
     problems: list[str] = []
