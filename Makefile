@@ -1,12 +1,10 @@
 # Remit — two commands set up everything on a fresh machine:
 #   make run    install, migrate, load the demo, then run the web server and the worker
 #   make test   install, then every test (SQLite by default; PostgreSQL when DATABASE_URL is set)
+# Python 3.11, 3.12 or 3.13: the newest that runs, or PYTHON=/path/to/python3.X (see scripts/venv).
 SHELL := /bin/bash
-PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-LOCK := requirements/dev.lock
-STAMP := $(VENV)/.installed
 
 .PHONY: run test install migrate demo lint typecheck bench clean lock browsers
 
@@ -22,17 +20,11 @@ test: install browsers
 	$(BIN)/remit demo
 	$(BIN)/pytest
 
-install: $(STAMP)
-
-$(BIN)/python:
-	@command -v $(PYTHON) >/dev/null || { echo "Remit needs Python 3.11: install it (Debian: apt-get install python3.11 python3.11-venv), or set PYTHON=/path/to/python3.11."; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-
-# Reinstall only when the lock file or the project's metadata changes.
-$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+# Makes .venv (again, when PYTHON names another Python than the one it was made with) and installs
+# requirements/dev.lock into it when the lock or pyproject.toml changed. PYTHON reaches it from the
+# command line or the environment.
+install:
+	@bash scripts/venv
 
 migrate: install
 	$(BIN)/remit migrate --no-input
@@ -50,11 +42,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# Regenerate the hashed lock files after editing pyproject.toml's dependencies.
+# Regenerate the hashed lock files after editing pyproject.toml's dependencies. --universal: one lock for
+# every Python in requires-python (3.11–3.13), with markers where a dependency differs between them.
 lock: install
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/base.lock -q
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/dev.lock -q
+	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/base.lock -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 -o requirements/dev.lock -q
 
 bench: install migrate
 	$(BIN)/remit bench

@@ -101,6 +101,58 @@ def smtp_server(settings: Any) -> Iterator[SmtpServer]:
     server.stop()
 
 
+@dataclass
+class RedisServer:
+    """A real redis-server of the test's own, on a free local port, that the test may stop and start."""
+
+    port: int
+    directory: Path
+    process: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+        import time
+
+        import redis
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("This test needs Debian's redis-server (apt-get install redis-server).")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(port=free_port(), directory=tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
 # --- Browser -----------------------------------------------------------------------------------
 
 
@@ -161,3 +213,58 @@ def axe_violations(page: Any) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in {"serious", "critical"}
     ]
+
+
+# Text the reader cannot see without scrolling sideways: outside the viewport, or cut off by an
+# ancestor that clips or scrolls horizontally. Visually hidden text (clip) and the skip link are
+# meant to be off screen; text in a closed menu has no boxes at all.
+_CUT_OFF_TEXT_JS = """(scrollingBoxesOk) => {
+  const width = document.documentElement.clientWidth;
+  const offScreenOnPurpose = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (style.clip !== 'auto' || style.visibility === 'hidden' || e.matches('.skip-link')) return true;
+    }
+    return false;
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || ['SCRIPT', 'STYLE', 'OPTION', 'TEXTAREA'].includes(el.tagName)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    if (!rects.length || offScreenOnPurpose(el)) continue;
+    const left = Math.min(...rects.map((r) => r.left));
+    const right = Math.max(...rects.map((r) => r.right));
+    let low = -Infinity, high = Infinity, scrolls = false;
+    for (let e = el; e && e !== document.documentElement; e = e.parentElement) {
+      const overflow = getComputedStyle(e).overflowX;
+      if (overflow === 'visible') continue;
+      // The reader scrolls this box to reach the text; the box itself fits the page (or the page overflows).
+      if (scrollingBoxesOk && (overflow === 'auto' || overflow === 'scroll')) { scrolls = true; break; }
+      const box = e.getBoundingClientRect();
+      low = Math.max(low, box.left + e.clientLeft);
+      high = Math.min(high, box.left + e.clientLeft + e.clientWidth);
+    }
+    if (!scrolls) { low = Math.max(low, 0); high = Math.min(high, width); }
+    if (left < low - 1 || right > high + 1) {
+      const where = `${Math.round(left)}–${Math.round(right)} px, visible ${Math.round(low)}–${Math.round(high)} px`;
+      found.push(`"${node.textContent.trim().slice(0, 40)}" at ${where}`);
+    }
+  }
+  return found;
+}"""
+
+
+def cut_off_text(page: Any, *, scrolling_boxes_ok: bool = False) -> list[str]:
+    """Text on the page that can't be read without scrolling sideways (see _CUT_OFF_TEXT_JS).
+    With ``scrolling_boxes_ok``, text a reader reaches by scrolling its own box (a wide table) is fine."""
+    return list(page.evaluate(_CUT_OFF_TEXT_JS, scrolling_boxes_ok))
+
+
+def page_overflow(page: Any) -> int:
+    """How many pixels wider than the window the page is (0: it never scrolls sideways as a whole)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))

@@ -198,7 +198,14 @@ REDIS_URL = env_str("REDIS_URL")
 # The cache is shared by every process (web workers, the worker): the API's rate limits count there.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "remit"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "remit",
+            # Short timeouts: when Redis is away, an API request loses at most this much before the
+            # rate limiter lets it through (api/throttling.py), instead of hanging.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache")}
     )

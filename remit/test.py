@@ -161,7 +161,13 @@ ACCOUNT_NUMBERS = count(100_000_001)
 
 
 def make_bank_account(
-    user: User, *, private: bool = False, account_type: str = "checking", number: str | None = None
+    user: User,
+    *,
+    private: bool = False,
+    account_type: str = "checking",
+    number: str | None = None,
+    holder_name: str | None = None,
+    routing_number: str = "011000015",
 ) -> Any:
     """A bank account added in the portal by ``user`` (Terms of Service accepted), as on the Add Bank
     Account page."""
@@ -172,8 +178,8 @@ def make_bank_account(
     digits = number or str(next(ACCOUNT_NUMBERS))
     return bank_account_add(
         membership=membership,
-        holder_name=user.email.split("@")[0].title(),
-        routing_number="011000015",
+        holder_name=holder_name or user.email.split("@")[0].title(),
+        routing_number=routing_number,
         account_number=digits,
         account_number_confirm=digits,
         account_type=account_type,

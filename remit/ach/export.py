@@ -1,17 +1,23 @@
 """`ach_export`: a biller's scheduled payments for one effective date become one NACHA file.
 
-Exactly once, even across crashes:
+Exactly once, even across crashes and concurrent exports:
 
-1. In one transaction, with the biller's ACH settings row locked (one export per biller at a time),
-   the payments are read and locked, each written as an entry to ``<name>.ach.tmp`` (streamed:
-   memory does not grow with the number of payments), and recorded: the ``AchFile``, an
-   ``AchEntry`` per payment, the payments moved to *sent*. The file is flushed and fsynced.
-2. The transaction commits. Only then is the file renamed to its final name.
+1. In one transaction, with the biller's ACH settings row locked (one export per biller at a time,
+   across processes and machines: a row lock on PostgreSQL, the database's write lock on SQLite,
+   whose transactions begin IMMEDIATE), the payments are read and locked, each written as an entry
+   to ``ach/partial/<biller id>/<name>`` (streamed: memory does not grow with the number of
+   payments), and recorded: the ``AchFile``, an ``AchEntry`` per payment, the payments moved to
+   *sent*. The file is flushed and fsynced.
+2. The transaction commits. Only then is the file moved to ``ach/outbound/<name>``, so nothing in
+   the outbound folder is ever a half-written or unrecorded file.
 
-A crash before the commit leaves every payment *scheduled* and only a temporary file, which the
-next export deletes. A crash after the commit but before the rename leaves a recorded file under its
-temporary name; the next export checks its SHA-256 and finishes the rename. So each payment is in
-exactly one recorded file, or still scheduled — and the console lists recorded files only.
+A crash before the commit leaves every payment *scheduled* and only a partial file; a crash after
+the commit but before the move leaves a recorded file in the partial folder. The next export of that
+biller finishes either, under the same lock, before it writes anything (``recover_partial``): it
+deletes the unrecorded file and moves the recorded one (its SHA-256 checked). Because recovery holds
+the lock, it can never mistake a file another export is still writing for a leftover. So each
+payment is in exactly one recorded file, or still scheduled — and the console lists recorded files
+only.
 """
 
 from __future__ import annotations
@@ -66,7 +72,15 @@ class ExportResult:
 
 
 def outbound_dir() -> Path:
+    """Finished, recorded files: what the biller downloads (and, later, what goes to the bank)."""
     path = Path(settings.DATA_DIR) / "ach" / "outbound"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def partial_dir(biller_id: int) -> Path:
+    """Files of this biller still being written, or recorded but not yet moved (see the module's text)."""
+    path = Path(settings.DATA_DIR) / "ach" / "partial" / str(biller_id)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -84,7 +98,6 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
     """Write the file of ``effective_date`` (default: the next banking day) for ``biller``. Payments
     whose Pay On date already passed unsent go in too, with this effective date, and the customer
     is told. Returns the file, or None when nothing was scheduled."""
-    recover_outbound()
     today = local_now(biller, now).date()
     day = effective_date or next_banking_day(today)
     if day <= today:
@@ -95,6 +108,7 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         ach = AchSettings.objects.select_for_update().filter(biller=biller).first()
         if ach is None:
             raise AchError(f"{biller.name} has no ACH settings yet: fill them in in the console first.")
+        recover_partial(biller)
         moved = _move_late(biller, day, today) if day == next_banking_day(today) else []
         due = Payment.objects.filter(
             biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on=day
@@ -104,7 +118,7 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
             return ExportResult(file=None, payments=0, moved=moved)
         created = local_now(biller, now)
         record = _new_file(biller, day, created)
-        temp = outbound_dir() / f"{record.filename}.tmp"
+        temp = partial_dir(biller.pk) / record.filename
         writer = _Writer(ach, record, due, counts)
         digest = hashlib.sha256()
         # Owner-only (0600): the file holds customers' full account numbers.
@@ -124,7 +138,7 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         record.save()
         AchSettings.objects.filter(pk=ach.pk).update(next_trace=writer.next_trace)
         _crash_point("after-write")
-        transaction.on_commit(lambda: _finish(record.filename))
+        transaction.on_commit(lambda: _finish(record))
         if moved:
             transaction.on_commit(lambda: _tell_moved(moved))
     return ExportResult(file=record, payments=writer.sent, moved=moved)
@@ -136,35 +150,50 @@ def _crash_point(name: str) -> None:
         os._exit(86)
 
 
-def _finish(filename: str) -> None:
+def _finish(record: AchFile) -> None:
     _crash_point("after-commit")
-    folder = outbound_dir()
-    temp = folder / f"{filename}.tmp"
-    if not temp.exists() and (folder / filename).exists():
-        return  # already done
-    os.replace(temp, folder / filename)
-    descriptor = os.open(folder, os.O_RDONLY)
+    _publish(record, partial_dir(record.biller_id) / record.filename)
+
+
+def _publish(record: AchFile, temp: Path) -> None:
+    """Move a recorded file from the partial folder to the outbound folder. Another export's
+    recovery may have moved it first (it ran between this commit and this move): that is done too."""
+    final = outbound_dir() / record.filename
     try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        os.replace(temp, final)
+    except FileNotFoundError:
+        if final.exists():
+            return
+        log.critical("%s is recorded but exists nowhere: its payments are marked sent.", record.filename)
+        raise
+    for folder in (final.parent, temp.parent):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
-def recover_outbound() -> None:
-    """Finish what a crash interrupted: a recorded file still under its temporary name is renamed
-    (its SHA-256 checked first); a temporary file that was never recorded is deleted."""
-    folder = outbound_dir()
-    for temp in folder.glob("*.ach.tmp"):
-        name = temp.name.removesuffix(".tmp")
-        record = AchFile.objects.filter(filename=name).first()
+def recover_partial(biller: Biller) -> None:
+    """Finish what a crash interrupted, for this biller only. Call it with the biller's ACH settings
+    row locked: then no export of this biller is writing, and every file in its partial folder is a
+    leftover. A recorded one is moved to the outbound folder (its SHA-256 checked first); one that
+    was never recorded is deleted (its export rolled back, so its payments are still scheduled)."""
+    for temp in sorted(partial_dir(biller.pk).iterdir()):
+        record = AchFile.objects.filter(biller=biller, filename=temp.name).first()
         if record is None:
             log.warning("Deleting %s: its export did not commit, so its payments are still scheduled.", temp.name)
             temp.unlink(missing_ok=True)
-        elif hashlib.sha256(temp.read_bytes()).hexdigest() == record.sha256:
-            os.replace(temp, folder / name)
-            log.warning("Finished the rename of %s after an interrupted export.", name)
+            continue
+        try:
+            digest = hashlib.sha256(temp.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            continue  # its own export moved it after committing, a moment ago
+        if digest == record.sha256:
+            _publish(record, temp)
+            log.warning("Finished moving %s to the outbound folder after an interrupted export.", record.filename)
         else:
-            log.error("%s does not match its recorded SHA-256; left as it is for an operator.", temp.name)
+            log.error("%s does not match its recorded SHA-256; left as it is for an operator.", temp)
 
 
 def _move_late(biller: Biller, day: date, today: date) -> list[int]:

@@ -92,8 +92,8 @@ class AchEntry(models.Model):
 
 
 class InboundFile(models.Model):
-    """A return/NOC file the biller's bank sent back. Its SHA-256 is unique: importing it twice
-    changes nothing the second time."""
+    """A return/NOC file the biller's bank sent back. The SHA-256 of its records (``reader.AchFile.
+    records_sha256``: line endings aside) is unique: importing it twice changes nothing the second time."""
 
     sha256 = models.CharField(max_length=64, unique=True)
     filename = models.CharField(max_length=200)

@@ -1,4 +1,5 @@
-"""Emails about what happened at the bank: a payment's new date, a returned payment."""
+"""Emails about what happened at the bank: a payment's new date, a returned payment. The customer's
+admins and the payer are told; the account is named to each as ``payments.disclosure`` allows."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ from django.db import transaction
 
 from remit.ach.models import AchReturn
 from remit.billers.selectors import owner_emails
-from remit.customers.selectors import admin_emails
+from remit.customers.selectors import admins
 from remit.notifications.actions import email_send
+from remit.payments.disclosure import email_people
 from remit.payments.models import Payment
+from remit.users.models import User
 
 
-def _customer_recipients(payment: Payment) -> list[str]:
-    people = admin_emails(payment.customer_id)
-    if payment.created_by is not None and payment.created_by.is_active and payment.created_by.email not in people:
-        people.append(payment.created_by.email)
+def _customer_recipients(payment: Payment) -> list[User]:
+    people = admins(payment.customer_id)
+    if payment.created_by is not None and payment.created_by.is_active and payment.created_by not in people:
+        people.append(payment.created_by)
     return people
 
 
@@ -32,22 +35,30 @@ def _context(payment: Payment) -> dict[str, object]:
 
 def tell_new_pay_on(payment_ids: list[int]) -> None:
     """A payment the bank could not get in time goes out on the next banking day: its payer is told."""
-    payments = Payment.objects.select_related("customer__biller", "bank_account", "created_by").filter(
+    payments = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").filter(
         pk__in=payment_ids
     )
     for payment in payments:
-        to = _customer_recipients(payment)
-        if to:
-            with transaction.atomic():
-                email_send(to=to, template="payment_moved", biller=payment.customer.biller, context=_context(payment))
+        with transaction.atomic():
+            email_people(
+                people=_customer_recipients(payment),
+                accounts=[payment.bank_account],
+                template="payment_moved",
+                biller=payment.customer.biller,
+                context=_context(payment),
+            )
 
 
 def tell_returned(payment: Payment, *, code: str, meaning: str, blocked: bool, autopay_off: bool) -> None:
     biller = payment.customer.biller
     context = {**_context(payment), "code": code, "meaning": meaning, "blocked": blocked, "autopay_off": autopay_off}
-    to = _customer_recipients(payment)
-    if to:
-        email_send(to=to, template="payment_returned", biller=biller, context=context)
+    email_people(
+        people=_customer_recipients(payment),
+        accounts=[payment.bank_account],
+        template="payment_returned",
+        biller=biller,
+        context=context,
+    )
 
 
 def tell_biller_returned(returns: list[AchReturn]) -> None:

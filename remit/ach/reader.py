@@ -13,6 +13,7 @@ the file header's immediate destination and origin exactly as written (10 charac
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -177,6 +178,9 @@ class AchFile:
     batches: tuple[ParsedBatch, ...]
     control: ParsedFileControl
     record_count: int  # including the 9-padding
+    # The file's identity: the SHA-256 of its records, each followed by "\n". The same records with
+    # "\r\n" endings, without a final newline or with blank lines after it are the same file.
+    records_sha256: str
 
 
 def read_file(text: str) -> AchFile:
@@ -188,7 +192,13 @@ def read_file(text: str) -> AchFile:
         batches.append(_batch(lines, previous_batch_number=batches[-1].header.batch_number if batches else 0))
     control = _file_control(*lines.take("59"), batches, records_before_padding=lines.taken)
     _padding(lines, control.block_count)
-    return AchFile(header=header, batches=tuple(batches), control=control, record_count=lines.taken)
+    return AchFile(
+        header=header,
+        batches=tuple(batches),
+        control=control,
+        record_count=lines.taken,
+        records_sha256=hashlib.sha256("".join(f"{record}\n" for record in lines.lines).encode("ascii")).hexdigest(),
+    )
 
 
 class _Lines:

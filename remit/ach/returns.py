@@ -3,13 +3,13 @@
 All or nothing: the file is read and every entry matched to the payment it answers (by original
 trace number) before anything changes; a malformed file, or one entry that matches no payment, is
 refused as a whole with its line and the reason. Importing the same file twice changes nothing the
-second time (its SHA-256 is recorded), and a payment is returned at most once whatever the file.
+second time (the SHA-256 of its records is recorded, so the same file with other line endings is
+the same file), and a payment is returned at most once whatever the file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -49,13 +49,13 @@ Matched = tuple[ParsedEntry, ReturnAddenda | CorrectionAddenda, AchEntry]
 def ach_import_returns(
     *, text: str, filename: str, biller: Biller | None = None, actor: User | None = None
 ) -> ImportResult:
-    sha = hashlib.sha256(text.encode()).hexdigest()
-    if InboundFile.objects.filter(sha256=sha).exists():
-        return ImportResult(inbound=None, already_imported=True)
     try:
         parsed = read_file(text)
     except NachaFormatError as error:
         raise ReturnFileError(error.line, error.reason) from None
+    sha = parsed.records_sha256  # the records, not the bytes: line endings don't make another file
+    if InboundFile.objects.filter(sha256=sha).exists():
+        return ImportResult(inbound=None, already_imported=True)
     entries = [entry for batch in parsed.batches for entry in batch.entries]
     known = _sent_entries(entries, biller)
     matched = [_match(entry, known) for entry in entries]
@@ -130,14 +130,18 @@ def _return(ach_entry: AchEntry, addenda: ReturnAddenda, inbound: InboundFile, r
     autopay_off = False
     account = payment.bank_account
     if blocked and account is not None and account.status == BankAccountStatus.ACTIVE:
-        autopay_off = _block(account, f"The bank returned a payment from {account.label} with {code} ({meaning})")
+        # History names no account (payments.disclosure): the Auto Pay page and the payment's events
+        # are read by colleagues who may not see a private account's details.
+        autopay_off = _block(account, f"The bank returned a payment from this account with {code} ({meaning})")
         result.blocked_accounts += 1
     record = AchReturn.objects.create(
         entry=ach_entry, inbound=inbound, code=code, meaning=meaning, account_blocked=blocked
     )
     result.returned += 1
     result.returns.append(record)
-    payment = Payment.objects.select_related("customer__biller", "bank_account", "created_by").get(pk=payment.pk)
+    payment = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").get(
+        pk=payment.pk
+    )
     tell_returned(payment, code=code, meaning=meaning, blocked=blocked, autopay_off=autopay_off)
 
 

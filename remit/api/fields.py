@@ -7,6 +7,8 @@ request the document calls invalid must be refused (400), not guessed at. So eac
 one JSON type (or one spelling in a query string) and states every rule it checks in the document
 (``pattern``, ``format``, bounds) — with patterns that mean the same to Python and to the
 ECMA-262 regular expressions of JSON Schema: explicit character classes, no ``\\d``, ``\\s``, ``\\w``.
+So the digits of numbers and dates are ASCII 0–9, as in every money field (lib/money.py): ``int()`` and
+``Decimal()`` read any script's digits, and "٥" must not become 5.
 """
 
 from __future__ import annotations

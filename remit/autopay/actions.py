@@ -27,13 +27,14 @@ from remit.autopay.rules import Split, autopay_pay_on, split
 from remit.billers.models import Biller
 from remit.billers.selectors import owner_emails
 from remit.customers.models import Customer, CustomerMembership
-from remit.customers.selectors import admin_emails
+from remit.customers.selectors import admins
 from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
 from remit.invoices.amounts import available_sql
 from remit.invoices.models import Invoice
 from remit.notifications.actions import email_send
 from remit.payments.actions import PaymentError, payment_adjust, payment_cancel
 from remit.payments.dates import earliest_pay_on, latest_pay_on
+from remit.payments.disclosure import email_people
 from remit.payments.models import (
     IN_FLIGHT,
     Allocation,
@@ -64,9 +65,18 @@ class AutoPayError(ValueError):
 
 def autopay_of(customer: Customer) -> AutoPay:
     """The customer's setting, off until someone turns it on (not saved until then)."""
-    return AutoPay.objects.select_related("bank_account").filter(customer=customer).first() or AutoPay(
+    return AutoPay.objects.select_related("bank_account__added_by").filter(customer=customer).first() or AutoPay(
         customer=customer
     )
+
+
+def kept_account(autopay: AutoPay) -> BankAccount | None:
+    """The account Auto Pay pays from now (on, and the account active). Any admin may keep it while
+    changing the other settings — even a colleague's private account, which they may not choose
+    (``usable_bank_accounts``) and see only as "a private account of <colleague>". Once Auto Pay is
+    off, turning it on again takes an account the admin may use."""
+    account = autopay.bank_account if autopay.enabled else None
+    return account if account is not None and account.status == BankAccountStatus.ACTIVE else None
 
 
 def snapshot(autopay: AutoPay) -> dict[str, Any]:
@@ -109,7 +119,14 @@ def autopay_save(
         raise AutoPayError(f"Only an admin of {customer.name}'s account can change Auto Pay.")
     current = AutoPay.objects.select_for_update().filter(customer=customer).first() or AutoPay(customer=customer)
     before = snapshot(current) if current.pk else snapshot(AutoPay(customer=customer))
-    account = _check(membership, enabled=enabled, max_cents=max_cents, bank_account_id=bank_account_id, days=days)
+    account = _check(
+        membership,
+        kept=kept_account(current),
+        enabled=enabled,
+        max_cents=max_cents,
+        bank_account_id=bank_account_id,
+        days=days,
+    )
     if when not in When.values:
         raise AutoPayError("Choose before or after the due date.", field="when")
     current.enabled = enabled
@@ -128,13 +145,19 @@ def autopay_save(
     current.save()
     AutoPayChange.objects.create(customer=customer, actor=actor, actor_email=actor.email, before=before, after=after)
     report = autopay_run(customer_ids=[customer.pk], now=now)
-    _email_admins(customer, "autopay_changed", {"autopay": current, "actor": actor, "before": before, "report": report})
+    _email_admins(
+        customer,
+        "autopay_changed",
+        {"autopay": current, "actor": actor, "before": before, "report": report},
+        accounts=[current.bank_account],
+    )
     return current, report
 
 
 def _check(
     membership: CustomerMembership,
     *,
+    kept: BankAccount | None,
     enabled: bool,
     max_cents: int | None,
     bank_account_id: int | None,
@@ -148,6 +171,8 @@ def _check(
         raise AutoPayError(f"Enter a number of business days from 0 to {MAX_DAYS}.", field="days")
     if enabled and days is None:
         raise AutoPayError("Enter the number of business days before or after the due date.", field="days")
+    if kept is not None and bank_account_id in (None, kept.pk):
+        return kept  # unchanged: never switched behind the admin's back
     usable = list(usable_bank_accounts(membership))
     if bank_account_id is None:
         if enabled and len(usable) == 1:
@@ -521,6 +546,7 @@ def autopay_account_gone(*, bank_account: BankAccount, actor: User | None, reaso
         customer,
         "autopay_turned_off",
         {"autopay": autopay, "reason": reason, "account": bank_account, "report": report},
+        accounts=[bank_account],
     )
     return True
 
@@ -528,12 +554,14 @@ def autopay_account_gone(*, bank_account: BankAccount, actor: User | None, reaso
 # --- Telling people ------------------------------------------------------------------------------
 
 
-def _email_admins(customer: Customer, template: str, context: dict[str, Any]) -> None:
-    to = admin_emails(customer.pk)
-    if to:
-        biller = customer.biller
-        context = {**context, "customer": customer, "autopay_url": biller.portal_url("autopay/")}
-        email_send(to=to, template=template, biller=biller, context=context)
+def _email_admins(
+    customer: Customer, template: str, context: dict[str, Any], *, accounts: Sequence[BankAccount | None] = ()
+) -> None:
+    """Tell the customer's admins; a colleague's private account among ``accounts`` is named to the
+    others only as whose it is (one message per way of seeing it, ``email_people``)."""
+    biller = customer.biller
+    context = {**context, "customer": customer, "autopay_url": biller.portal_url("autopay/")}
+    email_people(people=admins(customer.pk), accounts=accounts, template=template, biller=biller, context=context)
 
 
 def _queue_notices() -> None:
@@ -562,7 +590,7 @@ def autopay_send_notices(*, limit_customers: int = 500) -> int:
     for customer_id in customer_ids:
         with transaction.atomic():
             claims = list(
-                AutoPayClaim.objects.select_related("payment__bank_account", "invoice")
+                AutoPayClaim.objects.select_related("payment__bank_account__added_by", "invoice")
                 .filter(customer_id=customer_id, notified_at__isnull=True)
                 .order_by("payment__pay_on", "invoice_id")
             )
@@ -575,7 +603,9 @@ def autopay_send_notices(*, limit_customers: int = 500) -> int:
                 continue
             customer = Customer.objects.select_related("biller").get(pk=customer_id)
             items = [(claim, skip_url(claim.payment, customer.biller)) for claim in upcoming]
-            _email_admins(customer, "autopay_scheduled", {"items": items})
+            _email_admins(
+                customer, "autopay_scheduled", {"items": items}, accounts=[c.payment.bank_account for c in upcoming]
+            )
             limited = [c for c in upcoming if c.left_to_pay_cents > 0]
             if limited:
                 _email_biller_limit(customer, limited)

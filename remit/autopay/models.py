@@ -75,7 +75,7 @@ class AutoPayChange(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
-    SHOWN = ("enabled", "max_cents", "bank_account", "days", "when")
+    SHOWN = ("enabled", "max_cents", "bank_account_id", "days", "when")
 
     @property
     def changed(self) -> bool:

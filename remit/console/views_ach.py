@@ -279,7 +279,7 @@ def _count(number: int, one: str, many: str) -> str:
 
 def _tell_imported(request: ConsoleRequest, filename: str, result: ImportResult) -> None:
     if result.already_imported:
-        messages.info(request, f"{filename} was already imported: nothing changed.")
+        messages.info(request, f"{filename} was imported before: nothing changed.")
         return
     said = [
         _count(result.returned, "payment returned", "payments returned"),

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerMembership, PortalRole
+from remit.users.models import User
 
 
 def customers_of(biller: Biller, *, search: str = "", archived: bool = False) -> QuerySet[Customer]:
@@ -23,10 +24,9 @@ def customer_of(biller: Biller, pk: int) -> Customer:
     return get_object_or_404(Customer, biller=biller, pk=pk)
 
 
-def admin_emails(customer_id: int) -> list[str]:
-    """Where a customer account's notices go: its active admins (people, Auto Pay, bank accounts)."""
-    return list(
-        CustomerMembership.objects.filter(customer_id=customer_id, role=PortalRole.ADMIN, user__is_active=True)
-        .order_by("pk")
-        .values_list("user__email", flat=True)
-    )
+def admins(customer_id: int) -> list[User]:
+    """Who a customer account's notices go to: its active admins (people, Auto Pay, bank accounts)."""
+    memberships = CustomerMembership.objects.filter(
+        customer_id=customer_id, role=PortalRole.ADMIN, user__is_active=True
+    ).select_related("user")
+    return [membership.user for membership in memberships.order_by("pk")]

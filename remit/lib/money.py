@@ -1,15 +1,18 @@
 """Money is integer cents everywhere inside Remit; these functions are the only ways in and out.
 
-Parsing is strict: people type "$1,234.50" or "1234.5", never "12.345" or "-3". Rounding of
-computed amounts (quantity × unit price, tax) is half-up to the cent, as on paper invoices.
+Parsing is strict: people type "$1,234.50" or "1234.5", never "12.345" or "-3", and only in ASCII
+digits: Python's ``int()``, ``Decimal()`` and a regex's ``\\d`` all read any script's digits, so
+"٥" (Arabic-Indic five) would otherwise be $5.00. Rounding of computed amounts (quantity × unit
+price, tax) is half-up to the cent, as on paper invoices.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
-AMOUNT_PATTERN = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$")
+AMOUNT_PATTERN = re.compile(r"^\$?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?$")
+NUMBER_PATTERN = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 MAX_CENTS = 99_999_999_999  # $999,999,999.99: more than any invoice; keeps sums far from overflow
 
 
@@ -40,14 +43,11 @@ def parse_cents(text: str, *, allow_zero: bool = True) -> int:
 def parse_decimal(text: str, *, places: int, what: str) -> Decimal:
     """A non-negative decimal with at most ``places`` decimals (quantities, tax rates)."""
     raw = str(text).strip().replace(",", "")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise MoneyError(f"“{text}” is not a number.") from None
-    if not value.is_finite():
-        raise MoneyError(f"“{text}” is not a number.")
-    if value < 0:
+    if raw.startswith("-") and NUMBER_PATTERN.match(raw[1:]):
         raise MoneyError(f"The {what} cannot be negative.")
+    if not NUMBER_PATTERN.match(raw):
+        raise MoneyError(f"“{text}” is not a number. Use digits 0–9 and an optional decimal point, e.g. 2.5.")
+    value = Decimal(raw)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise MoneyError(f"The {what} has more than {places} decimals.")

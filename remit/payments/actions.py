@@ -19,6 +19,7 @@ from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.payments.allocation import AllocationError, Payable, allocate
 from remit.payments.dates import pay_on_problem
+from remit.payments.disclosure import email_people
 from remit.payments.models import Allocation, BankAccount, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
@@ -228,7 +229,9 @@ def _send_scheduled_emails(payment_id: int) -> None:
     an email notification confirming they scheduled a payment")."""
     from remit.billers.selectors import owner_emails
 
-    payment = Payment.objects.select_related("customer__biller", "bank_account", "created_by").get(pk=payment_id)
+    payment = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").get(
+        pk=payment_id
+    )
     biller = payment.customer.biller
     context = {
         "payment": payment,
@@ -239,7 +242,13 @@ def _send_scheduled_emails(payment_id: int) -> None:
     }
     with transaction.atomic():
         if payment.created_by is not None:
-            email_send(to=[payment.created_by.email], template="payment_scheduled", biller=biller, context=context)
+            email_people(
+                people=[payment.created_by],
+                accounts=[payment.bank_account],
+                template="payment_scheduled",
+                biller=biller,
+                context=context,
+            )
         owners = owner_emails(biller.pk)
         if owners:
             console_url = f"{settings.REMIT_BASE_URL}/console/{biller.slug}/payments/"
@@ -327,7 +336,7 @@ def payment_adjust(
         changes.append(f"Pay On {payment.pay_on:%b %-d, %Y} → {pay_on:%b %-d, %Y}")
     if bank_account is not None and bank_account.pk != payment.bank_account_id:
         fields["bank_account"] = bank_account
-        changes.append(f"from {bank_account.label}")
+        changes.append("bank account changed")  # history names no account: see payments.disclosure
     if fields or touched:
         Payment.objects.filter(pk=payment.pk).update(**fields)
         for name, value in fields.items():

@@ -290,7 +290,7 @@ def bank_account_remove(*, membership: CustomerMembership, bank_account: BankAcc
             f"Only the person who added {account.label}, or an admin of {membership.customer.name}'s account, "
             f"can remove it."
         )
-    cancelled = _retire(account, actor=actor, reason=f"{actor.email} removed the bank account {account.label}")
+    cancelled = _retire(account, actor=actor, reason=f"{actor.email} removed the bank account")
     bank_account.status, bank_account.removed_at, bank_account.removed_by = account.status, account.removed_at, actor
     return cancelled
 
@@ -303,7 +303,7 @@ def bank_accounts_of_departed(*, user: User, actor: User) -> list[BankAccount]:
         BankAccount.objects.select_for_update().filter(added_by=user, is_private=True, status=BankAccountStatus.ACTIVE)
     )
     for account in accounts:
-        _retire(account, actor=actor, reason=f"{user.email}, whose private account {account.label} it is, lost access")
+        _retire(account, actor=actor, reason=f"{user.email}, whose private account it is, lost access")
     return accounts
 
 
@@ -320,7 +320,7 @@ def _retire(account: BankAccount, *, actor: User, reason: str) -> list[Payment]:
 
 
 def _cancel_scheduled(account: BankAccount, *, actor: User) -> list[Payment]:
-    reason = f"The bank account {account.label} was removed"
+    reason = "The bank account was removed"
     cancelled = []
     for payment in scheduled_payments_using(account):
         try:

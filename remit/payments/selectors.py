@@ -33,7 +33,7 @@ def bank_account_for(membership: CustomerMembership, bank_account_id: int) -> Ba
 def payments_of(membership: CustomerMembership) -> QuerySet[Payment]:
     return (
         Payment.objects.filter(customer_id=membership.customer_id)
-        .select_related("bank_account", "created_by")
+        .select_related("bank_account__added_by", "created_by")
         .prefetch_related("allocations__invoice")
         .order_by("-pay_on", "-pk")
     )

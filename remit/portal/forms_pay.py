@@ -9,6 +9,7 @@ from django import forms
 
 from remit.console.forms_invoicing import MoneyField
 from remit.invoices.models import Invoice
+from remit.payments.disclosure import Viewer, choice_label
 from remit.payments.models import BankAccount
 
 
@@ -32,16 +33,21 @@ class PayForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(
-        self, *args: Any, bills: list[Invoice], accounts: list[BankAccount], earliest: date, latest: date, **kwargs: Any
+        self,
+        *args: Any,
+        bills: list[Invoice],
+        accounts: list[BankAccount],
+        viewer: Viewer,
+        earliest: date,
+        latest: date,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.bills = bills
         invoices: Any = self.fields["invoices"]
         invoices.choices = [(invoice.pk, invoice.number) for invoice in bills]
         accounts_field: Any = self.fields["bank_account"]
-        accounts_field.choices = [
-            (a.pk, f"{a.holder_name} — {a.label}{' (private)' if a.is_private else ''}") for a in accounts
-        ]
+        accounts_field.choices = [(a.pk, choice_label(a, viewer=viewer)) for a in accounts]
         self.fields["pay_on"].widget.attrs.update({"min": earliest.isoformat(), "max": latest.isoformat()})
         if len(accounts) == 1:
             self.fields["bank_account"].initial = accounts[0].pk

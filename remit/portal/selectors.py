@@ -3,17 +3,18 @@ own customer account at this biller. Anything else is 404."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 from django.http import Http404, HttpRequest
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerMembership
-from remit.invoices.amounts import balance_sql, status_filter, status_sql
+from remit.invoices.amounts import available_sql, balance_sql, status_filter, status_sql
 from remit.invoices.models import Invoice
-from remit.payments.models import Payment
+from remit.payments.models import IN_FLIGHT, Allocation, Payment
 from remit.users.models import User
 
 
@@ -37,13 +38,54 @@ def outstanding_invoices(customer: Customer, *, today: date) -> QuerySet[Invoice
     return invoices_of(customer, today=today, status="outstanding").order_by("due_date", "pk")
 
 
-def outstanding_total(customer: Customer, *, today: date) -> int:
-    total = (
-        Invoice.objects.filter(customer=customer)
-        .filter(status_filter("outstanding", today))
-        .aggregate(total=Sum(balance_sql()))["total"]
+@dataclass(frozen=True)
+class Standing:
+    """Where the customer stands with the biller: what they owe (the outstanding invoices' balances),
+    how much of it payments already cover (scheduled or sent to the bank) and for when, and what is
+    left to pay (the invoices' amounts available to pay)."""
+
+    owed_cents: int
+    scheduled_cents: int
+    left_cents: int
+    dates: list[tuple[date, int]]  # the first Pay On dates, soonest first, with what they pay
+    later_cents: int  # scheduled for dates after the listed ones
+
+
+STANDING_DATES = 4  # listed one by one; with more, the last line sums the rest
+
+
+def standing(customer: Customer, *, today: date) -> Standing:
+    """Two queries, however many invoices and payments there are."""
+    outstanding = Invoice.objects.filter(biller_id=customer.biller_id, customer=customer).filter(
+        status_filter("outstanding", today)
     )
-    return int(total or 0)
+    sums = outstanding.aggregate(owed=Sum(balance_sql()), scheduled=Sum("pending_cents"), left=Sum(available_sql()))
+    by_date = list(
+        Allocation.objects.filter(invoice__in=outstanding, payment__status__in=IN_FLIGHT)
+        .values_list("payment__pay_on")
+        .annotate(cents=Sum("amount_cents"))
+        .order_by("payment__pay_on")[: STANDING_DATES + 1]
+    )
+    dates = by_date if len(by_date) <= STANDING_DATES else by_date[: STANDING_DATES - 1]
+    scheduled = int(sums["scheduled"] or 0)
+    return Standing(
+        owed_cents=int(sums["owed"] or 0),
+        scheduled_cents=scheduled,
+        left_cents=int(sums["left"] or 0),
+        dates=[(pay_on, int(cents)) for pay_on, cents in dates],
+        later_cents=scheduled - sum(int(cents) for _, cents in dates),
+    )
+
+
+def with_schedule(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Each invoice's ``scheduled``: the parts of payments scheduled or sent that pay it, by Pay On date
+    (one more query for the whole page)."""
+    in_flight = (
+        Allocation.objects.filter(payment__status__in=IN_FLIGHT)
+        .select_related("payment")
+        .order_by("payment__pay_on", "pk")
+    )
+    return invoices.prefetch_related(Prefetch("allocations", queryset=in_flight, to_attr="scheduled"))
 
 
 def invoice_of(customer: Customer, invoice_id: int, *, today: date) -> Invoice:

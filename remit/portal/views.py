@@ -17,8 +17,9 @@ from remit.portal.selectors import (
     invoice_of,
     invoices_of,
     outstanding_invoices,
-    outstanding_total,
     recent_payments,
+    standing,
+    with_schedule,
 )
 
 YEAR = 60 * 60 * 24 * 365
@@ -39,8 +40,8 @@ def home(request: MemberRequest) -> HttpResponse:
     today = timezone.localdate()
     bills = outstanding_invoices(request.customer, today=today)
     context = {
-        "outstanding_total": outstanding_total(request.customer, today=today),
-        "bills": bills[:HOME_BILLS],
+        "standing": standing(request.customer, today=today),
+        "bills": with_schedule(bills)[:HOME_BILLS],
         "more_bills": max(bills.count() - HOME_BILLS, 0),
         "payments": recent_payments(request.customer),
         "above_maximum": autopay_left_to_pay(request.customer),
@@ -54,7 +55,7 @@ def invoice_list(request: MemberRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in dict(STATUS_FILTERS):
         status = ""
-    invoices = invoices_of(request.customer, today=timezone.localdate(), status=status)
+    invoices = with_schedule(invoices_of(request.customer, today=timezone.localdate(), status=status))
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
     query = f"status={status}&" if status else ""
     return render(

@@ -4,6 +4,7 @@ a member sees its state. The advance notice's "skip this payment" link lands her
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -12,13 +13,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from remit.autopay.actions import AutoPayError, RunReport, autopay_of, autopay_save, autopay_skip
+from remit.autopay.actions import AutoPayError, RunReport, autopay_of, autopay_save, autopay_skip, kept_account
 from remit.autopay.links import payment_from_token
 from remit.autopay.models import MAX_DAYS, AutoPayChange, AutoPayClaim, When
 from remit.console.forms_invoicing import MoneyField
 from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.actions import PaymentError
-from remit.payments.models import PaymentStatus
+from remit.payments.disclosure import Viewer, choice_label, describe_account
+from remit.payments.models import BankAccount, PaymentStatus
 from remit.payments.selectors import payment_for, usable_bank_accounts
 from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
 
@@ -45,13 +47,20 @@ class AutoPayForm(forms.Form):
     )
     when = forms.ChoiceField(label="Before or after the due date", choices=When.choices, initial=When.BEFORE)
 
-    def __init__(self, *args: Any, accounts: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, accounts: list[BankAccount], kept: BankAccount | None, viewer: Viewer, **kwargs: Any
+    ) -> None:
+        """``accounts``: the ones this admin may choose; ``kept``: the one Auto Pay pays from now when
+        it is not among them (a colleague's private account), which the admin may keep unchanged."""
         super().__init__(*args, **kwargs)
         self.accounts = accounts
+        choices = [(a.pk, choice_label(a, viewer=viewer)) for a in accounts]
+        if kept is not None:
+            choices.insert(0, (kept.pk, f"Keep {describe_account(kept, viewer=viewer)}"))
         field: Any = self.fields["bank_account"]
-        field.choices = [("", "Choose a bank account")] + [
-            (a.pk, f"{a.holder_name} — {a.label}{' (private)' if a.is_private else ''}") for a in accounts
-        ]
+        field.choices = [("", "Choose a bank account"), *choices]
+        self.offers_a_choice = len(choices) > 1 or kept is not None
+        self.only_account = choices[0][1] if len(choices) == 1 and kept is None else ""
 
     def clean_max_amount(self) -> int | None:
         value = self.cleaned_data.get("max_amount")
@@ -62,10 +71,35 @@ class AutoPayForm(forms.Form):
 
 def _upcoming(request: MemberRequest) -> list[AutoPayClaim]:
     return list(
-        AutoPayClaim.objects.select_related("payment__bank_account", "invoice")
+        AutoPayClaim.objects.select_related("payment__bank_account__added_by", "invoice")
         .filter(customer=request.customer, payment__status=PaymentStatus.SCHEDULED)
         .order_by("payment__pay_on", "invoice_id")
     )
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of the Auto Pay page's history, with the account of each side described for the
+    reader from the snapshot's account id (its stored label would name a colleague's private account)."""
+
+    change: AutoPayChange
+    before_from: str
+    after_from: str
+
+
+def _changes(request: MemberRequest) -> list[ChangeRow]:
+    changes = list(AutoPayChange.objects.filter(customer=request.customer)[:20])
+    ids = {side.get("bank_account_id") for change in changes for side in (change.before, change.after)}
+    accounts = (
+        BankAccount.objects.filter(customer=request.customer, pk__in=ids - {None}).select_related("added_by").in_bulk()
+    )
+    viewer = request.membership.user
+
+    def said(side: dict[str, Any]) -> str:
+        account = accounts.get(side.get("bank_account_id"))
+        return describe_account(account, viewer=viewer, short=True) if account is not None else "a bank account"
+
+    return [ChangeRow(change, said(change.before), said(change.after)) for change in changes]
 
 
 @portal_view
@@ -75,7 +109,7 @@ def autopay(request: MemberRequest) -> HttpResponse:
     context = {
         "autopay": setting,
         "upcoming": _upcoming(request),
-        "changes": list(AutoPayChange.objects.filter(customer=request.customer)[:20]),
+        "changes": _changes(request),
         "is_admin": request.membership.is_admin,
     }
     return render(request, "portal/autopay.html", context)
@@ -88,6 +122,9 @@ def autopay_edit(request: MemberRequest) -> HttpResponse:
         return render(request, "portal/autopay_admins_only.html", status=403)
     setting = autopay_of(request.customer)
     accounts = list(usable_bank_accounts(request.membership))
+    kept = kept_account(setting)
+    if kept is not None and kept in accounts:
+        kept = None  # the admin's own or a shared account: offered like the others
     initial = {
         "enabled": setting.enabled,  # off until the customer selects the checkbox (help, step 3)
         "max_amount": cents_to_plain(setting.max_cents) if setting.max_cents else "",
@@ -95,7 +132,9 @@ def autopay_edit(request: MemberRequest) -> HttpResponse:
         "days": setting.days if setting.pk else 2,
         "when": setting.when,
     }
-    form = AutoPayForm(request.POST or None, initial=initial, accounts=accounts)
+    form = AutoPayForm(
+        request.POST or None, initial=initial, accounts=accounts, kept=kept, viewer=request.membership.user
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -113,7 +152,8 @@ def autopay_edit(request: MemberRequest) -> HttpResponse:
         else:
             messages.success(request, _saved_message(saved.enabled, report))
             return redirect(portal_reverse(request, "autopay"))
-    return render(request, "portal/autopay_edit.html", {"form": form, "accounts": accounts, "autopay": setting})
+    context = {"form": form, "accounts": accounts, "kept": kept, "autopay": setting}
+    return render(request, "portal/autopay_edit.html", context)
 
 
 def _saved_message(enabled: bool, report: RunReport) -> str:

@@ -18,7 +18,7 @@ from remit.payments.models import PaymentStatus
 from remit.payments.selectors import payment_for, payments_of, usable_bank_accounts
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view
 from remit.portal.forms_pay import PayForm
-from remit.portal.selectors import outstanding_invoices, outstanding_total
+from remit.portal.selectors import outstanding_invoices, standing
 
 
 @portal_view
@@ -42,6 +42,7 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         initial=initial,
         bills=bills,
         accounts=accounts,
+        viewer=request.membership.user,
         earliest=earliest,
         latest=latest_pay_on(now_local.date()),
     )
@@ -70,7 +71,7 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         "bills": bills,
         "accounts": accounts,
         "earliest": earliest,
-        "outstanding_total": outstanding_total(request.customer, today=today),
+        "standing": standing(request.customer, today=today),
         "selected": {int(value) for value in (form["invoices"].value() or []) if str(value).isdigit()},
     }
     return render(request, "portal/pay_bills.html", context)

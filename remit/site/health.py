@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -40,13 +41,30 @@ def broker_status() -> dict[str, Any]:
     return {"status": "ok", "transport": transport}
 
 
+def cache_status() -> dict[str, Any]:
+    """The shared cache (the API's rate limits). Reported, not fatal: while it is away the API lets
+    requests through unthrottled (api/throttling.py)."""
+    backend = "redis" if settings.REDIS_URL else "file"
+    try:
+        cache.get("healthz")
+    except Exception as exc:
+        logger.error("Health check: cache unreachable: %s", exc)
+        return {"status": "unavailable", "backend": backend, "error": type(exc).__name__}
+    return {"status": "ok", "backend": backend}
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 while the database answers. A broker outage is reported but is not fatal: pages and the
-    outbox keep working, and queued work is picked up by the worker's sweeps once it is back."""
+    """200 while the database answers. A broker or cache outage is reported but is not fatal: pages,
+    the API and the outbox keep working, and queued work is picked up by the worker's sweeps once
+    the broker is back."""
     database = database_status()
-    broker = broker_status()
     healthy = database["status"] == "ok"
-    body = {"status": "ok" if healthy else "unavailable", "database": database, "broker": broker}
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": database,
+        "broker": broker_status(),
+        "cache": cache_status(),
+    }
     return JsonResponse(body, status=200 if healthy else 503)

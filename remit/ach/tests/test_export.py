@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from remit.ach.actions import AchFields, ach_settings_save
-from remit.ach.export import AchError, ach_export, next_file_date, outbound_dir
+from remit.ach.export import AchError, ach_export, next_file_date, outbound_dir, partial_dir
 from remit.ach.models import AchEntry, AchFile
 from remit.ach.tests.nacha_parser import check_file
 from remit.autopay.actions import autopay_save
@@ -230,12 +230,12 @@ def test_killed_between_writing_and_committing_nothing_is_sent_and_the_next_run_
     day = payments[0].pay_on
     crashed = _export_in_a_process(day, "after-write")
     assert crashed.returncode == 86, crashed.stderr
-    assert list(outbound_dir().glob("*.ach")) == [] and len(list(outbound_dir().glob("*.tmp"))) == 1
+    assert list(outbound_dir().glob("*.ach")) == [] and len(list(partial_dir(biller.pk).iterdir())) == 1
     assert not AchFile.objects.exists()
     assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.SCHEDULED}
     done = _export_in_a_process(day, "")
     assert done.returncode == 0, done.stderr
-    assert list(outbound_dir().glob("*.tmp")) == []
+    assert list(partial_dir(biller.pk).iterdir()) == []
     record = AchFile.objects.get()
     assert record.entry_count == 3
     assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.SENT}
@@ -250,7 +250,7 @@ def test_killed_after_committing_the_next_run_finishes_the_rename_and_sends_noth
     crashed = _export_in_a_process(payment.pay_on, "after-commit")
     assert crashed.returncode == 86, crashed.stderr
     record = AchFile.objects.get()
-    assert not (outbound_dir() / record.filename).exists()
+    assert not (outbound_dir() / record.filename).exists() and (partial_dir(biller.pk) / record.filename).exists()
     assert Payment.objects.get().status == PaymentStatus.SENT
     done = _export_in_a_process(payment.pay_on, "")
     assert done.returncode == 0 and "nothing scheduled" in done.stdout

@@ -82,6 +82,19 @@ def test_nested_line_errors_are_named_by_position(api, globex):
     assert new_invoice(api, globex, lines=[]).json()["errors"] == {"lines": ["Add at least one line."]}
 
 
+def test_numbers_written_in_other_scripts_are_refused(api, globex):
+    five = [{"description": "Widgets", "unit_price_cents": "٥"}]
+    response = new_invoice(api, globex, lines=five)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"lines.0.unit_price_cents": ["A valid integer is required."]}
+    three = [{"description": "Widgets", "quantity": "٣", "unit_price_cents": 500}]
+    assert new_invoice(api, globex, lines=three).status_code == 400
+    assert new_invoice(api, globex, tax_rate="٨").status_code == 400
+    globex.pk = str(globex.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))  # its id in Arabic-Indic digits
+    assert new_invoice(api, globex).status_code == 400
+    assert not Invoice.objects.exists()
+
+
 def test_an_archived_customer_gets_no_new_invoices(api, acme, globex):
     customer_archive(customer=globex, actor=None)
     response = new_invoice(api, globex)

@@ -1,8 +1,12 @@
 """Rate limits per key: 429 with Retry-After once a key has used its rate; other keys are not slowed."""
 
+import logging
+
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 
+from remit.api import throttling
 from remit.api.tests.conftest import keyed_biller
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +54,33 @@ def test_the_rate_setting_is_checked_at_start_up(monkeypatch):
         env_rate("REMIT_API_RATE", "600/min")
     monkeypatch.setenv("REMIT_API_RATE", "20/s")
     assert env_rate("REMIT_API_RATE", "600/min") == "20/s"
+
+
+def test_the_api_keeps_answering_while_redis_is_away_and_limits_again_when_it_is_back(
+    api, client, settings, redis_server, caplog
+):
+    """The rate limiter's cache is Redis in production. Stopping it must not take the API down: the
+    limiter lets requests through (logged once, counted) until Redis answers again."""
+    redis_cache = {**settings.CACHES["default"], "BACKEND": "django.core.cache.backends.redis.RedisCache"}
+    redis_cache["LOCATION"] = redis_server.url
+    settings.REMIT_API_RATE = "3/min"
+    with override_settings(CACHES={"default": redis_cache}):
+        assert [api.get("/api/v1/customers").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+        redis_server.stop()
+        before = throttling.unthrottled_requests()
+        with caplog.at_level(logging.WARNING, logger="remit.api.throttling"):
+            statuses = [api.get("/api/v1/customers").status_code for _ in range(5)]
+            new_customer = {"name": "Initech", "billing_emails": ["ap@initech.example"]}
+            assert api.post("/api/v1/customers", new_customer, format="json").status_code == 201
+        assert statuses == [200] * 5
+        warnings = [r.getMessage() for r in caplog.records if r.name == "remit.api.throttling"]
+        assert len(warnings) == 1 and "the cache is unreachable" in warnings[0]
+        assert throttling.unthrottled_requests() - before == 6
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["cache"]["status"] == "unavailable"
+
+        redis_server.start()  # an empty Redis: the counts start again
+        with caplog.at_level(logging.INFO, logger="remit.api.throttling"):
+            assert [api.get("/api/v1/customers").status_code for _ in range(4)] == [200, 200, 200, 429]
+        assert any("rate limits are counted again (6 request(s)" in r.getMessage() for r in caplog.records)

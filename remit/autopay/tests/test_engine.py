@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from remit.autopay.actions import autopay_run, autopay_save, autopay_send_notices, autopay_skip
-from remit.autopay.models import AutoPayClaim
+from remit.autopay.models import AutoPay, AutoPayClaim
 from remit.autopay.rules import autopay_pay_on
 from remit.invoices.actions import InvoiceDraft, invoice_update, invoice_void
 from remit.invoices.models import Invoice
@@ -285,6 +285,63 @@ def test_a_private_account_of_someone_else_is_refused(globex):
     with pytest.raises(AutoPayError, match="bank account you may pay from"):
         turn_on(globex, account=private)
     assert not autopay_payments(globex["customer"]).exists()
+
+
+def save_as(world, actor, **changes):
+    values = {"enabled": True, "max_cents": 500000, "bank_account_id": None, "days": 2, "when": "before", **changes}
+    return autopay_save(customer=world["customer"], actor=actor, **values)
+
+
+@pytest.fixture
+def colleagues_private(globex):
+    """Auto Pay is on, paying from the private account of another admin, Ophelia."""
+    colleague = make_portal_user(globex["customer"], email="ophelia@globex.example", role="admin")
+    private = make_bank_account(colleague, private=True, number="99990000")
+    invoice = make_invoice(globex["customer"], amount_cents=700000)
+    save_as(globex, colleague, bank_account_id=private.pk)
+    return {"colleague": colleague, "private": private, "invoice": invoice}
+
+
+@pytest.mark.parametrize("chosen", ["keep", "none"])
+def test_another_admin_keeps_a_colleagues_private_account_while_changing_the_maximum(
+    globex, colleagues_private, chosen
+):
+    private = colleagues_private["private"]
+    # The admin may use one account of their own: saving never switches to it behind their back.
+    save_as(globex, globex["admin"], max_cents=600000, bank_account_id=private.pk if chosen == "keep" else None)
+    assert AutoPay.objects.get().bank_account_id == private.pk
+    payment = AutoPayClaim.objects.get(invoice=colleagues_private["invoice"]).payment
+    assert (payment.bank_account_id, payment.amount_cents) == (private.pk, 600000)
+
+
+def test_another_admin_may_switch_to_a_shared_account_but_never_back_to_a_colleagues_private_one(
+    globex, colleagues_private
+):
+    from remit.autopay.actions import AutoPayError
+
+    private, shared = colleagues_private["private"], globex["account"]
+    save_as(globex, globex["admin"], bank_account_id=shared.pk)
+    payment = AutoPayClaim.objects.get(invoice=colleagues_private["invoice"]).payment
+    assert AutoPay.objects.get().bank_account_id == shared.pk and payment.bank_account_id == shared.pk
+    last = payment.events.last()
+    assert last is not None and "bank account changed" in last.note
+    assert "0000" not in last.note  # the history names no account
+    with pytest.raises(AutoPayError, match="bank account you may pay from"):
+        save_as(globex, globex["admin"], bank_account_id=private.pk)
+    assert AutoPay.objects.get().bank_account_id == shared.pk
+    save_as(globex, colleagues_private["colleague"], bank_account_id=private.pk)  # its owner may
+    assert AutoPay.objects.get().bank_account_id == private.pk
+
+
+def test_once_off_another_admin_cannot_turn_it_on_again_with_a_colleagues_private_account(globex, colleagues_private):
+    from remit.autopay.actions import AutoPayError
+
+    private = colleagues_private["private"]
+    save_as(globex, globex["admin"], enabled=False, bank_account_id=private.pk)  # off; the account unchanged
+    assert not AutoPay.objects.get().enabled and AutoPay.objects.get().bank_account_id == private.pk
+    with pytest.raises(AutoPayError, match="bank account you may pay from"):
+        save_as(globex, globex["admin"], bank_account_id=private.pk)
+    assert not AutoPay.objects.get().enabled
 
 
 def test_an_overdue_invoice_is_paid_on_the_earliest_date(globex):

@@ -73,7 +73,28 @@ def test_removing_the_colleague_whose_private_account_it_is_turns_it_off(globex,
     assert not AutoPay.objects.get().enabled
     notices = [m for m in mailbox() if m["Subject"].startswith("Auto Pay was turned off")]
     assert [m["To"] for m in notices] == ["ap@globex.example"]
-    assert "lost access" in parts(notices[0])["text/plain"]
+    text = parts(notices[0])["text/plain"]
+    assert "paid from a private account of controller@globex.example" in text and "lost access" in text
+    assert "0000" not in text and "Checking" not in text and "Controller" not in text  # digits, type, holder
+    change = AutoPayChange.objects.first()
+    assert change is not None and change.reason == "controller@globex.example, whose private account it is, lost access"
+
+
+def test_the_owner_removing_their_private_auto_pay_account_tells_each_admin_what_they_may_see(
+    globex, mailbox, run_on_commit
+):
+    colleague = make_portal_user(globex["customer"], email="controller@globex.example", role="admin")
+    private = make_bank_account(colleague, private=True, number="99990000")
+    turn_on(globex, colleague, private)
+    membership = CustomerMembership.objects.get(user=colleague)
+    with run_on_commit(execute=True):
+        bank_account_remove(membership=membership, bank_account=private, actor=colleague)
+    notices = {m["To"]: parts(m)["text/plain"] for m in mailbox() if m["Subject"].startswith("Auto Pay was turned")}
+    assert set(notices) == {"ap@globex.example", "controller@globex.example"}
+    assert "Controller, Checking ••••0000" in notices["controller@globex.example"]
+    others = notices["ap@globex.example"]
+    assert "a private account of controller@globex.example" in others and "0000" not in others
+    assert "controller@globex.example removed the bank account, so Auto Pay is now off" in others
 
 
 def test_removing_another_account_leaves_auto_pay_alone(globex):

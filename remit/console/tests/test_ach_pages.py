@@ -250,7 +250,21 @@ def test_uploading_a_return_file_returns_the_payment(client, acme, django_captur
     assert "1 returned" in html  # the file's payments by status
 
     again = upload(client, biller, text, name="returns-again.ach").content.decode()
-    assert "returns-again.ach was already imported: nothing changed." in again
+    assert "returns-again.ach was imported before: nothing changed." in again
+    assert InboundFile.objects.count() == 1 and AchReturn.objects.count() == 1
+
+
+def test_a_return_file_is_the_same_file_whatever_its_line_endings(client, acme, django_capture_on_commit_callbacks):
+    biller, owner = acme
+    record, payment = sent_file(biller, owner, django_capture_on_commit_callbacks)
+    trace = AchEntry.objects.get(payment=payment).trace_number
+    text = returns_for((outbound_dir() / record.filename).read_text(), returns={trace: "R01"}, today=date.today())
+    records = text.splitlines()
+    windows = "\r\n".join(records) + "\r\n"
+    assert "imported: 1 payment returned" in upload(client, biller, windows, name="crlf.ach").content.decode()
+    for name, same in [("lf.ach", "\n".join(records) + "\n"), ("no-final-newline.ach", "\n".join(records))]:
+        html = upload(client, biller, same, name=name).content.decode()
+        assert f"{name} was imported before: nothing changed." in html
     assert InboundFile.objects.count() == 1 and AchReturn.objects.count() == 1
 
 

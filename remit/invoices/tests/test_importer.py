@@ -308,6 +308,23 @@ def test_every_bad_invoice_row_is_reported_at_its_line_and_column(acme, customer
     assert Invoice.objects.count() == 0
 
 
+def test_amounts_quantities_and_tax_rates_are_read_in_ascii_digits_only(acme, customers):
+    data = csv_file(
+        INVOICE_HEADER,
+        "C-1,GLX-1,2025-01-15,Net 30,Widgets,1,٥,,",
+        "C-2,GLX-1,2025-01-15,Net 30,Widgets,٣,10,,",
+        "C-3,GLX-1,2025-01-15,Net 30,Widgets,1,10,٨%,",
+    )
+    result = import_invoices(biller=acme, actor=None, file=data)
+    assert [(line, field) for line, field, _ in problems_of(result)] == [
+        (2, "Unit Price"),
+        (3, "Quantity"),
+        (4, "Tax Rate"),
+    ]
+    assert problems_of(result)[0][2].startswith("“٥” is not an amount.")
+    assert Invoice.objects.count() == 0
+
+
 def test_a_due_date_before_the_issue_date_is_refused(acme, customers):
     data = csv_file("Customer,Issue date,Due date,Description,Unit price", "Initech,2025-02-01,2025-01-31,X,1")
     result = import_invoices(biller=acme, actor=None, file=data)

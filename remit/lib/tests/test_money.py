@@ -72,3 +72,25 @@ def test_multiply_rounds_half_up():
 def test_parse_decimal_explains(text, message):
     with pytest.raises(MoneyError, match=message):
         parse_decimal(text, places=3, what="quantity")
+
+
+# Python's int(), Decimal() and a regex's \d all read any script's digits: "٥" (Arabic-Indic five)
+# would be $5.00. Amounts are typed in ASCII digits only, everywhere.
+NOT_ASCII = ["٥", "١٢.٥٠", "$٣", "５", "1٠", "۱,۰۰۰.۰۰", "१२"]
+
+
+@pytest.mark.parametrize("text", NOT_ASCII)
+def test_parse_cents_takes_ascii_digits_only(text):
+    with pytest.raises(MoneyError, match="is not an amount"):
+        parse_cents(text)
+
+
+@pytest.mark.parametrize("text", [*NOT_ASCII, "1e3", "0x10", "1_000"])
+def test_parse_decimal_takes_ascii_digits_and_a_point_only(text):
+    with pytest.raises(MoneyError, match="not a number"):
+        parse_decimal(text, places=3, what="quantity")
+
+
+@pytest.mark.parametrize(("text", "value"), [("3", "3"), ("1,000.5", "1000.5"), (".5", "0.5"), ("2.", "2")])
+def test_parse_decimal_reads_plain_numbers(text, value):
+    assert parse_decimal(text, places=3, what="quantity") == Decimal(value)

@@ -335,7 +335,7 @@ def test_removing_cancels_scheduled_payments_and_ends_the_authorization(globex):
     assert Payment.objects.get(pk=scheduled.pk).status == PaymentStatus.CANCELLED
     assert Payment.objects.get(pk=sent.pk).status == PaymentStatus.SENT
     event = PaymentEvent.objects.get(payment=scheduled, to_status=PaymentStatus.CANCELLED)
-    assert (event.actor, event.note) == (admin, "The bank account Checking ••••6789 was removed")
+    assert (event.actor, event.note) == (admin, "The bank account was removed")  # history names no account
     assert Invoice.objects.get(pk=invoice.pk).pending_cents == 3000
     account.refresh_from_db()
     assert (account.status, account.removed_by) == ("removed", admin) and account.removed_at is not None

@@ -109,6 +109,27 @@ def test_a_colleagues_private_account_is_refused_even_posted_directly(globex):
     assert not AutoPay.objects.exists()
 
 
+def test_another_admin_may_keep_a_colleagues_private_account_or_switch_to_their_own(globex):
+    colleague = make_portal_user(globex["customer"], email="ophelia@globex.example", role="admin")
+    private = make_bank_account(colleague, private=True, number="99998642", holder_name="Zebulon Vantablack")
+    autopay_save(
+        customer=globex["customer"], actor=colleague, enabled=True, max_cents=100000,
+        bank_account_id=private.pk, days=2, when="before",
+    )  # fmt: skip
+    client = globex["client"]
+    page = client.get("/acme-supply/autopay/edit/").content.decode()
+    assert f'<option value="{private.pk}" selected>Keep a private account of ophelia@globex.example</option>' in page
+    assert f'<option value="{globex["savings"].pk}">' in page
+    assert "8642" not in page and "Zebulon" not in page
+    response = client.post("/acme-supply/autopay/edit/", form(globex, bank_account=private.pk, max_amount="2000"))
+    assert response.status_code == 302
+    assert (AutoPay.objects.get().bank_account_id, AutoPay.objects.get().max_cents) == (private.pk, 200000)
+    response = client.post("/acme-supply/autopay/edit/", form(globex, bank_account=globex["savings"].pk))
+    assert response.status_code == 302 and AutoPay.objects.get().bank_account_id == globex["savings"].pk
+    page = client.get("/acme-supply/autopay/edit/").content.decode()
+    assert "Keep" not in page and f'<option value="{private.pk}"' not in page  # never offered back
+
+
 def test_a_member_sees_the_state_but_cannot_change_it(globex):
     make_invoice(globex["customer"], amount_cents=10000)
     autopay_save(

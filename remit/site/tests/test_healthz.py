@@ -12,6 +12,7 @@ def test_it_reports_the_database_and_the_broker(client, settings):
     assert body["status"] == "ok"
     assert body["database"] == {"status": "ok", "vendor": connection.vendor}
     assert body["broker"] == {"status": "ok", "transport": "redis" if settings.REDIS_URL else "sqlalchemy"}
+    assert body["cache"] == {"status": "ok", "backend": "redis" if settings.REDIS_URL else "file"}
     assert response["Cache-Control"].startswith("max-age=0")
 
 
