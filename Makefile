@@ -56,7 +56,7 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/base.lock -q
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/dev.lock -q
 
-bench: install migrate
+bench: install
 	$(BIN)/remit bench
 
 clean:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from remit.bench import ach, api, autopay, invoicing, paying, portal
 from remit.bench.database import bench_database
+from remit.bench.folder import run_in_temporary_folder
 from remit.notifications import actions as notifications_actions
 
 Row = tuple[str, str, str]
@@ -18,6 +22,15 @@ Row = tuple[str, str, str]
 BENCHMARKS = ("invoices", "import", "portal", "paying", "autopay", "ach", "api")
 # These measure on the biller (and its 100,000 invoices) that the invoice-list benchmark seeds.
 ON_SEEDED_INVOICES = {"invoices", "import", "portal", "paying"}
+SIZES = (
+    "invoices",
+    "import_rows",
+    "parallel_seconds",
+    "autopay_invoices",
+    "ach_payments",
+    "ach_returns",
+    "api_seconds",
+)
 
 
 def benchmark_names(raw: str) -> tuple[str, ...]:
@@ -51,15 +64,32 @@ class Command(BaseCommand):
         parser.add_argument("--ach-payments", type=int, default=100_000, help="Scheduled payments in the ACH export.")
         parser.add_argument("--ach-returns", type=int, default=10_000, help="Returns in the return-file import.")
         parser.add_argument("--api-seconds", type=float, default=20.0, help="How long the API clients run.")
+        # Given by the run itself to its child process: the temporary folder it works in (folder.py).
+        parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["folder"] is None:
+            status = run_in_temporary_folder(self._command(options))
+            if status:
+                sys.exit(status)  # the run has said why
+            return
+        folder = options["folder"].resolve()
+        if folder != Path(settings.DATA_DIR).resolve():
+            raise CommandError("--folder is for `remit bench` itself: run `remit bench` without it.")
         # The benchmarks measure Remit's own work; emails are written to the outbox as always, but no
         # worker is asked to deliver them (a running worker would look for them in the wrong database).
         notifications_actions._request_delivery = lambda email_id: None
-        with bench_database() as url:
+        with bench_database(folder) as url:
             self.stderr.write(f"Benchmarking on {connection.vendor} ({url.split('@')[-1]})…")
             rows = self._measure(url, set(options["only"]), options)
         self._print(rows, vendor=connection.vendor)
+
+    def _command(self, options: dict[str, Any]) -> list[str]:
+        """This command again, with the same choices, for the process that runs the benchmarks."""
+        command = [sys.executable, "-m", "remit", "bench", "--only", ",".join(options["only"])]
+        for size in SIZES:
+            command += [f"--{size.replace('_', '-')}", str(options[size])]
+        return command
 
     def _measure(self, url: str, only: set[str], options: dict[str, Any]) -> list[Row]:
         rows: list[Row] = []
