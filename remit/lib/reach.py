@@ -59,6 +59,8 @@ def _database_out_of_reach() -> str | None:
     something else (a lock timeout, a missing table) and deserves its traceback. Asked afresh because
     by the time a command's error arrives here, Django has closed its connection."""
     connection = connections[DEFAULT_DB_ALIAS]
+    if connection.in_atomic_block:
+        return None  # someone's transaction is still open: not a moment to reconnect
     try:
         connection.close()
         connection.ensure_connection()
