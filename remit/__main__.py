@@ -47,7 +47,7 @@ def run(args: list[str]) -> int:
         return 130
     except Exception as error:
         line = unreachable(error)
-        if line is None:
+        if line is None or "--traceback" in args:
             raise
         sys.stderr.write(f"remit: {line}\n")
         return 2

@@ -1,4 +1,7 @@
-"""`remit bench` (what `make bench` runs): build a throwaway database, measure, print a table."""
+"""`remit bench` (what `make bench` runs): build a throwaway database, measure, print a table.
+
+The command the operator runs only makes a temporary folder and runs itself again, with `--folder`,
+as a child whose `REMIT_DATA_DIR` is that folder (folder.py); the child measures."""
 
 from __future__ import annotations
 
