@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 
 def bench_environment(folder: Path) -> dict[str, str]:
@@ -31,7 +32,7 @@ def run_in_temporary_folder(command: list[str]) -> int:
     folder however the run ends: done, failed, Ctrl-C or SIGTERM. Return the run's exit status."""
     folder = Path(tempfile.mkdtemp(prefix="remit-bench-"))
     try:
-        # A session of its own: Ctrl-C reaches this process only, which passes it on once and waits
+        # A session of its own: Ctrl-C reaches this process only, which passes it on and waits
         # while the run cleans up (drops its database, stops its servers) instead of cutting it short.
         run = subprocess.Popen(
             [*command, "--folder", str(folder)], env=bench_environment(folder), start_new_session=True
@@ -42,6 +43,8 @@ def run_in_temporary_folder(command: list[str]) -> int:
 
 
 def _wait(run: subprocess.Popen[bytes]) -> int:
+    """The run's exit status. Each Ctrl-C (or SIGTERM) here is passed on to the run as SIGINT."""
+
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -54,7 +57,26 @@ def _wait(run: subprocess.Popen[bytes]) -> int:
             except KeyboardInterrupt:
                 if not asked:
                     sys.stderr.write("Stopping the benchmarks (dropping their database)…\n")
-                    run.send_signal(signal.SIGINT)
                     asked = True
+                run.send_signal(signal.SIGINT)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def keep_interrupts() -> None:
+    """In the run: Python drops a KeyboardInterrupt that lands in a finalizer (a weakref.finalize or
+    __del__ that the garbage collector runs, as it does often while seeding) and goes on. Raise it
+    again a moment later, out of the finalizer, so that one Ctrl-C always stops the run."""
+    previous = sys.unraisablehook
+
+    def again(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+        else:
+            previous(unraisable)
+
+    signal.signal(signal.SIGALRM, again)
+    sys.unraisablehook = hook

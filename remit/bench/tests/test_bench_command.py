@@ -95,6 +95,20 @@ def test_bench_on_postgresql_needs_no_configured_database_and_touches_none(tmp_p
     assert databases_named(missing) == []  # neither the configured database nor the throwaway one
 
 
+def stop_with_its_run(process: subprocess.Popen[bytes]) -> None:
+    """If the test failed with `remit bench` still running: its run too (a session of its own)."""
+    if process.poll() is not None:
+        return
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == process.pid:
+                os.killpg(int(stat.parent.name), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            continue
+    process.kill()
+    process.wait()
+
+
 def test_ctrl_c_drops_the_throwaway_database_and_removes_the_folder(tmp_path):
     url, missing = missing_database() if POSTGRES else ("", "")
     env = bench_env(tmp_path, DATABASE_URL=url) if url else bench_env(tmp_path)
@@ -112,7 +126,7 @@ def test_ctrl_c_drops_the_throwaway_database_and_removes_the_folder(tmp_path):
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 130
     finally:
-        process.kill()
+        stop_with_its_run(process)
     assert log.read_text().splitlines()[-2:] == [
         "Stopping the benchmarks (dropping their database)…",
         "remit: stopped.",

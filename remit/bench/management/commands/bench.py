@@ -17,7 +17,7 @@ from django.db import connection
 
 from remit.bench import ach, api, autopay, invoicing, paying, portal
 from remit.bench.database import bench_database
-from remit.bench.folder import run_in_temporary_folder
+from remit.bench.folder import keep_interrupts, run_in_temporary_folder
 from remit.notifications import actions as notifications_actions
 
 Row = tuple[str, str, str]
@@ -79,6 +79,7 @@ class Command(BaseCommand):
         folder = options["folder"].resolve()
         if folder != Path(settings.DATA_DIR).resolve():
             raise CommandError("--folder is for `remit bench` itself: run `remit bench` without it.")
+        keep_interrupts()
         # The benchmarks measure Remit's own work; emails are written to the outbox as always, but no
         # worker is asked to deliver them (a running worker would look for them in the wrong database).
         notifications_actions._request_delivery = lambda email_id: None
