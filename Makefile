@@ -49,7 +49,7 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/base.lock -q
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 -o requirements/dev.lock -q
 
-bench: install migrate
+bench: install
 	$(BIN)/remit bench
 
 clean:

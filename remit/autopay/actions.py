@@ -31,6 +31,7 @@ from remit.customers.selectors import admins
 from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
 from remit.invoices.amounts import available_sql
 from remit.invoices.models import Invoice
+from remit.lib.tasks import hand_to_worker
 from remit.notifications.actions import email_send
 from remit.payments.actions import PaymentError, payment_adjust, payment_cancel
 from remit.payments.dates import earliest_pay_on, latest_pay_on
@@ -567,10 +568,7 @@ def _email_admins(
 def _queue_notices() -> None:
     from remit.autopay.tasks import send_autopay_notices
 
-    try:
-        send_autopay_notices.delay()
-    except Exception:
-        logger.warning("Could not queue Auto Pay notices; the sweep will send them.", exc_info=True)
+    hand_to_worker(send_autopay_notices, what="the Auto Pay notices")
 
 
 def autopay_send_notices(*, limit_customers: int = 500) -> int:

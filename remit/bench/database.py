@@ -1,30 +1,36 @@
-"""A throwaway database for benchmarks, created next to the configured one and dropped afterwards."""
+"""A throwaway database for benchmarks, made on the configured server (or in the run's folder, for
+SQLite) and dropped afterwards. The configured database itself is never opened: it need not exist."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.db import connection
 
 
 @contextmanager
-def bench_database() -> Iterator[str]:
-    """Create an empty, migrated database (``test_…`` / a file beside the SQLite one); yield its URL."""
+def bench_database(folder: Path) -> Iterator[str]:
+    """Create an empty, migrated database and yield its URL: on PostgreSQL ``<configured name>_bench``,
+    created through the server's maintenance database (``postgres``); on SQLite a file in ``folder``."""
     creation = connection.creation
     old_name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"] = {
-            **connection.settings_dict.get("TEST", {}),
-            "NAME": str(old_name).replace(".sqlite3", "-bench.sqlite3"),
-        }
-    else:
-        connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": f"{old_name}_bench"}
-    name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    name = str(folder / "bench.sqlite3") if connection.vendor == "sqlite" else f"{old_name}_bench"
+    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": name}
     try:
+        with warnings.catch_warnings():
+            # Django warns when the maintenance database is out of reach and it falls back to the
+            # configured one; if that fails too, `remit` says in one line what it could not reach.
+            warnings.filterwarnings("ignore", message="Normally Django will use a connection to the 'postgres'")
+            creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         yield database_url(name)
     finally:
-        creation.destroy_test_db(old_name, verbosity=0)
+        # Only once Django has switched to the throwaway database: before that, "the test database"
+        # would be the configured one.
+        if connection.settings_dict["NAME"] == name:
+            creation.destroy_test_db(old_name, verbosity=0)
 
 
 def database_url(name: str) -> str:

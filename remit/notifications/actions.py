@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from remit.lib.tasks import hand_to_worker
 from remit.notifications import transports
 from remit.notifications.models import OutboundEmail
 
@@ -81,12 +82,7 @@ def _request_delivery(email_id: int) -> None:
     """Ask the worker to deliver now. If the broker is down, the periodic sweep delivers later."""
     from remit.notifications.tasks import deliver_email
 
-    try:
-        deliver_email.delay(email_id)
-    except Exception:
-        logger.warning(
-            "Could not queue delivery of email %s; the periodic sweep will deliver it.", email_id, exc_info=True
-        )
+    hand_to_worker(deliver_email, email_id, what=f"delivery of email {email_id}")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from remit.billers.models import Biller
 from remit.billers.selectors import is_owner
 from remit.invoices.models import Invoice
 from remit.lib import crypto
+from remit.lib.tasks import hand_to_worker
 from remit.payments.models import Payment
 from remit.users.models import User
 from remit.webhooks import payloads, transport
@@ -186,18 +187,12 @@ def _request_delivery(delivery_ids: list[int]) -> None:
     """Ask the worker to deliver now. If the broker is down, the periodic sweep delivers later."""
     from remit.webhooks.tasks import deliver_webhook, deliver_webhooks
 
-    try:
-        if len(delivery_ids) == 1:
-            deliver_webhook.delay(delivery_ids[0])
-        else:
-            for start in range(0, len(delivery_ids), TASK_BATCH):
-                deliver_webhooks.delay(delivery_ids[start : start + TASK_BATCH])
-    except Exception:
-        logger.warning(
-            "Could not queue %d webhook delivery(ies); the periodic sweep will deliver them.",
-            len(delivery_ids),
-            exc_info=True,
-        )
+    if len(delivery_ids) == 1:
+        hand_to_worker(deliver_webhook, delivery_ids[0], what=f"webhook delivery {delivery_ids[0]}")
+        return
+    for start in range(0, len(delivery_ids), TASK_BATCH):
+        batch = delivery_ids[start : start + TASK_BATCH]
+        hand_to_worker(deliver_webhooks, batch, what=f"{len(batch)} webhook deliveries")
 
 
 # --- Delivering ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 from remit.billers.models import Biller
 from remit.site.demo import ACME_SLUG, DEMO_LOGINS
@@ -27,6 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Before anything starts: a database out of reach is one line from `remit`, not two servers
+        # that start and fail one after the other.
+        connection.ensure_connection()
+        connection.close()
         address = f"{options['host']}:{options['port']}"
         remit = [sys.executable, "-m", "remit"]
         if settings.PRODUCTION:

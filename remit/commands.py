@@ -1,0 +1,107 @@
+"""Remit's commands, grouped, each with one line of what it does: what `remit help` prints and what
+the README's table shows (a test keeps the two the same). Django's own commands are still there:
+`remit help --all` lists them all."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+# (group, ((usage after "remit ", what it does — Markdown, as in the README), …))
+GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Run Remit",
+        (
+            ("run", "the web server and the worker together (what `make run` ends with)"),
+            ("worker [--no-beat]", "the background worker, with its periodic schedule unless `--no-beat`"),
+        ),
+    ),
+    (
+        "Set up",
+        (
+            ("migrate", "create or update the database tables"),
+            ("demo", "load the demo biller Acme, its customers and their invoices; idempotent"),
+            ("createsuperuser", "an operator login for `/admin/`"),
+            ("generate_key", "print a new `SECRET_KEY` and encryption key, for production"),
+            ("check --deploy", "Django's deployment checks"),
+            ("collectstatic --no-input", "copy the static files into `$REMIT_DATA_DIR/static/`, for production"),
+        ),
+    ),
+    (
+        "Data",
+        (
+            (
+                "import customers|invoices FILE --biller SLUG",
+                "import a CSV file: every row or none, each problem listed with its line",
+            ),
+            (
+                "rotate-keys",
+                "re-encrypt account numbers and webhook secrets with the first key of `REMIT_ENCRYPTION_KEYS` "
+                "(put a new key first, run this, then drop the old one)",
+            ),
+        ),
+    ),
+    (
+        "Email",
+        (
+            ("outbox status", "count the emails waiting, delivered and given up on"),
+            ("outbox deliver", "deliver the emails that are due now, without the worker"),
+        ),
+    ),
+    (
+        "ACH (the bank's files)",
+        (
+            (
+                "ach export [--date YYYY-MM-DD] [--biller SLUG]",
+                "write each biller's NACHA file under `$REMIT_DATA_DIR/ach/outbound/` (default date: the next "
+                "banking day); the worker does it at each biller's cut-off",
+            ),
+            (
+                "ach import-returns FILE [--biller SLUG]",
+                "import the bank's returns and change notices (all or nothing; twice changes nothing)",
+            ),
+            (
+                "ach settle [--today YYYY-MM-DD]",
+                "settle sent payments not returned within the biller's settlement days (the worker does it hourly)",
+            ),
+            (
+                "bank-sim FILE --return TRACE=R01 [--correct TRACE=C01:DATA] [--rule ending=DIGITS:CODE] [--out PATH]",
+                "for demos and tests: the return file a bank would send for an outbound file",
+            ),
+        ),
+    ),
+    (
+        "Measure",
+        (
+            (
+                "bench [--only NAMES]",
+                "benchmarks on a throwaway database, in a temporary folder (what `make bench` runs)",
+            ),
+        ),
+    ),
+)
+
+USAGE_WIDTH = 24  # the usage column; a longer usage takes a line of its own
+
+
+def overview(width: int | None = None) -> str:
+    """`remit help`: the commands by group, each with its one line, wrapped to the terminal."""
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 120)
+    indent = " " * (2 + USAGE_WIDTH + 2)
+    lines = [
+        "Usage: remit COMMAND [ARGUMENTS]",
+        "",
+        "  remit COMMAND --help      the options of one command",
+        "  remit help --all          every command, Django's own too",
+    ]
+    for group, commands in GROUPS:
+        lines += ["", f"{group}:"]
+        for usage, what in commands:
+            text = textwrap.wrap(what.replace("`", ""), width=max(width - len(indent), 30))
+            if len(usage) <= USAGE_WIDTH:
+                lines.append(f"  {usage.ljust(USAGE_WIDTH)}  {text[0]}")
+                text = text[1:]
+            else:
+                lines.append(f"  {usage}")
+            lines += [indent + line for line in text]
+    return "\n".join(lines) + "\n"
