@@ -29,7 +29,7 @@ from remit.customers.rules import CustomerFields, check_customer_fields, parse_e
 from remit.invoices.actions import InvoiceDraft, invoice_check
 from remit.invoices.models import Invoice, InvoiceEvent, InvoiceLine
 from remit.invoices.numbering import take_numbers
-from remit.invoices.totals import TERMS_DAYS, TERMS_LABELS, Line, Totals, due_date_for
+from remit.invoices.totals import TERMS_DAYS, TERMS_LABELS, Line, Totals, TotalsError, due_date_for
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, normalize, read_table, read_text
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
 from remit.users.models import User
@@ -444,8 +444,13 @@ def _parse_due(
     if (row.get("terms") and terms is None) or (row.get("due_date") and due is None):
         return None, None
     if terms and due:
-        if issue_date and due_date_for(issue_date, terms) != due:
-            expected = due_date_for(issue_date, terms).isoformat()
+        try:
+            expected_date = due_date_for(issue_date, terms) if issue_date else due
+        except TotalsError as error:
+            problem("terms", str(error))
+            return None, None
+        if expected_date != due:
+            expected = expected_date.isoformat()
             message = (
                 f"The due date doesn't match the terms {TERMS_LABELS[terms]} (due {expected}). Leave one of them empty."
             )

@@ -331,6 +331,18 @@ def test_a_due_date_before_the_issue_date_is_refused(acme, customers):
     assert problems_of(result) == [(2, "Due date", "The due date is before the issue date.")]
 
 
+def test_terms_that_would_end_after_the_year_9999_are_refused(acme, customers):
+    data = csv_file(
+        "Customer,Issue date,Terms,Due date,Description,Unit price",
+        "Initech,9999-12-20,Net 30,9999-12-31,X,1",
+        "Initech,9999-12-21,Net 30,,X,1",
+    )
+    result = import_invoices(biller=acme, actor=None, file=data)
+    message = "The due date would be after the year 9999: check the issue date."
+    assert [(line, message) for line, _, message in problems_of(result)] == [(2, message), (3, message)]
+    assert Invoice.objects.count() == 0
+
+
 def test_a_due_date_that_contradicts_the_terms_is_refused(acme, customers):
     data = csv_file(
         "Customer,Issue date,Terms,Due date,Description,Unit price", "Initech,2025-02-01,Net 30,2025-02-10,X,1"
