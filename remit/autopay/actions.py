@@ -48,7 +48,7 @@ from remit.payments.models import (
 )
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
-from remit.webhooks.actions import webhook_listeners, webhooks_emit
+from remit.webhooks.emit import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
 logger = logging.getLogger(__name__)

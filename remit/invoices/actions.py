@@ -26,7 +26,7 @@ from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.payments.models import CLEARED, IN_FLIGHT, Allocation, Payment
 from remit.users.models import User
-from remit.webhooks.actions import webhooks_emit, webhooks_paid_watch
+from remit.webhooks.emit import webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
 
 

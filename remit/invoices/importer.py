@@ -33,7 +33,7 @@ from remit.invoices.totals import TERMS_DAYS, TERMS_LABELS, Line, Totals, Totals
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, normalize, read_table, read_text
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
 from remit.users.models import User
-from remit.webhooks.actions import Listeners, webhook_listeners, webhooks_emit
+from remit.webhooks.emit import Listeners, webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
 MAX_PROBLEMS = 1_000

@@ -139,7 +139,7 @@ def _rotate_settlement_accounts() -> int:
 
 def _rotate_webhook_secrets() -> int:
     """The billers' webhook signing secrets, the same way (all or nothing)."""
-    from remit.webhooks.actions import webhook_secrets_reencrypt
+    from remit.webhooks.endpoints import webhook_secrets_reencrypt
 
     try:
         return webhook_secrets_reencrypt()
