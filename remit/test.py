@@ -213,7 +213,7 @@ def ach_payment_rows(
     actions can't reach yet (sent, settled by the bank). Everything else should use
     ``payment_schedule``. The bank account is a real one, added through the portal's action."""
     from remit.customers.models import CustomerMembership
-    from remit.invoices.actions import refresh_invoice_amounts
+    from remit.ledger.balances import refresh_invoice_amounts
     from remit.payments.models import Allocation, Payment
 
     admin = CustomerMembership.objects.filter(customer=customer, role="admin").select_related("user").first()

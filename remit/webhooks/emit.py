@@ -13,9 +13,8 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from remit.invoices.models import Invoice
+from remit.ledger.models import Invoice, Payment
 from remit.lib.tasks import enqueue_on_commit, require_transaction
-from remit.payments.models import Payment
 from remit.webhooks import payloads
 from remit.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
