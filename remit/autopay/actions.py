@@ -42,7 +42,7 @@ from remit.payments.disclosure import email_people
 from remit.payments.models import IN_FLIGHT, Allocation, BankAccount, BankAccountStatus, Payment, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
-from remit.webhooks.actions import webhook_listeners, webhooks_emit
+from remit.webhooks.emit import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
 logger = logging.getLogger(__name__)

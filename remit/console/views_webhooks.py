@@ -2,8 +2,8 @@
 rotate a signing secret and resend a delivery; staff may look. A signing secret is shown once, in
 the answer to the request that made it, and never again.
 
-The rules live in ``remit.webhooks.actions``. Every read is scoped to the biller in the URL: another
-biller's endpoint or delivery is a 404.
+The rules live in ``remit.webhooks.endpoints`` (and Resend in ``remit.webhooks.delivery``). Every
+read is scoped to the biller in the URL: another biller's endpoint or delivery is a 404.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from remit.console.views import ConsoleRequest, console_view, page_query
-from remit.webhooks.actions import (
+from remit.webhooks.delivery import webhook_resend
+from remit.webhooks.endpoints import (
     NewSecret,
     WebhookError,
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_set_active,
     webhook_endpoint_update,
-    webhook_resend,
     webhook_secret_rotate,
 )
 from remit.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint

@@ -26,7 +26,7 @@ from remit.ledger.scheduling import release_invoice
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.users.models import User
-from remit.webhooks.actions import webhooks_emit
+from remit.webhooks.emit import webhooks_emit
 from remit.webhooks.models import EventType
 
 
