@@ -31,6 +31,7 @@ from remit.customers.selectors import admins
 from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
 from remit.invoices.amounts import available_sql
 from remit.invoices.models import Invoice
+from remit.lib.errors import ActionError
 from remit.lib.tasks import hand_to_worker
 from remit.notifications.actions import email_send
 from remit.payments.actions import PaymentError, payment_adjust, payment_cancel
@@ -55,10 +56,8 @@ logger = logging.getLogger(__name__)
 BATCH = 500
 
 
-class AutoPayError(ValueError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+class AutoPayError(ActionError):
+    pass
 
 
 # --- Settings ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 from remit.customers.models import Customer, CustomerMembership
 from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
 from remit.invoices.models import Invoice, InvoiceEvent
+from remit.lib.errors import ActionError
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.payments.allocation import AllocationError, Payable, allocate
@@ -27,10 +28,8 @@ from remit.webhooks.actions import webhooks_emit
 from remit.webhooks.models import EventType
 
 
-class PaymentError(ValueError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+class PaymentError(ActionError):
+    pass
 
 
 def _move(payment: Payment, to: PaymentStatus, *, actor: User | None, note: str = "") -> None:

@@ -23,6 +23,7 @@ from stdnum.us import rtn
 
 from remit.customers.models import AccountType, Customer, CustomerMembership
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.payments.actions import PaymentError, payment_cancel
 from remit.payments.models import (
     AchAuthorization,
@@ -41,12 +42,8 @@ HOLDER_NAME_MAX = 100
 USER_AGENT_MAX = 500
 
 
-class BankAccountError(ValueError):
+class BankAccountError(ActionError):
     """A problem the person can fix, with the form field it concerns ("" for the whole form)."""
-
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # --- The rules for what is typed ------------------------------------------------------------------

@@ -25,6 +25,7 @@ from remit.portal.context import PortalRequest, portal_reverse, portal_view, saf
 from remit.portal.forms import EmailForm, PortalSignInForm, SetPasswordForm, SignUpForm
 from remit.portal.selectors import portal_member
 from remit.portal.two_factor import second_step_needed, start_second_step
+from remit.site.forms import add_action_error
 from remit.users import throttle
 from remit.users.models import User
 
@@ -135,7 +136,7 @@ def _sign_up_or_in(
                 account_type=form.cleaned_data["account_type"],
             )
         except AccessError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             sign_in_person(request, user)
             messages.success(request, f"Welcome to {request.biller.name}'s payment portal.")
@@ -216,7 +217,7 @@ def password_reset(request: PortalRequest, uidb64: str, token: str) -> HttpRespo
                 user=user, password=form.cleaned_data["password1"], confirm=form.cleaned_data["password2"]
             )
         except AccessError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             throttle.clear(audience=audience(request), email=user.email)
             messages.success(request, "Your password was changed. Sign in with the new one.")

@@ -30,9 +30,10 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from remit.billers.models import Biller
-from remit.billers.selectors import is_owner
+from remit.billers.permissions import require_owner
 from remit.invoices.models import Invoice
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.lib.tasks import hand_to_worker
 from remit.payments.models import Payment
 from remit.users.models import User
@@ -67,10 +68,8 @@ MAX_ENDPOINTS = 20
 TASK_BATCH = 100  # deliveries per task when a bulk change (an import, an ACH file) emits many
 
 
-class WebhookError(ValueError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+class WebhookError(ActionError):
+    pass
 
 
 # --- Emitting ------------------------------------------------------------------------------------
@@ -362,7 +361,7 @@ def webhook_resend(*, delivery: WebhookDelivery, actor: User) -> WebhookDelivery
     24 hours since the event, a failed resend is marked failed at once."""
     delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
     endpoint = delivery.endpoint
-    _require_owner(endpoint.biller_id, actor)
+    require_owner(endpoint.biller_id, actor, message=OWNERS_ONLY)
     if not endpoint.is_active:
         raise WebhookError("The endpoint is disabled. Enable it first.")
     if delivery.status == DeliveryStatus.DELIVERING:
@@ -379,9 +378,7 @@ def webhook_resend(*, delivery: WebhookDelivery, actor: User) -> WebhookDelivery
 # --- The biller's endpoints ----------------------------------------------------------------------
 
 
-def _require_owner(biller_id: int, actor: User) -> None:
-    if not is_owner(biller_id, actor):
-        raise WebhookError("Only an owner can manage webhooks.")
+OWNERS_ONLY = "Only an owner can manage webhooks."
 
 
 def _log(endpoint: WebhookEndpoint, actor: User | None, kind: str, **data: Any) -> None:
@@ -416,7 +413,7 @@ class NewSecret:
 
 @transaction.atomic
 def webhook_endpoint_create(*, biller: Biller, actor: User, url: str, events: Iterable[str]) -> NewSecret:
-    _require_owner(biller.pk, actor)
+    require_owner(biller, actor, message=OWNERS_ONLY)
     url, chosen = _checked_url(url), _checked_events(events)
     Biller.objects.select_for_update().filter(pk=biller.pk).first()  # one count at a time
     if WebhookEndpoint.objects.filter(biller=biller).count() >= MAX_ENDPOINTS:
@@ -430,7 +427,7 @@ def webhook_endpoint_create(*, biller: Biller, actor: User, url: str, events: It
 
 
 def _locked(endpoint: WebhookEndpoint, actor: User) -> WebhookEndpoint:
-    _require_owner(endpoint.biller_id, actor)
+    require_owner(endpoint.biller_id, actor, message=OWNERS_ONLY)
     return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
 
 
