@@ -16,6 +16,7 @@ test: install browsers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/remit migrate --no-input -v 0
 	$(BIN)/remit demo
 	$(BIN)/pytest
@@ -38,6 +39,7 @@ browsers:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy

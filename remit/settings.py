@@ -295,7 +295,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "ENUM_NAME_OVERRIDES": {
-        "InvoiceStatusEnum": "remit.invoices.status.InvoiceStatus",
+        "InvoiceStatusEnum": "remit.ledger.status.InvoiceStatus",
         "PaymentStatusEnum": "remit.payments.models.PaymentStatus",
         "BankAccountStatusEnum": "remit.payments.models.BankAccountStatus",
     },

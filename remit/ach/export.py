@@ -39,8 +39,10 @@ from django.utils import timezone
 
 from remit.ach import nacha
 from remit.ach.models import AchEntry, AchFile, AchSettings
+from remit.ach.notices import tell_new_pay_on
 from remit.billers.models import Biller
 from remit.customers.models import AccountType
+from remit.ledger.scheduling import payment_adjust
 from remit.lib import crypto
 from remit.lib.banking_days import is_banking_day, next_banking_day
 from remit.lib.errors import ActionError
@@ -48,7 +50,6 @@ from remit.payments.actions import payments_mark_sent
 from remit.payments.models import (
     BankAccountType,
     Payment,
-    PaymentEvent,
     PaymentMethod,
     PaymentStatus,
 )
@@ -111,6 +112,7 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
             raise AchError(f"{biller.name} has no ACH settings yet: fill them in in the console first.")
         recover_partial(biller)
         moved = _move_late(biller, day, today) if day == next_banking_day(today) else []
+        tell_new_pay_on(moved)  # in the export's transaction: the emails go if, and only if, it commits
         due = Payment.objects.filter(
             biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on=day
         )
@@ -140,8 +142,6 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         AchSettings.objects.filter(pk=ach.pk).update(next_trace=writer.next_trace)
         _crash_point("after-write")
         transaction.on_commit(lambda: _finish(record))
-        if moved:
-            transaction.on_commit(lambda: _tell_moved(moved))
     return ExportResult(file=record, payments=writer.sent, moved=moved)
 
 
@@ -198,27 +198,21 @@ def recover_partial(biller: Biller) -> None:
 
 
 def _move_late(biller: Biller, day: date, today: date) -> list[int]:
-    """Scheduled payments whose Pay On date is today or passed: they go in this file, dated ``day``."""
+    """Scheduled payments whose Pay On date is today or passed: they go in this file, dated ``day``
+    (through ``payment_adjust``, the one place a scheduled payment changes)."""
     late = list(
-        Payment.objects.select_for_update()
-        .filter(biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on__lte=today)
-        .values_list("pk", "pay_on")
+        Payment.objects.filter(
+            biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on__lte=today
+        ).values_list("pk", flat=True)
     )
-    for payment_id, old in late:
-        Payment.objects.filter(pk=payment_id).update(pay_on=day)
-        PaymentEvent.objects.create(
-            payment_id=payment_id,
-            from_status=PaymentStatus.SCHEDULED,
-            to_status=PaymentStatus.SCHEDULED,
-            note=f"Pay On moved from {old:%b %-d, %Y} to {day:%b %-d, %Y}: it could not be sent to the bank in time",
+    for payment_id in late:
+        payment_adjust(
+            payment=Payment(pk=payment_id),
+            actor=None,
+            note="It could not be sent to the bank in time",
+            pay_on=day,
         )
-    return [payment_id for payment_id, _ in late]
-
-
-def _tell_moved(payment_ids: list[int]) -> None:
-    from remit.ach.notices import tell_new_pay_on
-
-    tell_new_pay_on(payment_ids)
+    return late
 
 
 def _of_sec(payments: Any, sec: str) -> Any:

@@ -4,7 +4,6 @@ admins and the payer are told; the account is named to each as ``payments.disclo
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 
 from remit.ach.models import AchReturn
 from remit.billers.selectors import owner_emails
@@ -34,19 +33,19 @@ def _context(payment: Payment) -> dict[str, object]:
 
 
 def tell_new_pay_on(payment_ids: list[int]) -> None:
-    """A payment the bank could not get in time goes out on the next banking day: its payer is told."""
+    """A payment the bank could not get in time goes out on the next banking day: its payer is told.
+    Call in the transaction that moved the payments."""
     payments = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").filter(
         pk__in=payment_ids
     )
     for payment in payments:
-        with transaction.atomic():
-            email_people(
-                people=_customer_recipients(payment),
-                accounts=[payment.bank_account],
-                template="payment_moved",
-                biller=payment.customer.biller,
-                context=_context(payment),
-            )
+        email_people(
+            people=_customer_recipients(payment),
+            accounts=[payment.bank_account],
+            template="payment_moved",
+            biller=payment.customer.biller,
+            context=_context(payment),
+        )
 
 
 def tell_returned(payment: Payment, *, code: str, meaning: str, blocked: bool, autopay_off: bool) -> None:

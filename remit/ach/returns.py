@@ -9,7 +9,6 @@ the same file), and a payment is returned at most once whatever the file.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -22,8 +21,8 @@ from remit.ach.reader import NachaFormatError, ParsedEntry, read_file
 from remit.billers.models import Biller
 from remit.lib import crypto
 from remit.lib.errors import ActionError
-from remit.payments.actions import PaymentError, payment_cancel, payment_return
-from remit.payments.bank_accounts import account_lookup_hash
+from remit.payments.actions import payment_return
+from remit.payments.bank_accounts import account_lookup_hash, bank_account_retire
 from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType, Payment, PaymentStatus
 from remit.users.models import User
 
@@ -147,16 +146,12 @@ def _return(ach_entry: AchEntry, addenda: ReturnAddenda, inbound: InboundFile, r
 
 
 def _block(account: BankAccount, reason: str) -> bool:
-    """No more debits from this account: it is blocked, Auto Pay from it turns off, and what is
-    scheduled from it is cancelled. Returns whether Auto Pay was on with it."""
-    from remit.autopay.actions import autopay_account_gone
-
-    BankAccount.objects.filter(pk=account.pk).update(status=BankAccountStatus.BLOCKED)
-    autopay_off = autopay_account_gone(bank_account=account, actor=None, reason=reason)
-    for payment in Payment.objects.filter(bank_account=account, status=PaymentStatus.SCHEDULED):
-        with contextlib.suppress(PaymentError):  # sent a moment ago: it will come back on its own
-            payment_cancel(payment=payment, actor=None, reason=reason)
-    return autopay_off
+    """No more debits from this account: blocked, with Auto Pay from it off and what is scheduled
+    from it cancelled (one path with a person's removal). Returns whether Auto Pay was on with it."""
+    retired = bank_account_retire(
+        account, actor=None, reason=reason, status=BankAccountStatus.BLOCKED, cancel_note=reason, strict=False
+    )
+    return retired.autopay_was_on
 
 
 def _correct(ach_entry: AchEntry, addenda: CorrectionAddenda, inbound: InboundFile, result: ImportResult) -> None:

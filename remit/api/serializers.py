@@ -22,7 +22,7 @@ from remit.customers.models import AccountType, Customer
 from remit.customers.rules import COUNTRY_CODE, COUNTRY_RULE, MAX_EMAILS, parse_emails
 from remit.invoices.models import TERMS_CHOICES, Invoice, InvoiceLine, InvoiceSend
 from remit.invoices.numbering import NUMBER_RULE, NUMBER_SHAPE
-from remit.invoices.status import InvoiceStatus
+from remit.ledger.status import InvoiceStatus
 from remit.lib.money import MAX_CENTS
 from remit.payments.models import Allocation, BankAccount, Payment, PaymentEvent, PaymentStatus
 

@@ -36,10 +36,10 @@ from remit.customers.models import Customer
 from remit.customers.rules import CustomerFields
 from remit.customers.selectors import customers_of
 from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_send, invoice_void
-from remit.invoices.amounts import status_filter
 from remit.invoices.models import Invoice
 from remit.invoices.pdf import invoice_pdf
 from remit.invoices.totals import Line
+from remit.ledger.amounts import status_filter
 from remit.payments.models import Payment
 
 

@@ -23,30 +23,24 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from remit.autopay.models import MAX_DAYS, AutoPay, AutoPayChange, AutoPayClaim, When
-from remit.autopay.rules import Split, autopay_pay_on, split
+from remit.autopay.rules import autopay_pay_on, split
 from remit.billers.models import Biller
 from remit.billers.selectors import owner_emails
 from remit.customers.models import Customer, CustomerMembership
 from remit.customers.selectors import admins
-from remit.invoices.actions import lock_invoices, refresh_invoice_amounts
-from remit.invoices.amounts import available_sql
 from remit.invoices.models import Invoice
+from remit.ledger.amounts import available_sql
+from remit.ledger.claims import claim_withdraw
+from remit.ledger.errors import PaymentError
+from remit.ledger.locks import lock_invoice_rows, lock_invoices
+from remit.ledger.scheduling import ClaimTerms, Plan, payment_adjust, payments_schedule_many
 from remit.lib.errors import ActionError
 from remit.lib.tasks import hand_to_worker
 from remit.notifications.actions import email_send
-from remit.payments.actions import PaymentError, payment_adjust, payment_cancel
+from remit.payments.actions import payment_cancel
 from remit.payments.dates import earliest_pay_on, latest_pay_on
 from remit.payments.disclosure import email_people
-from remit.payments.models import (
-    IN_FLIGHT,
-    Allocation,
-    BankAccount,
-    BankAccountStatus,
-    Payment,
-    PaymentEvent,
-    PaymentMethod,
-    PaymentStatus,
-)
+from remit.payments.models import IN_FLIGHT, Allocation, BankAccount, BankAccountStatus, Payment, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
 from remit.webhooks.actions import webhook_listeners, webhooks_emit
@@ -271,7 +265,7 @@ def _claim_batch(invoice_ids: list[int], now: datetime, *, retry: bool = True) -
 
 def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
     _no_jit()
-    _lock(invoice_ids)
+    lock_invoice_rows(invoice_ids)
     # A fresh read after the lock: whatever committed while we waited is seen now.
     rows: list[tuple[int, int, date, int]] = list(
         _unclaimed(None, invoice_ids).order_by("pk").values_list("pk", "customer_id", "due_date", "available")  # type: ignore[misc]
@@ -288,10 +282,11 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
     # Each biller's "now" and each (due date, offset) Pay On date are worked out once per batch.
     clocks = {pk: now.astimezone(ZoneInfo(biller.time_zone)) for pk, biller in billers.items()}
     pay_ons: dict[tuple[int, date, int], date | None] = {}
-    payments, plans = [], []
+    plans: list[Plan] = []
     for invoice_id, customer_id, due, available in rows:
         autopay = settings.get(customer_id)
-        if autopay is None or autopay.bank_account is None or autopay.bank_account.status != BankAccountStatus.ACTIVE:
+        account = autopay.bank_account if autopay is not None else None
+        if autopay is None or account is None or account.status != BankAccountStatus.ACTIVE:
             continue
         biller_id = autopay.customer.biller_id
         key = (biller_id, due, autopay.offset)
@@ -304,56 +299,36 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
         if pay_on is None:
             continue
         amounts = split(available, autopay.max_cents or 0)
-        payments.append(
-            Payment(
+        plans.append(
+            Plan(
                 biller_id=biller_id,
                 customer_id=customer_id,
-                method=PaymentMethod.ACH,
-                status=PaymentStatus.SCHEDULED,
-                amount_cents=amounts.pay_cents,
+                bank_account_id=account.pk,
                 pay_on=pay_on,
-                bank_account_id=autopay.bank_account_id,
-                is_autopay=True,
+                parts=[(invoice_id, amounts.pay_cents)],
+                note="Scheduled by Auto Pay",
                 created_by_id=autopay.updated_by_id,
-                created_at=now,
+                autopay=ClaimTerms(settings_version=autopay.version, left_to_pay_cents=amounts.left_cents),
             )
         )
-        plans.append((invoice_id, customer_id, autopay.version, amounts))
-    if not payments:
-        return []
-    Payment.objects.bulk_create(payments)
-    Allocation.objects.bulk_create(
-        Allocation(payment_id=payment.pk, invoice_id=invoice_id, amount_cents=payment.amount_cents)
-        for payment, (invoice_id, *_) in zip(payments, plans, strict=True)
-    )
-    PaymentEvent.objects.bulk_create(
-        PaymentEvent(payment_id=payment.pk, actor=None, to_status=PaymentStatus.SCHEDULED, note="Scheduled by Auto Pay")
-        for payment in payments
-    )
-    AutoPayClaim.objects.bulk_create(
-        AutoPayClaim(
-            invoice_id=invoice_id,
-            customer_id=customer_id,
-            payment_id=payment.pk,
-            settings_version=version,
-            left_to_pay_cents=amounts.left_cents,
-            created_at=now,
-        )
-        for payment, (invoice_id, customer_id, version, amounts) in zip(payments, plans, strict=True)
-    )
-    refresh_invoice_amounts([invoice_id for invoice_id, *_ in plans])
-    _tell_webhooks(payments, plans)
+    payments = payments_schedule_many(plans, now=now)
+    if payments:
+        _tell_webhooks(payments, plans)
     return [payment.pk for payment in payments]
 
 
-def _tell_webhooks(payments: list[Payment], plans: list[tuple[int, int, int, Split]]) -> None:
+def _tell_webhooks(payments: list[Payment], plans: list[Plan]) -> None:
     """payment.scheduled and autopay.payment_scheduled for each payment, autopay.limit_exceeded for
     those that leave part of their invoice to pay by hand: one query when no endpoint listens."""
     listeners = webhook_listeners(biller_ids={payment.biller_id for payment in payments})
     ids = [payment.pk for payment in payments]
     webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=ids, listeners=listeners)
     webhooks_emit(type=EventType.AUTOPAY_PAYMENT_SCHEDULED, ids=ids, listeners=listeners)
-    limited = [payment.pk for payment, (*_, amounts) in zip(payments, plans, strict=True) if amounts.left_cents > 0]
+    limited = [
+        payment.pk
+        for payment, plan in zip(payments, plans, strict=True)
+        if plan.autopay is not None and plan.autopay.left_to_pay_cents > 0
+    ]
     webhooks_emit(type=EventType.AUTOPAY_LIMIT_EXCEEDED, ids=limited, listeners=listeners)
 
 
@@ -370,14 +345,6 @@ _SETTINGS_FIELDS = (
     "bank_account__status",
     "customer__biller_id",
 )
-
-
-def _lock(invoice_ids: list[int]) -> None:
-    """The invoices' row locks, taken as ``lock_invoices`` takes them (id order, so Auto Pay and a
-    manual payment never deadlock), without loading the rows: the re-read that follows needs only
-    four columns."""
-    locked = Invoice.objects.select_for_update().filter(pk__in=sorted(set(invoice_ids))).order_by("pk")
-    list(locked.values_list("pk", flat=True))
 
 
 def _no_jit() -> None:
@@ -429,7 +396,9 @@ def _replan(claim: AutoPayClaim, autopay: AutoPay | None, now: datetime, report:
         report.withdrawn.append(payment.pk)
         return
     if not usable or autopay is None or autopay.bank_account is None:
-        _withdraw(claim, "Auto Pay was turned off" if invoice.customer_id == claim.customer_id else "The invoice moved")
+        claim_withdraw(
+            claim, reason="Auto Pay was turned off" if invoice.customer_id == claim.customer_id else "The invoice moved"
+        )
         report.withdrawn.append(payment.pk)
         return
     biller = invoice.customer.biller
@@ -437,7 +406,7 @@ def _replan(claim: AutoPayClaim, autopay: AutoPay | None, now: datetime, report:
     mine = payment.amount_cents  # an Auto Pay payment pays exactly one invoice
     amounts = split(invoice.available_cents + mine, autopay.max_cents or 0)
     if amounts.pay_cents == 0:
-        _withdraw(claim, "Nothing is left to pay on the invoice")
+        claim_withdraw(claim, reason="Nothing is left to pay on the invoice")
         report.withdrawn.append(payment.pk)
         return
     pay_on = autopay_pay_on(invoice.due_date, autopay.offset, now_local=now_local, cutoff=biller.ach_cutoff_time)
@@ -461,47 +430,6 @@ def _replan(claim: AutoPayClaim, autopay: AutoPay | None, now: datetime, report:
     )
 
 
-def _withdraw(claim: AutoPayClaim, reason: str) -> None:
-    """Auto Pay takes back a payment it scheduled (never sent): the payment is cancelled and the
-    claim removed, so the invoice can be paid again — by hand, or by Auto Pay once it is back on."""
-    payment_cancel(payment=claim.payment, actor=None, reason=reason)
-    claim.delete()
-
-
-# --- What changes around Auto Pay ----------------------------------------------------------------
-
-
-def autopay_make_room(*, invoice: Invoice, cents: int, actor: User | None, reason: str) -> int:
-    """Take up to ``cents`` off the invoice's scheduled Auto Pay payment (an edit lowered the total,
-    or the biller recorded a cheque). Returns what was freed. Call with the invoice locked."""
-    claim = (
-        AutoPayClaim.objects.select_related("payment")
-        .filter(invoice=invoice, payment__status=PaymentStatus.SCHEDULED)
-        .first()
-    )
-    if claim is None or cents <= 0:
-        return 0
-    freed = min(cents, claim.payment.amount_cents)
-    payment_adjust(
-        payment=claim.payment,
-        actor=actor,
-        note=reason,
-        invoice_cents={invoice.pk: claim.payment.amount_cents - freed},
-    )
-    return freed
-
-
-def autopay_release_invoice(*, invoice: Invoice, actor: User | None, reason: str) -> None:
-    """The invoice moves to another customer: its scheduled Auto Pay payment is withdrawn."""
-    claim = (
-        AutoPayClaim.objects.select_related("payment")
-        .filter(invoice=invoice, payment__status=PaymentStatus.SCHEDULED)
-        .first()
-    )
-    if claim is not None:
-        _withdraw(claim, reason)
-
-
 def autopay_skip(*, payment: Payment, actor: User | None) -> Payment:
     """Skip one Auto Pay payment before it is sent: it is cancelled, Auto Pay leaves the invoice alone
     from now on (the claim stays), and the admins are told. ``actor`` None: from the signed link in
@@ -521,10 +449,18 @@ def autopay_skip(*, payment: Payment, actor: User | None) -> Payment:
     return payment
 
 
-@transaction.atomic
-def autopay_account_gone(*, bank_account: BankAccount, actor: User | None, reason: str) -> bool:
-    """Auto Pay's bank account was removed (or its owner lost access): Auto Pay turns off, its
-    scheduled payments are withdrawn, and the admins are told. Returns whether it was on."""
+# --- What changes around Auto Pay ----------------------------------------------------------------
+
+
+def autopay_follow_invoices(invoice_ids: Sequence[int]) -> None:
+    """The receiver of ``invoices.hooks.invoices_changed``: invoices were created or edited."""
+    autopay_run(invoice_ids=invoice_ids)
+
+
+def autopay_account_gone(bank_account: BankAccount, actor: User | None, reason: str) -> bool:
+    """The receiver of ``payments.hooks.bank_account_retired``: Auto Pay's bank account was removed,
+    blocked, or its owner lost access. Auto Pay turns off, its scheduled payments are withdrawn, and
+    the admins are told, in the caller's transaction. Returns whether it was on."""
     autopay = AutoPay.objects.select_for_update().filter(bank_account=bank_account, enabled=True).first()
     if autopay is None:
         return False

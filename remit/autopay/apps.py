@@ -5,3 +5,13 @@ class AutoPayConfig(AppConfig):
     name = "remit.autopay"
     label = "autopay"
     verbose_name = "Auto Pay"
+
+    def ready(self) -> None:
+        # Auto Pay follows what happens below it (remit.lib.hooks): new and edited invoices, and bank
+        # accounts that can no longer be debited.
+        from remit.autopay.actions import autopay_account_gone, autopay_follow_invoices
+        from remit.invoices.hooks import invoices_changed
+        from remit.payments.hooks import bank_account_retired
+
+        invoices_changed.register(autopay_follow_invoices)
+        bank_account_retired.register(autopay_account_gone)

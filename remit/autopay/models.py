@@ -13,6 +13,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from remit.ledger.models import (
+    AutoPayClaim as AutoPayClaim,
+)
+
 MAX_DAYS = 30
 
 
@@ -81,23 +85,3 @@ class AutoPayChange(models.Model):
     def changed(self) -> bool:
         """Whether anything a person sees on the Auto Pay page differs between before and after."""
         return any(self.before.get(name) != self.after.get(name) for name in self.SHOWN)
-
-
-class AutoPayClaim(models.Model):
-    """Auto Pay's one payment for one invoice. Unique per invoice: two sweeps, two workers, or a
-    sweep racing a settings change can never make a second."""
-
-    invoice = models.OneToOneField("invoices.Invoice", on_delete=models.CASCADE, related_name="autopay_claim")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    payment = models.OneToOneField("payments.Payment", on_delete=models.PROTECT, related_name="autopay_claim")
-    settings_version = models.PositiveIntegerField()
-    # What Auto Pay could not pay because the invoice is above the maximum: the customer pays it by hand.
-    left_to_pay_cents = models.BigIntegerField(default=0)
-    notified_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["notified_at"], name="autopay_claim_to_notify", condition=Q(notified_at__isnull=True)),
-            models.Index(fields=["customer", "settings_version"], name="autopay_claim_customer_version"),
-        ]

@@ -8,6 +8,7 @@ then call an action; none of them repeats these rules.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +31,12 @@ from remit.billers.models import (
 from remit.billers.permissions import require_owner
 from remit.lib.errors import ActionError
 from remit.lib.images import Logo
+from remit.lib.terms import TERMS_DAYS
 from remit.notifications.actions import email_send
 from remit.users.models import User
+
+# What a biller may put before its invoice numbers (the numbers themselves: invoices.numbering).
+PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9\-_/.#]{0,12}$")
 
 
 class BillerError(ActionError):
@@ -279,9 +284,6 @@ def staff_remove(*, biller: Biller, actor: User, membership_id: int) -> None:
 
 @transaction.atomic
 def biller_update_invoice_settings(*, biller: Biller, actor: User, invoice_prefix: str, default_terms: str) -> Biller:
-    from remit.invoices.numbering import PREFIX_PATTERN
-    from remit.invoices.totals import TERMS_DAYS
-
     biller = Biller.objects.select_for_update().get(pk=biller.pk)
     if not PREFIX_PATTERN.match(invoice_prefix):
         raise BillerError("Use up to 12 letters, digits and - _ / . # for the prefix.", field="invoice_prefix")

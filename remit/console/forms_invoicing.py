@@ -14,26 +14,9 @@ from remit.customers.models import Customer
 from remit.customers.rules import CustomerFields, parse_emails
 from remit.invoices.models import TERMS_CHOICES
 from remit.invoices.totals import Line
-from remit.lib.money import MoneyError, parse_cents, parse_decimal
+from remit.lib.money import MoneyError, parse_decimal
 from remit.payments.models import PaymentMethod
-
-
-class MoneyField(forms.CharField):
-    """Dollars and cents as typed ("1,234.50") → integer cents."""
-
-    def __init__(self, *args: Any, allow_zero: bool = True, **kwargs: Any) -> None:
-        self.allow_zero = allow_zero
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value: Any) -> int | None:
-        text = super().clean(value)
-        if text in (None, ""):
-            return None
-        try:
-            return parse_cents(text, allow_zero=self.allow_zero)
-        except MoneyError as error:
-            raise forms.ValidationError(str(error)) from None
+from remit.site.forms import MoneyField
 
 
 class DecimalTextField(forms.CharField):

@@ -16,8 +16,8 @@ from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.customers import actions
 from remit.customers.actions import CustomerError
 from remit.customers.selectors import customer_of, customers_of
-from remit.invoices.amounts import balance_sql, status_filter
 from remit.invoices.models import Invoice
+from remit.ledger.amounts import balance_sql, status_filter
 from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50

@@ -18,12 +18,12 @@ from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.customers.models import Customer
 from remit.invoices import actions
 from remit.invoices.actions import InvoiceDraft, InvoiceError
-from remit.invoices.amounts import status_filter, status_sql
 from remit.invoices.models import Invoice, InvoiceCounter
 from remit.invoices.numbering import format_number
 from remit.invoices.pdf import invoice_pdf
-from remit.invoices.status import InvoiceStatus
 from remit.invoices.totals import Line
+from remit.ledger.amounts import status_filter, status_sql
+from remit.ledger.status import InvoiceStatus
 from remit.payments.actions import PaymentError, payment_record_offline
 from remit.site.forms import add_action_error
 

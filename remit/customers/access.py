@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from remit.customers.hooks import member_left
 from remit.customers.models import (
     AccountType,
     Customer,
@@ -199,14 +200,8 @@ def colleague_remove(*, customer: Customer, actor: User, membership_id: int) -> 
     user = membership.user
     membership.delete()
     User.objects.filter(pk=user.pk).update(is_active=False)
-    _retire_private_accounts(user, actor)
+    member_left(user, actor)  # their private bank accounts go with them
     _record(customer, actor, CustomerEvent.Kind.COLLEAGUE_REMOVED, email=user.email, role=membership.role)
-
-
-def _retire_private_accounts(user: User, actor: User) -> None:
-    from remit.payments.bank_accounts import bank_accounts_of_departed
-
-    bank_accounts_of_departed(user=user, actor=actor)
 
 
 @transaction.atomic

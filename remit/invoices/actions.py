@@ -6,28 +6,28 @@ outbox. Views, the importer, the API and background jobs call these; none repeat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer
+from remit.invoices.hooks import invoices_changed
 from remit.invoices.links import pay_url
 from remit.invoices.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceSend
 from remit.invoices.numbering import NUMBER_PATTERN, NUMBER_RULE, take_numbers
 from remit.invoices.totals import Line, Totals, TotalsError, compute_totals, due_date_for
+from remit.ledger.claims import claim_make_room, claim_release_invoice
+from remit.ledger.scheduling import release_invoice
 from remit.lib.errors import ActionError
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
-from remit.payments.models import CLEARED, IN_FLIGHT, Allocation, Payment
 from remit.users.models import User
-from remit.webhooks.actions import webhooks_emit, webhooks_paid_watch
+from remit.webhooks.actions import webhooks_emit
 from remit.webhooks.models import EventType
 
 
@@ -144,15 +144,13 @@ def invoice_create(*, biller: Biller, actor: User | None, draft: InvoiceDraft, i
     kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
     InvoiceEvent.objects.create(invoice=invoice, actor=actor, kind=kind, data={"total_cents": totals.total_cents})
     webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk], biller_id=biller.pk)
-    _autopay_follows(invoice)
+    _autopay_follows([invoice.pk])
     return invoice
 
 
-def _autopay_follows(invoice: Invoice) -> None:
-    """Auto Pay schedules, re-plans or withdraws its payment for this invoice, in this transaction."""
-    from remit.autopay.actions import autopay_run
-
-    autopay_run(invoice_ids=[invoice.pk])
+def _autopay_follows(invoice_ids: Sequence[int]) -> None:
+    """Auto Pay schedules, re-plans or withdraws its payments for these invoices, in this transaction."""
+    invoices_changed(invoice_ids)
 
 
 @transaction.atomic
@@ -197,16 +195,14 @@ def invoice_update(*, invoice: Invoice, actor: User | None, draft: InvoiceDraft)
     InvoiceEvent.objects.create(
         invoice=invoice, actor=actor, kind=InvoiceEvent.Kind.UPDATED, data={"before": before, "after": after}
     )
-    _autopay_follows(invoice)
+    _autopay_follows([invoice.pk])
     return invoice
 
 
 def _release_for_new_customer(invoice: Invoice, actor: User | None, draft: InvoiceDraft) -> None:
     """An invoice moves to another customer only while nobody but Auto Pay is paying it; Auto Pay's
     scheduled payment is withdrawn (the new customer's Auto Pay may pay it)."""
-    from remit.autopay.actions import autopay_release_invoice
-
-    autopay_release_invoice(invoice=invoice, actor=actor, reason="The invoice moved to another customer")
+    claim_release_invoice(invoice=invoice, reason="The invoice moved to another customer")
     invoice.refresh_from_db()
     if invoice.paid_cents + invoice.pending_cents > 0:
         draft.add_error(
@@ -217,9 +213,7 @@ def _release_for_new_customer(invoice: Invoice, actor: User | None, draft: Invoi
 
 
 def _autopay_make_room(invoice: Invoice, cents: int, actor: User | None) -> int:
-    from remit.autopay.actions import autopay_make_room
-
-    freed = autopay_make_room(invoice=invoice, cents=cents, actor=actor, reason=f"Invoice {invoice.number} was edited")
+    freed = claim_make_room(invoice=invoice, cents=cents, actor=actor, reason=f"Invoice {invoice.number} was edited")
     if freed:
         invoice.refresh_from_db()
     return freed
@@ -263,8 +257,6 @@ def invoice_send(*, invoice: Invoice, actor: User | None) -> InvoiceSend:
 @transaction.atomic
 def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoice:
     """Void an invoice: cancel what is scheduled for it and not yet sent to the bank, tell the customer."""
-    from remit.payments.actions import payments_release_invoice
-
     reason = " ".join(reason.split())
     if not reason:
         raise InvoiceError.single("Enter the reason for voiding; the customer will see it.", "reason")
@@ -276,7 +268,7 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
             f"{format_cents(invoice.paid_cents)} has already been paid on this invoice, so it can't be voided. "
             "Refund the customer or edit the invoice instead."
         )
-    released = payments_release_invoice(invoice=invoice, actor=actor, reason=f"Invoice {invoice.number} was voided")
+    released = release_invoice(invoice=invoice, actor=actor, reason=f"Invoice {invoice.number} was voided")
     if invoice.pending_cents - released > 0:
         raise InvoiceError.single(
             "A payment for this invoice is already on its way to the bank; wait until it settles."
@@ -292,47 +284,3 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
             context={"invoice": invoice, "customer": invoice.customer, "reason": reason, "released_cents": released},
         )
     return invoice
-
-
-def refresh_invoice_amounts(invoice_ids: Iterable[int], *, clears_money: bool = False) -> None:
-    """Recompute paid (cleared) and pending (scheduled or in flight) from the allocations.
-
-    Payment actions call this in their transaction, after locking the invoices; the invoice's check
-    constraint refuses the transaction if more would be paid or pending than the total. One UPDATE
-    with correlated sums per 500 invoices, however many a payment touches.
-
-    ``clears_money``: the caller made money count as paid (a settlement, a recorded cheque), so an
-    invoice may have become paid in full: ``invoice.paid`` is emitted for those. Only then is it
-    looked for (one more query per 500 invoices when no webhook endpoint listens).
-    """
-    ids = sorted(set(invoice_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        emit_paid = webhooks_paid_watch(chunk) if clears_money else None
-        Invoice.objects.filter(pk__in=chunk).update(paid_cents=_allocated(CLEARED), pending_cents=_allocated(IN_FLIGHT))
-        if emit_paid is not None:
-            emit_paid()
-
-
-def _allocated(statuses: tuple[str, ...]) -> Coalesce:
-    # The payment's status is read per allocation (a scalar subquery), not through a join: with a
-    # join PostgreSQL may plan to walk every payment of a status for each invoice when its
-    # statistics are stale (a biller's first large Auto Pay sweep), which is many times slower.
-    status = Subquery(Payment.objects.filter(pk=OuterRef("payment_id")).values("status")[:1])
-    total = (
-        Allocation.objects.filter(invoice_id=OuterRef("pk"))
-        .annotate(payment_status=status)
-        .filter(payment_status__in=statuses)
-        .values("invoice_id")
-        .annotate(total=Sum("amount_cents"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total), Value(0))
-
-
-def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
-    """Lock invoice rows in id order (the same order everywhere, so two payers never deadlock)."""
-    return {
-        invoice.pk: invoice
-        for invoice in Invoice.objects.select_for_update().filter(pk__in=sorted(set(invoice_ids))).order_by("pk")
-    }

@@ -19,8 +19,8 @@ from django.utils import timezone
 from remit.billers.models import Biller
 from remit.customers.models import Customer
 from remit.invoices.models import Invoice
+from remit.ledger.models import Allocation, Payment
 from remit.lib.money import cents_to_plain
-from remit.payments.models import Allocation, Payment
 
 CHUNK = 2000
 ROWS_PER_WRITE = 200

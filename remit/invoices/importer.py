@@ -27,11 +27,13 @@ from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerEvent
 from remit.customers.rules import CustomerFields, check_customer_fields, parse_emails
 from remit.invoices.actions import InvoiceDraft, invoice_check
+from remit.invoices.hooks import invoices_changed
 from remit.invoices.models import Invoice, InvoiceEvent, InvoiceLine
 from remit.invoices.numbering import take_numbers
-from remit.invoices.totals import TERMS_DAYS, TERMS_LABELS, Line, Totals, TotalsError, due_date_for
+from remit.invoices.totals import Line, Totals, TotalsError, due_date_for
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, normalize, read_table, read_text
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
+from remit.lib.terms import TERMS_DAYS, TERMS_LABELS
 from remit.users.models import User
 from remit.webhooks.actions import Listeners, webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
@@ -618,24 +620,18 @@ def _write_invoices(biller: Biller, actor: User | None, checked: list[CheckedInv
     auto = [invoice for invoice in checked if not invoice.draft.number]
     now = timezone.now()
     lines = 0
+    created: list[int] = []
     with transaction.atomic():
         listeners = webhook_listeners(biller_ids=[biller.pk])  # read once for the whole file
         for batch in _batches(own, BATCH):
-            lines += _insert_invoices(biller, actor, batch, now, tick, listeners)
+            lines += _insert_invoices(biller, actor, batch, now, tick, listeners, created)
         # The sequence is taken after the file's own numbers are saved, so that it skips them.
         for chunk in _batches(auto, NUMBERS_PER_CALL):
             numbered = list(zip(chunk, take_numbers(biller, len(chunk)), strict=True))
             for batch in _batches(numbered, BATCH):
-                lines += _insert_invoices(biller, actor, batch, now, tick, listeners)
-        _autopay_follows(sorted({invoice.draft.customer.pk for invoice in checked if invoice.draft.customer}))
+                lines += _insert_invoices(biller, actor, batch, now, tick, listeners, created)
+        invoices_changed(created)  # Auto Pay schedules the new invoices in the import's transaction
     return lines
-
-
-def _autopay_follows(customer_ids: list[int]) -> None:
-    """New invoices of customers with Auto Pay on are scheduled in the import's transaction."""
-    from remit.autopay.actions import autopay_run
-
-    autopay_run(customer_ids=customer_ids)
 
 
 def _insert_invoices(
@@ -645,6 +641,7 @@ def _insert_invoices(
     now: datetime,
     tick: _Ticker,
     listeners: Listeners,
+    created: list[int],
 ) -> int:
     invoices = [
         Invoice(
@@ -689,6 +686,7 @@ def _insert_invoices(
         )
         for invoice, (checked, _) in zip(invoices, batch, strict=True)
     )
+    created += [invoice.pk for invoice in invoices]
     webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk for invoice in invoices], listeners=listeners)
     tick.step(sum(checked.rows for checked, _ in batch))
     return len(lines)

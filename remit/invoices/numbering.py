@@ -17,7 +17,6 @@ from remit.invoices.models import Invoice, InvoiceCounter
 NUMBER_SHAPE = r"[A-Za-z0-9][A-Za-z0-9\-_/.#]{0,39}"
 NUMBER_PATTERN = re.compile(NUMBER_SHAPE)  # fullmatch: "$" would let a trailing newline through
 NUMBER_RULE = "Use up to 40 letters, digits and - _ / . # for the invoice number."
-PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9\-_/.#]{0,12}$")
 DIGITS = 5
 
 

@@ -2,7 +2,7 @@
 
 Reads only. Every function takes the biller and ``today`` explicitly, so a report is the same for
 the same data whatever the clock says, and each report is one query however many invoices or
-payments there are. Balances and statuses come from ``invoices.amounts`` (never re-derived here).
+payments there are. Balances and statuses come from ``ledger.amounts`` (never re-derived here).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from django.db.models import Count, Q, Sum
 from django.utils.dateformat import format as format_date
 
 from remit.billers.models import Biller
-from remit.invoices import amounts
 from remit.invoices.models import Invoice
+from remit.ledger import amounts
+from remit.ledger.models import IN_FLIGHT, Payment
 from remit.lib.banking_days import banking_days, on_or_after, previous_banking_day
 from remit.lib.charts import Bar, bar_chart_svg
-from remit.payments.models import IN_FLIGHT, Payment
 
 FORECAST_DAYS = 30
 

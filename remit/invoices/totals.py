@@ -12,20 +12,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from remit.lib.money import MAX_CENTS, multiply_cents
+from remit.lib.terms import TERMS_DAYS
 
 MAX_TAX_RATE = Decimal("100")
-
-# Payment terms → days from the issue date to the due date.
-TERMS_DAYS = {"due_on_receipt": 0, "net_7": 7, "net_15": 15, "net_30": 30, "net_45": 45, "net_60": 60, "net_90": 90}
-TERMS_LABELS = {
-    "due_on_receipt": "Due on receipt",
-    "net_7": "Net 7",
-    "net_15": "Net 15",
-    "net_30": "Net 30",
-    "net_45": "Net 45",
-    "net_60": "Net 60",
-    "net_90": "Net 90",
-}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ and ``ended_at`` on the authorization; every payment cancelled on the way gets i
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -22,9 +23,12 @@ from django.views.decorators.debug import sensitive_variables
 from stdnum.us import rtn
 
 from remit.customers.models import AccountType, Customer, CustomerMembership
+from remit.ledger.errors import PaymentError
+from remit.ledger.scheduling import payment_cancel
 from remit.lib import crypto
 from remit.lib.errors import ActionError
-from remit.payments.actions import PaymentError, payment_cancel
+from remit.lib.transactions import require_transaction
+from remit.payments.hooks import bank_account_retired
 from remit.payments.models import (
     AchAuthorization,
     BankAccount,
@@ -287,44 +291,60 @@ def bank_account_remove(*, membership: CustomerMembership, bank_account: BankAcc
             f"Only the person who added {account.label}, or an admin of {membership.customer.name}'s account, "
             f"can remove it."
         )
-    cancelled = _retire(account, actor=actor, reason=f"{actor.email} removed the bank account")
+    cancelled = bank_account_retire(account, actor=actor, reason=f"{actor.email} removed the bank account").cancelled
     bank_account.status, bank_account.removed_at, bank_account.removed_by = account.status, account.removed_at, actor
     return cancelled
 
 
-def bank_accounts_of_departed(*, user: User, actor: User) -> list[BankAccount]:
-    """A colleague lost access: nobody else may see or use their private accounts, so those are
-    removed too (Auto Pay from one turns off and the admins are told). Call in the removal's
-    transaction."""
+def bank_accounts_remove_private(user: User, actor: User) -> None:
+    """A colleague lost access (the ``member_left`` hook): nobody else may see or use their private
+    accounts, so those are removed too (Auto Pay from one turns off and the admins are told). Runs
+    in the removal's transaction."""
     accounts = list(
         BankAccount.objects.select_for_update().filter(added_by=user, is_private=True, status=BankAccountStatus.ACTIVE)
     )
     for account in accounts:
-        _retire(account, actor=actor, reason=f"{user.email}, whose private account it is, lost access")
-    return accounts
+        bank_account_retire(account, actor=actor, reason=f"{user.email}, whose private account it is, lost access")
 
 
-def _retire(account: BankAccount, *, actor: User, reason: str) -> list[Payment]:
-    from remit.autopay.actions import autopay_account_gone
-
-    autopay_account_gone(bank_account=account, actor=actor, reason=reason)
-    cancelled = _cancel_scheduled(account, actor=actor)
-    now = timezone.now()
-    BankAccount.objects.filter(pk=account.pk).update(status=BankAccountStatus.REMOVED, removed_at=now, removed_by=actor)
-    AchAuthorization.objects.filter(bank_account=account, ended_at__isnull=True).update(ended_at=now)
-    account.status, account.removed_at, account.removed_by = BankAccountStatus.REMOVED, now, actor
-    return cancelled
+@dataclass(frozen=True)
+class Retired:
+    cancelled: list[Payment]  # the scheduled payments from the account, now cancelled
+    autopay_was_on: bool  # Auto Pay paid from it, and is now off
 
 
-def _cancel_scheduled(account: BankAccount, *, actor: User) -> list[Payment]:
-    reason = "The bank account was removed"
+def bank_account_retire(
+    account: BankAccount,
+    *,
+    actor: User | None,
+    reason: str,
+    status: BankAccountStatus = BankAccountStatus.REMOVED,
+    cancel_note: str = "The bank account was removed",
+    strict: bool = True,
+) -> Retired:
+    """The one way an account stops being debited: removed by a person, or (``status`` BLOCKED) by the
+    bank's return. Auto Pay from it turns off (the ``bank_account_retired`` hook), what is scheduled
+    from it is cancelled, its authorization ends. Call in the caller's transaction.
+
+    ``strict``: a payment sent to the bank a moment ago makes a person's removal fail (they reload
+    and look again); a return file's block leaves it, since the bank will return it too."""
+    require_transaction("Retiring a bank account")
+    autopay_was_on = bank_account_retired(account, actor, reason)
     cancelled = []
     for payment in scheduled_payments_using(account):
         try:
-            cancelled.append(payment_cancel(payment=payment, actor=actor, reason=reason))
+            cancelled.append(payment_cancel(payment=payment, actor=actor, reason=cancel_note))
         except PaymentError:
-            # It was sent to the bank a moment ago: roll everything back and let the person look again.
-            raise BankAccountError(
-                "A payment from this account was sent to the bank a moment ago. Reload the page and try again."
-            ) from None
-    return cancelled
+            if strict:
+                raise BankAccountError(
+                    "A payment from this account was sent to the bank a moment ago. Reload the page and try again."
+                ) from None
+    now = timezone.now()
+    removed = status == BankAccountStatus.REMOVED
+    who = {"removed_at": now, "removed_by": actor} if removed else {}
+    BankAccount.objects.filter(pk=account.pk).update(status=status, **who)
+    AchAuthorization.objects.filter(bank_account=account, ended_at__isnull=True).update(ended_at=now)
+    account.status = status
+    for name, value in who.items():
+        setattr(account, name, value)
+    return Retired(cancelled=cancelled, autopay_was_on=autopay_was_on)

@@ -7,10 +7,10 @@ from typing import Any
 
 from django import forms
 
-from remit.console.forms_invoicing import MoneyField
 from remit.invoices.models import Invoice
 from remit.payments.disclosure import Viewer, choice_label
 from remit.payments.models import BankAccount
+from remit.site.forms import MoneyField
 
 
 class PayForm(forms.Form):

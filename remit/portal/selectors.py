@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerMembership
-from remit.invoices.amounts import available_sql, balance_sql, status_filter, status_sql
 from remit.invoices.models import Invoice
+from remit.ledger.amounts import available_sql, balance_sql, status_filter, status_sql
 from remit.payments.models import IN_FLIGHT, Allocation, Payment
 from remit.users.models import User
 

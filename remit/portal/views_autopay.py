@@ -16,14 +16,13 @@ from django.views.decorators.http import require_POST
 from remit.autopay.actions import AutoPayError, RunReport, autopay_of, autopay_save, autopay_skip, kept_account
 from remit.autopay.links import payment_from_token
 from remit.autopay.models import MAX_DAYS, AutoPayChange, AutoPayClaim, When
-from remit.console.forms_invoicing import MoneyField
 from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.actions import PaymentError
 from remit.payments.disclosure import Viewer, choice_label, describe_account
 from remit.payments.models import BankAccount, PaymentStatus
 from remit.payments.selectors import payment_for, usable_bank_accounts
 from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
-from remit.site.forms import add_action_error
+from remit.site.forms import MoneyField, add_action_error
 
 
 class AutoPayForm(forms.Form):

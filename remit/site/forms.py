@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from remit.lib.errors import ActionError
+from remit.lib.money import MoneyError, parse_cents
 
 # Digits typed on a phone keypad, never remembered or corrected by the browser.
 NUMBER_ATTRS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
@@ -18,6 +19,24 @@ class NeverRedisplayedInput(forms.TextInput):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         return super().get_context(name, None, attrs)
+
+
+class MoneyField(forms.CharField):
+    """Dollars and cents as typed ("1,234.50") → integer cents."""
+
+    def __init__(self, *args: Any, allow_zero: bool = True, **kwargs: Any) -> None:
+        self.allow_zero = allow_zero
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> int | None:
+        text = super().clean(value)
+        if text in (None, ""):
+            return None
+        try:
+            return parse_cents(text, allow_zero=self.allow_zero)
+        except MoneyError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 def add_action_error(form: forms.BaseForm, error: ActionError) -> None:

@@ -31,11 +31,10 @@ from django.utils import timezone
 
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
-from remit.invoices.models import Invoice
+from remit.ledger.models import Invoice, Payment
 from remit.lib import crypto
 from remit.lib.errors import ActionError
 from remit.lib.tasks import hand_to_worker
-from remit.payments.models import Payment
 from remit.users.models import User
 from remit.webhooks import payloads, transport
 from remit.webhooks.addresses import AddressError, check_url

@@ -12,9 +12,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from remit.autopay.models import AutoPayClaim
-from remit.invoices.models import Invoice, InvoiceSend
-from remit.payments.models import Allocation, BankAccount, Payment, PaymentEvent
+from remit.ledger.models import Allocation, AutoPayClaim, BankAccount, Invoice, Payment, PaymentEvent
 
 Payloads = list[tuple[int, int, dict[str, Any]]]  # (object id, biller id, payload), in id order
 
@@ -120,7 +118,7 @@ def invoices(ids: Sequence[int], biller_ids: Collection[int]) -> Payloads:
     rows = (
         Invoice.objects.filter(pk__in=ids, biller_id__in=list(biller_ids))
         .select_related("customer")
-        .prefetch_related("lines", Prefetch("sends", queryset=InvoiceSend.objects.order_by("-sent_at", "-pk")))
+        .prefetch_related("lines", "sends")  # newest send first: InvoiceSend's ordering
         .order_by("pk")
     )
     return [(invoice.pk, invoice.biller_id, invoice_payload(invoice)) for invoice in rows]

@@ -12,8 +12,8 @@ from remit.customers.rules import CustomerFields
 from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_void
 from remit.invoices.models import Invoice
 from remit.invoices.reports import AgingBucket, ForecastDay, aging, cash_flow_forecast, dashboard_context
-from remit.invoices.status import InvoiceStatus
 from remit.invoices.totals import Line
+from remit.ledger.status import InvoiceStatus
 from remit.payments.actions import payment_record_offline
 from remit.payments.models import PaymentMethod, PaymentStatus
 from remit.test import ach_payment_rows, make_biller

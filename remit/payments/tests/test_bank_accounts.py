@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from remit.customers import access
 from remit.customers.models import Customer, CustomerMembership
-from remit.invoices.actions import refresh_invoice_amounts
 from remit.invoices.models import Invoice
+from remit.ledger.balances import refresh_invoice_amounts
 from remit.lib import crypto
 from remit.payments.bank_accounts import (
     BankAccountError,

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from remit.customers.models import CustomerMembership
-from remit.invoices.actions import refresh_invoice_amounts
+from remit.ledger.balances import refresh_invoice_amounts
 from remit.payments.bank_accounts import bank_account_add
 from remit.payments.models import AchAuthorization, Allocation, BankAccount, Payment, PaymentMethod, PaymentStatus
 from remit.test import make_biller, make_customer, make_invoice, make_portal_user, portal_login

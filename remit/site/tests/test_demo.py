@@ -6,7 +6,7 @@ from django.utils import timezone
 from remit.billers.models import Biller, Membership, Role
 from remit.customers.models import Customer
 from remit.invoices.models import Invoice
-from remit.invoices.status import InvoiceStatus
+from remit.ledger.status import InvoiceStatus
 from remit.site.demo import ACME_OWNER, ACME_SLUG, DEMO_PASSWORD, load_demo
 from remit.test import parts
 from remit.users.models import User

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
-from remit.invoices.amounts import available_sql, balance_sql, status_filter, status_sql
 from remit.invoices.models import Invoice
-from remit.invoices.status import InvoiceStatus
+from remit.ledger.amounts import available_sql, balance_sql, status_filter, status_sql
+from remit.ledger.status import InvoiceStatus
 from remit.test import make_biller, make_customer, make_invoice
 
 TODAY = date(2026, 11, 26)

@@ -17,7 +17,7 @@ from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest
 
-from remit.invoices.status import InvoiceStatus
+from remit.ledger.status import InvoiceStatus
 
 
 def balance_cents(*, total: int, paid: int) -> int:

@@ -20,9 +20,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
+from remit.ach.models import AchSettings
 from remit.lib import crypto
 from remit.payments.bank_accounts import account_lookup_hash
 from remit.payments.models import BankAccount
+from remit.webhooks.actions import webhook_secrets_reencrypt
 
 BATCH = 500
 
@@ -120,8 +122,6 @@ def _save(account: BankAccount, *, token: str, fingerprint: str) -> None:
 @transaction.atomic
 def _rotate_settlement_accounts() -> int:
     """The billers' own settlement accounts (ACH settings, for balanced files), the same way."""
-    from remit.ach.models import AchSettings
-
     rotated = 0
     for ach in AchSettings.objects.select_for_update().exclude(settlement_account_encrypted="").order_by("pk"):
         if _under_first_key(ach.settlement_account_encrypted):
@@ -139,8 +139,6 @@ def _rotate_settlement_accounts() -> int:
 
 def _rotate_webhook_secrets() -> int:
     """The billers' webhook signing secrets, the same way (all or nothing)."""
-    from remit.webhooks.actions import webhook_secrets_reencrypt
-
     try:
         return webhook_secrets_reencrypt()
     except crypto.DecryptionError as error:
