@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from remit.console.views import ConsoleRequest, console_view, page_query
+from remit.site.forms import add_action_error
 from remit.webhooks.delivery import webhook_resend
 from remit.webhooks.endpoints import (
     NewSecret,
@@ -48,10 +49,6 @@ class EndpointForm(forms.Form):
         required=False,  # the action says "choose at least one", at the field
         widget=forms.CheckboxSelectMultiple,
     )
-
-
-def _add_error(form: forms.Form, error: WebhookError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error))
 
 
 def _endpoints(request: ConsoleRequest) -> QuerySet[WebhookEndpoint]:
@@ -85,7 +82,7 @@ def webhooks(request: ConsoleRequest) -> HttpResponse:
                 biller=request.biller, actor=request.user, url=data["url"], events=data["events"]
             )
         except WebhookError as error:
-            _add_error(form, error)
+            add_action_error(form, error)
         else:
             return _show_secret(request, issued, rotated=False)
     return render(request, "console/webhooks/list.html", {"form": form, "endpoints": list(_endpoints(request))})
@@ -100,7 +97,7 @@ def webhook_endpoint(request: ConsoleRequest, endpoint_id: int) -> HttpResponse:
         try:
             webhook_endpoint_update(endpoint=endpoint, actor=request.user, url=data["url"], events=data["events"])
         except WebhookError as error:
-            _add_error(form, error)
+            add_action_error(form, error)
         else:
             messages.success(request, "Endpoint saved.")
             return redirect("console:webhook_endpoint", slug=request.biller.slug, endpoint_id=endpoint.pk)

@@ -16,15 +16,9 @@ from django.db import transaction
 
 from remit.celery import app
 from remit.lib.reach import unreachable
+from remit.lib.transactions import require_transaction
 
 logger = logging.getLogger(__name__)
-
-
-def require_transaction(what: str) -> None:
-    """Raise RuntimeError unless a transaction is open: for helpers whose writes and side effects
-    must commit, or roll back, with the change that caused them."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError(f"{what} must happen inside the transaction of the change (transaction.atomic()).")
 
 
 def enqueue_on_commit(task_name: str, *args: Any, what: str, **kwargs: Any) -> None:
@@ -47,12 +41,6 @@ def registered_task(name: str) -> Task:
         return app.tasks[name]
     except KeyError:
         raise LookupError(f"No Celery task is registered as {name!r}.") from None
-
-
-def hand_to_worker(task: Any, *args: Any, what: str) -> None:
-    """Queue ``task(*args)`` for the worker now; if that fails, log one warning naming ``what`` waits.
-    Prefer ``enqueue_on_commit``."""
-    _send(lambda: task.delay(*args), what=what)
 
 
 def _send(send: Callable[[], object], *, what: str) -> None:

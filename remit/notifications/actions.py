@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from remit.lib.tasks import enqueue_on_commit
+from remit.lib.transactions import require_transaction
 from remit.notifications import transports
 from remit.notifications.models import OutboundEmail
 
@@ -190,6 +191,7 @@ def email_send(
 ) -> OutboundEmail:
     """Compose a branded email from ``emails/<template>/`` and put it in the outbox.
     ``attachments`` are (filename, content, MIME type), e.g. an invoice's PDF."""
+    require_transaction("Sending an email")
     from remit.notifications.compose import compose
 
     message = compose(to=to, template=template, context=context, biller=biller, reply_to=reply_to)

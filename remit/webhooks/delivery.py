@@ -22,11 +22,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from remit.billers.permissions import require_owner
 from remit.lib import crypto
 from remit.users.models import User
 from remit.webhooks import payloads, transport
 from remit.webhooks.emit import _request_delivery
-from remit.webhooks.endpoints import WebhookError, _log, _require_owner
+from remit.webhooks.endpoints import OWNERS_ONLY, WebhookError, _log
 from remit.webhooks.models import DeliveryStatus, WebhookChange, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from remit.webhooks.signing import signature_header
 
@@ -210,7 +211,7 @@ def webhook_resend(*, delivery: WebhookDelivery, actor: User) -> WebhookDelivery
     24 hours since the event, a failed resend is marked failed at once."""
     delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
     endpoint = delivery.endpoint
-    _require_owner(endpoint.biller_id, actor)
+    require_owner(endpoint.biller_id, actor, message=OWNERS_ONLY)
     if not endpoint.is_active:
         raise WebhookError("The endpoint is disabled. Enable it first.")
     if delivery.status == DeliveryStatus.DELIVERING:

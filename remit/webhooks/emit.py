@@ -14,7 +14,8 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from remit.ledger.models import Invoice, Payment
-from remit.lib.tasks import enqueue_on_commit, require_transaction
+from remit.lib.tasks import enqueue_on_commit
+from remit.lib.transactions import require_transaction
 from remit.webhooks import payloads
 from remit.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.billers.models import Biller
-from remit.billers.selectors import is_owner
+from remit.billers.permissions import require_owner
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.users.models import User
 from remit.webhooks import payloads
 from remit.webhooks.addresses import AddressError, check_url
@@ -28,15 +29,11 @@ ROTATION_WINDOW = timedelta(hours=24)
 MAX_ENDPOINTS = 20
 
 
-class WebhookError(ValueError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+class WebhookError(ActionError):
+    pass
 
 
-def _require_owner(biller_id: int, actor: User) -> None:
-    if not is_owner(biller_id, actor):
-        raise WebhookError("Only an owner can manage webhooks.")
+OWNERS_ONLY = "Only an owner can manage webhooks."
 
 
 def _log(endpoint: WebhookEndpoint, actor: User | None, kind: str, **data: Any) -> None:
@@ -71,7 +68,7 @@ class NewSecret:
 
 @transaction.atomic
 def webhook_endpoint_create(*, biller: Biller, actor: User, url: str, events: Iterable[str]) -> NewSecret:
-    _require_owner(biller.pk, actor)
+    require_owner(biller, actor, message=OWNERS_ONLY)
     url, chosen = _checked_url(url), _checked_events(events)
     Biller.objects.select_for_update().filter(pk=biller.pk).first()  # one count at a time
     if WebhookEndpoint.objects.filter(biller=biller).count() >= MAX_ENDPOINTS:
@@ -85,7 +82,7 @@ def webhook_endpoint_create(*, biller: Biller, actor: User, url: str, events: It
 
 
 def _locked(endpoint: WebhookEndpoint, actor: User) -> WebhookEndpoint:
-    _require_owner(endpoint.biller_id, actor)
+    require_owner(endpoint.biller_id, actor, message=OWNERS_ONLY)
     return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
 
 

@@ -38,7 +38,7 @@ def pending(invoice):
 
 
 def last_note(payment):
-    return PaymentEvent.objects.filter(payment=payment).order_by("-pk").first().note
+    return PaymentEvent.objects.filter(payment=payment).order_by("-pk")[0].note
 
 
 def test_a_part_changes_and_the_invoice_and_payment_follow(scheduled):
@@ -64,7 +64,7 @@ def test_a_payment_left_with_nothing_is_cancelled(scheduled):
     payment = payment_adjust(payment=payment, actor=None, note="Gone", invoice_cents={older.pk: 0, newer.pk: 0})
     assert payment.status == PaymentStatus.CANCELLED
     assert (pending(older), pending(newer)) == (0, 0)
-    event = PaymentEvent.objects.filter(payment=payment).order_by("-pk").first()
+    event = PaymentEvent.objects.filter(payment=payment).order_by("-pk")[0]
     assert (event.from_status, event.to_status, event.note) == ("scheduled", "cancelled", "Gone")
 
 

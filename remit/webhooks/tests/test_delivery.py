@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from remit.lib.errors import NotPermitted
 from remit.test import make_customer, make_invoice, make_staff
 from remit.webhooks import emit, transport
 from remit.webhooks.delivery import (
@@ -236,7 +237,7 @@ def test_a_failed_resend_after_the_24_hours_is_failed_again_at_once(world, recei
 
 def test_only_an_owner_resends_and_only_to_an_active_endpoint(world):
     delivery = a_delivery(world)
-    with pytest.raises(WebhookError, match="Only an owner"):
+    with pytest.raises(NotPermitted, match="Only an owner can manage webhooks"):
         webhook_resend(delivery=delivery, actor=make_staff(world.acme))
     webhook_endpoint_set_active(endpoint=world.endpoint, actor=world.owner, active=False)
     delivery.refresh_from_db()
