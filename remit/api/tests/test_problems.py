@@ -9,7 +9,7 @@ from remit.lib.errors import NotPermitted
 from remit.payments.actions import PaymentError
 from remit.payments.bank_accounts import BankAccountError
 from remit.test import make_customer
-from remit.webhooks.actions import WebhookError
+from remit.webhooks.endpoints import WebhookError
 
 pytestmark = pytest.mark.django_db
 
