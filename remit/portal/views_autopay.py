@@ -13,9 +13,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from remit.autopay.actions import AutoPayError, RunReport, autopay_of, autopay_save, autopay_skip, kept_account
+from remit.autopay.engine import RunReport, autopay_skip
 from remit.autopay.links import payment_from_token
 from remit.autopay.models import MAX_DAYS, AutoPayChange, AutoPayClaim, When
+from remit.autopay.settings import AutoPayError, autopay_of, autopay_save, kept_account
 from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.actions import PaymentError
 from remit.payments.disclosure import Viewer, choice_label, describe_account
