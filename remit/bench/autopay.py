@@ -172,7 +172,7 @@ def _sweep_twice() -> dict[str, Any]:
     """In the child process: the first sweep, then one with nothing to do; times and memory."""
     from django.db import connection
 
-    from remit.autopay import actions
+    from remit.autopay import engine as actions
     from remit.notifications import actions as notifications_actions
 
     # The notices go to the outbox of this throwaway database; no worker is asked to send them.

@@ -8,7 +8,6 @@ read is scoped to the biller in the URL: another biller's endpoint or delivery i
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -17,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from remit.console.forms import EndpointForm
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.site.forms import add_action_error
 from remit.webhooks.delivery import webhook_resend
@@ -32,23 +32,6 @@ from remit.webhooks.endpoints import (
 from remit.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 
 PAGE_SIZE = 50
-
-
-class EndpointForm(forms.Form):
-    url = forms.CharField(
-        label="Endpoint URL",
-        max_length=2000,
-        help_text="Where Remit POSTs the events: an https:// address of your own server.",
-        widget=forms.TextInput(
-            attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
-        ),
-    )
-    events = forms.MultipleChoiceField(
-        label="Events to send",
-        choices=EventType.choices,
-        required=False,  # the action says "choose at least one", at the field
-        widget=forms.CheckboxSelectMultiple,
-    )
 
 
 def _endpoints(request: ConsoleRequest) -> QuerySet[WebhookEndpoint]:

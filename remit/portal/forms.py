@@ -91,3 +91,18 @@ class InviteColleagueForm(forms.Form):
         initial=PortalRole.MEMBER,
         help_text="Admins also manage people, Auto Pay and bank accounts. Members see invoices and pay them.",
     )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Authentication code",
+        max_length=20,
+        help_text="The 6-digit code in your authenticator app, or one of your backup codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class TurnOffForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )

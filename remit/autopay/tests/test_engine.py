@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from remit.autopay.actions import autopay_run, autopay_save, autopay_send_notices, autopay_skip
+from remit.autopay.engine import autopay_run, autopay_skip
 from remit.autopay.models import AutoPay, AutoPayClaim
+from remit.autopay.notices import autopay_send_notices
 from remit.autopay.rules import autopay_pay_on
+from remit.autopay.settings import autopay_save
 from remit.invoices.actions import InvoiceDraft, invoice_update, invoice_void
 from remit.invoices.models import Invoice
 from remit.invoices.totals import Line
@@ -278,7 +280,7 @@ def test_the_advance_notice_tells_the_amount_date_account_the_rest_and_how_to_sk
 
 
 def test_a_private_account_of_someone_else_is_refused(globex):
-    from remit.autopay.actions import AutoPayError
+    from remit.autopay.settings import AutoPayError
 
     colleague = make_portal_user(globex["customer"], email="controller@globex.example", role="admin")
     private = make_bank_account(colleague, private=True, number="99990000")
@@ -317,7 +319,7 @@ def test_another_admin_keeps_a_colleagues_private_account_while_changing_the_max
 def test_another_admin_may_switch_to_a_shared_account_but_never_back_to_a_colleagues_private_one(
     globex, colleagues_private
 ):
-    from remit.autopay.actions import AutoPayError
+    from remit.autopay.settings import AutoPayError
 
     private, shared = colleagues_private["private"], globex["account"]
     save_as(globex, globex["admin"], bank_account_id=shared.pk)
@@ -334,7 +336,7 @@ def test_another_admin_may_switch_to_a_shared_account_but_never_back_to_a_collea
 
 
 def test_once_off_another_admin_cannot_turn_it_on_again_with_a_colleagues_private_account(globex, colleagues_private):
-    from remit.autopay.actions import AutoPayError
+    from remit.autopay.settings import AutoPayError
 
     private = colleagues_private["private"]
     save_as(globex, globex["admin"], enabled=False, bank_account_id=private.pk)  # off; the account unchanged

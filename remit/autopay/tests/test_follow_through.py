@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from remit.autopay.actions import autopay_save
 from remit.autopay.models import AutoPay, AutoPayChange, AutoPayClaim
+from remit.autopay.settings import autopay_save
 from remit.customers import access
 from remit.customers.models import CustomerMembership
 from remit.payments.bank_accounts import bank_account_remove

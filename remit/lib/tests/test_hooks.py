@@ -2,7 +2,8 @@
 
 import pytest
 
-from remit.autopay.actions import autopay_account_gone, autopay_follow_invoices
+from remit.autopay.engine import autopay_follow_invoices
+from remit.autopay.settings import autopay_account_gone
 from remit.customers.hooks import member_left
 from remit.invoices.hooks import invoices_changed
 from remit.lib.hooks import Hook

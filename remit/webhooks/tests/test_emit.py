@@ -15,7 +15,7 @@ from remit.ach.bank_sim import returns_for
 from remit.ach.export import ach_export, outbound_dir
 from remit.ach.returns import ach_import_returns
 from remit.ach.settle import ach_settle
-from remit.autopay.actions import autopay_save
+from remit.autopay.settings import autopay_save
 from remit.invoices.importer import import_invoices
 from remit.invoices.models import Invoice
 from remit.lib.banking_days import add_banking_days
