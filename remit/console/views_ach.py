@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from remit.ach.actions import AchFields, AchSettingsError, ach_settings_save
 from remit.ach.export import outbound_dir
-from remit.ach.models import AchCorrection, AchEntry, AchFile, AchReturn, AchSettings
+from remit.ach.models import AchCorrection, AchEntry, AchFile, AchReturn, AchSettings, AchSettingsChange
 from remit.ach.returns import ImportResult, ReturnFileError, ach_import_returns
 from remit.billers.models import Biller
 from remit.console.views import ConsoleRequest, View, console_view, page_query
@@ -37,6 +37,7 @@ from remit.payments.models import BankAccountType, PaymentStatus
 from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput
 
 PAGE_SIZE = 50
+HISTORY = 20  # changes of the ACH settings shown on their page, newest first
 RECENT = 100  # returns and corrections shown on the page; the reconciliation CSV has them all
 MAX_RETURN_FILE_BYTES = 10 * 1024 * 1024
 FILE_STATUSES = (PaymentStatus.SENT, PaymentStatus.SETTLED, PaymentStatus.RETURNED)
@@ -134,6 +135,36 @@ def _add_errors(form: forms.Form, errors: dict[str, str]) -> None:
         form.add_error(name if name in form.fields else None, message)
 
 
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of the settings' history: who and when, and each changed field as (label, before, after)."""
+
+    change: AchSettingsChange
+    fields: list[tuple[str, str, str]]
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _history(biller: Biller, form: AchSettingsForm) -> list[ChangeRow]:
+    """The newest changes, each field named by its label on the form above them."""
+
+    def label(name: str) -> str:
+        return str(form.fields[name].label) if name in form.fields else name
+
+    def row(change: AchSettingsChange) -> ChangeRow:
+        return ChangeRow(
+            change, [(label(name), _shown(change.before.get(name)), _shown(new)) for name, new in change.after.items()]
+        )
+
+    return [row(change) for change in AchSettingsChange.objects.filter(biller=biller)[:HISTORY]]
+
+
 @console_view(owner_only=True)
 def ach_settings(request: ConsoleRequest) -> HttpResponse:
     biller = request.biller
@@ -155,7 +186,8 @@ def ach_settings(request: ConsoleRequest) -> HttpResponse:
         else:
             messages.success(request, "ACH settings saved. The next file uses them.")
             return redirect("console:ach_settings", slug=biller.slug)
-    return render(request, "console/ach/settings.html", {"form": form, "saved": saved})
+    history = _history(biller, form) if request.membership.is_owner else []
+    return render(request, "console/ach/settings.html", {"form": form, "saved": saved, "history": history})
 
 
 # --- Files and returns ---------------------------------------------------------------------------
