@@ -62,7 +62,7 @@ def test_a_change_writes_one_row_with_the_changed_fields_before_and_after(acme):
         fields=fields(company_name="Acme", settlement_days=3, cutoff_time=time(15, 30), settlement_account=""),
     )
     assert AchSettingsChange.objects.count() == 2
-    change = AchSettingsChange.objects.first()  # newest first
+    change = AchSettingsChange.objects.all()[0]  # newest first
     assert not change.is_first
     assert change.before == {"company_name": "ACME SUPPLY CO", "settlement_days": 2, "cutoff_time": "16:00"}
     assert change.after == {"company_name": "ACME", "settlement_days": 3, "cutoff_time": "15:30"}
@@ -80,7 +80,7 @@ def test_a_new_account_number_is_recorded_masked_even_with_the_same_last_four(ac
     biller, owner = acme
     ach_settings_save(biller=biller, actor=owner, fields=fields())
     ach_settings_save(biller=biller, actor=owner, fields=fields(settlement_account=OTHER_ACCOUNT))
-    change = AchSettingsChange.objects.first()
+    change = AchSettingsChange.objects.all()[0]
     assert change.before == {"settlement_account": "••••1012"}
     assert change.after == {"settlement_account": "••••1012"}
     for change in AchSettingsChange.objects.all():
