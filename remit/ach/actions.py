@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from remit.ach.models import AchSettings, AchSettingsChange
 from remit.billers.models import Biller
-from remit.billers.selectors import is_owner
+from remit.billers.permissions import require_owner
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.payments.bank_accounts import BankAccountError, check_routing_number
 from remit.users.models import User
 
@@ -66,12 +67,8 @@ class AchFields:
     settlement_days: int | None = 2
 
 
-@dataclass
-class AchSettingsError(ValueError):
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return "; ".join(self.errors.values())
+class AchSettingsError(ActionError):
+    pass
 
 
 def _text(errors: dict[str, str], name: str, value: str, *, label: str, limit: int) -> str:
@@ -144,14 +141,13 @@ def _check_settlement(
 
 @transaction.atomic
 def ach_settings_save(*, biller: Biller, actor: User, fields: AchFields) -> AchSettings:
-    if not is_owner(biller.pk, actor):
-        raise AchSettingsError({"": "Only an owner can change the ACH settings."})
+    require_owner(biller, actor, message="Only an owner can change the ACH settings.")
     current = AchSettings.objects.select_for_update().filter(biller=biller).first()
     clean, errors = check_ach_fields(
         fields, has_settlement_account=bool(current and current.settlement_account_encrypted)
     )
     if errors:
-        raise AchSettingsError(errors)
+        raise AchSettingsError(errors={name: [message] for name, message in errors.items()})
     saved = Biller.objects.only("ach_cutoff_time", "time_zone").get(pk=biller.pk)  # not the caller's copy
     before = _snapshot(current, saved)
     new_account = _new_account(current, clean.settlement_account)

@@ -20,13 +20,14 @@ from remit.ach.notices import tell_biller_returned, tell_returned
 from remit.ach.reader import NachaFormatError, ParsedEntry, read_file
 from remit.billers.models import Biller
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.payments.actions import payment_return
 from remit.payments.bank_accounts import account_lookup_hash, bank_account_retire
 from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType, Payment, PaymentStatus
 from remit.users.models import User
 
 
-class ReturnFileError(ValueError):
+class ReturnFileError(ActionError):
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(f"line {line}: {reason}" if line else reason)
         self.line, self.reason = line, reason

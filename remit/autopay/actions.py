@@ -34,7 +34,8 @@ from remit.ledger.claims import claim_withdraw
 from remit.ledger.errors import PaymentError
 from remit.ledger.locks import lock_invoice_rows, lock_invoices
 from remit.ledger.scheduling import ClaimTerms, Plan, payment_adjust, payments_schedule_many
-from remit.lib.tasks import hand_to_worker
+from remit.lib.errors import ActionError
+from remit.lib.tasks import enqueue_on_commit
 from remit.notifications.actions import email_send
 from remit.payments.actions import payment_cancel
 from remit.payments.dates import earliest_pay_on, latest_pay_on
@@ -42,17 +43,15 @@ from remit.payments.disclosure import email_people
 from remit.payments.models import IN_FLIGHT, Allocation, BankAccount, BankAccountStatus, Payment, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
-from remit.webhooks.actions import webhook_listeners, webhooks_emit
+from remit.webhooks.emit import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
 logger = logging.getLogger(__name__)
 BATCH = 500
 
 
-class AutoPayError(ValueError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+class AutoPayError(ActionError):
+    pass
 
 
 # --- Settings ------------------------------------------------------------------------------------
@@ -240,7 +239,8 @@ def autopay_run(
         # A payment withdrawn because its invoice moved to another customer may be claimable there.
         report.scheduled += _claim_again(report, now)
     if report.scheduled or report.rescheduled:
-        transaction.on_commit(_queue_notices)
+        with transaction.atomic(savepoint=False):  # the sweep calls autopay_run outside a transaction
+            enqueue_on_commit("remit.autopay.tasks.send_autopay_notices", what="the Auto Pay notices")
     return report
 
 
@@ -499,12 +499,6 @@ def _email_admins(
     biller = customer.biller
     context = {**context, "customer": customer, "autopay_url": biller.portal_url("autopay/")}
     email_people(people=admins(customer.pk), accounts=accounts, template=template, biller=biller, context=context)
-
-
-def _queue_notices() -> None:
-    from remit.autopay.tasks import send_autopay_notices
-
-    hand_to_worker(send_autopay_notices, what="the Auto Pay notices")
 
 
 def autopay_send_notices(*, limit_customers: int = 500) -> int:

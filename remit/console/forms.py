@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
@@ -115,9 +113,3 @@ class AcceptInvitationForm(forms.Form):
         help_text="At least 10 characters; not a common password.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-
-
-def add_action_error(form: forms.Form, error: Any) -> None:
-    """Show an action's refusal at the field it names, or above the form."""
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, str(error))

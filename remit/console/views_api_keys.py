@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from remit.api.actions import ApiKeyError, api_key_create, api_key_revoke
 from remit.api.models import ApiKey
-from remit.console.forms import add_action_error
 from remit.console.views import ConsoleRequest, console_view
+from remit.site.forms import add_action_error
 
 
 class ApiKeyForm(forms.Form):

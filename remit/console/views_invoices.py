@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from remit.billers.actions import BillerError, biller_update_invoice_settings
-from remit.console.forms import add_action_error
 from remit.console.forms_invoicing import InvoiceForm, InvoiceSettingsForm, LineFormSet, RecordPaymentForm, VoidForm
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.customers.models import Customer
@@ -26,6 +25,7 @@ from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter, status_sql
 from remit.ledger.status import InvoiceStatus
 from remit.payments.actions import PaymentError, payment_record_offline
+from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50
 STATUS_FILTERS = [("outstanding", "Outstanding"), *InvoiceStatus.choices]

@@ -2,8 +2,8 @@
 rotate a signing secret and resend a delivery; staff may look. A signing secret is shown once, in
 the answer to the request that made it, and never again.
 
-The rules live in ``remit.webhooks.actions``. Every read is scoped to the biller in the URL: another
-biller's endpoint or delivery is a 404.
+The rules live in ``remit.webhooks.endpoints`` (and Resend in ``remit.webhooks.delivery``). Every
+read is scoped to the biller in the URL: another biller's endpoint or delivery is a 404.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from remit.console.views import ConsoleRequest, console_view, page_query
-from remit.webhooks.actions import (
+from remit.site.forms import add_action_error
+from remit.webhooks.delivery import webhook_resend
+from remit.webhooks.endpoints import (
     NewSecret,
     WebhookError,
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_set_active,
     webhook_endpoint_update,
-    webhook_resend,
     webhook_secret_rotate,
 )
 from remit.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
@@ -48,10 +49,6 @@ class EndpointForm(forms.Form):
         required=False,  # the action says "choose at least one", at the field
         widget=forms.CheckboxSelectMultiple,
     )
-
-
-def _add_error(form: forms.Form, error: WebhookError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error))
 
 
 def _endpoints(request: ConsoleRequest) -> QuerySet[WebhookEndpoint]:
@@ -85,7 +82,7 @@ def webhooks(request: ConsoleRequest) -> HttpResponse:
                 biller=request.biller, actor=request.user, url=data["url"], events=data["events"]
             )
         except WebhookError as error:
-            _add_error(form, error)
+            add_action_error(form, error)
         else:
             return _show_secret(request, issued, rotated=False)
     return render(request, "console/webhooks/list.html", {"form": form, "endpoints": list(_endpoints(request))})
@@ -100,7 +97,7 @@ def webhook_endpoint(request: ConsoleRequest, endpoint_id: int) -> HttpResponse:
         try:
             webhook_endpoint_update(endpoint=endpoint, actor=request.user, url=data["url"], events=data["events"])
         except WebhookError as error:
-            _add_error(form, error)
+            add_action_error(form, error)
         else:
             messages.success(request, "Endpoint saved.")
             return redirect("console:webhook_endpoint", slug=request.biller.slug, endpoint_id=endpoint.pk)

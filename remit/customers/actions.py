@@ -12,13 +12,12 @@ from django.utils import timezone
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerEvent
 from remit.customers.rules import CustomerFields, FieldErrors, check_customer_fields
+from remit.lib.errors import ActionError
 from remit.users.models import User
 
 
-class CustomerError(ValueError):
-    def __init__(self, errors: FieldErrors) -> None:
-        super().__init__("; ".join(errors.messages()))
-        self.errors = errors
+class CustomerError(ActionError):
+    pass
 
 
 def reference_taken(biller: Biller, reference: str, *, exclude_pk: int | None = None) -> bool:
@@ -35,7 +34,7 @@ def _validated(biller: Biller, fields: CustomerFields, *, exclude_pk: int | None
     if not errors.errors.get("reference") and reference_taken(biller, fields.reference, exclude_pk=exclude_pk):
         errors.add("reference", f"Another customer already has the reference “{fields.reference}”.")
     if errors:
-        raise CustomerError(errors)
+        raise CustomerError(errors=errors.errors)
     return fields
 
 
@@ -46,7 +45,7 @@ def _save(customer: Customer) -> None:
     except IntegrityError:
         errors = FieldErrors()
         errors.add("reference", f"Another customer already has the reference “{customer.reference}”.")
-        raise CustomerError(errors) from None
+        raise CustomerError(errors=errors.errors) from None
 
 
 @transaction.atomic

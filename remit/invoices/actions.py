@@ -24,19 +24,19 @@ from remit.invoices.numbering import NUMBER_PATTERN, NUMBER_RULE, take_numbers
 from remit.invoices.totals import Line, Totals, TotalsError, compute_totals, due_date_for
 from remit.ledger.claims import claim_make_room, claim_release_invoice
 from remit.ledger.scheduling import release_invoice
+from remit.lib.errors import ActionError
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.users.models import User
-from remit.webhooks.actions import webhooks_emit
+from remit.webhooks.emit import webhooks_emit
 from remit.webhooks.models import EventType
 
 
-class InvoiceError(ValueError):
+class InvoiceError(ActionError):
     """The rules refuse the request. ``errors`` maps form fields (or "" for the whole form) to messages."""
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(m for ms in errors.values() for m in ms))
-        self.errors = errors
+        super().__init__(errors=errors)
 
     @classmethod
     def single(cls, message: str, field: str = "") -> InvoiceError:

@@ -24,7 +24,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from remit.lib.tasks import hand_to_worker
+from remit.lib.tasks import enqueue_on_commit
+from remit.lib.transactions import require_transaction
 from remit.notifications import transports
 from remit.notifications.models import OutboundEmail
 
@@ -40,7 +41,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def outbox_enqueue(message: EmailMessage) -> OutboundEmail:
-    """Store ``message`` for delivery. Call inside the transaction of the change that caused it."""
+    """Store ``message`` for delivery. Call inside the transaction of the change that caused it
+    (Django's own emails, such as a password reset, come through the mail backend outside one: the
+    row then commits by itself)."""
     header_names = {name.lower() for name in message.extra_headers}
     if "message-id" not in header_names:
         message.extra_headers["Message-ID"] = make_msgid(domain=_mail_domain())
@@ -48,15 +51,16 @@ def outbox_enqueue(message: EmailMessage) -> OutboundEmail:
     if not recipients:
         raise ValueError("An email needs at least one recipient.")
     raw = _serialize(message)
-    outbound = OutboundEmail.objects.create(
-        biller_id=getattr(message, "remit_biller_id", None),
-        from_email=str(message.from_email),
-        recipients=recipients,
-        subject=str(message.subject)[:998],
-        message_id=message.extra_headers["Message-ID"],
-        raw=raw,
-    )
-    transaction.on_commit(lambda: _request_delivery(outbound.pk))
+    with transaction.atomic(savepoint=False):  # the caller's transaction, if there is one
+        outbound = OutboundEmail.objects.create(
+            biller_id=getattr(message, "remit_biller_id", None),
+            from_email=str(message.from_email),
+            recipients=recipients,
+            subject=str(message.subject)[:998],
+            message_id=message.extra_headers["Message-ID"],
+            raw=raw,
+        )
+        _request_delivery(outbound.pk)
     return outbound
 
 
@@ -79,10 +83,9 @@ def _mail_domain() -> str:
 
 
 def _request_delivery(email_id: int) -> None:
-    """Ask the worker to deliver now. If the broker is down, the periodic sweep delivers later."""
-    from remit.notifications.tasks import deliver_email
-
-    hand_to_worker(deliver_email, email_id, what=f"delivery of email {email_id}")
+    """Once the caller's transaction commits, ask the worker to deliver now. If the broker is down,
+    the periodic sweep delivers later."""
+    enqueue_on_commit("remit.notifications.tasks.deliver_email", email_id, what=f"delivery of email {email_id}")
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,12 @@ def _record_failure(outbound: OutboundEmail, exc: Exception) -> DeliveryResult:
 
 def outbox_retry(*, email_id: int) -> bool:
     """An operator asks for a failed (or waiting) email to be tried again now."""
-    changed = OutboundEmail.objects.filter(
-        pk=email_id, status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.PENDING]
-    ).update(status=OutboundEmail.Status.PENDING, next_attempt_at=timezone.now(), locked_until=None)
-    if changed:
-        transaction.on_commit(lambda: _request_delivery(email_id))
+    with transaction.atomic(savepoint=False):  # the admin calls it outside a transaction
+        changed = OutboundEmail.objects.filter(
+            pk=email_id, status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.PENDING]
+        ).update(status=OutboundEmail.Status.PENDING, next_attempt_at=timezone.now(), locked_until=None)
+        if changed:
+            _request_delivery(email_id)
     return changed == 1
 
 
@@ -187,6 +191,7 @@ def email_send(
 ) -> OutboundEmail:
     """Compose a branded email from ``emails/<template>/`` and put it in the outbox.
     ``attachments`` are (filename, content, MIME type), e.g. an invoice's PDF."""
+    require_transaction("Sending an email")
     from remit.notifications.compose import compose
 
     message = compose(to=to, template=template, context=context, biller=biller, reply_to=reply_to)

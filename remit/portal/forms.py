@@ -8,6 +8,7 @@ from django import forms
 
 from remit.customers.access import AccessError, check_new_password
 from remit.customers.models import AccountType, PortalRole
+from remit.site.forms import add_action_error
 from remit.users.models import User
 
 
@@ -36,7 +37,7 @@ class NewPasswordFields(forms.Form):
             try:
                 check_new_password(data["password1"], data["password2"], self.person)
             except AccessError as error:
-                self.add_error(error.field if error.field in self.fields else None, str(error))
+                add_action_error(self, error)
         return data
 
     password1 = forms.CharField(

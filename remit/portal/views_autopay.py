@@ -22,7 +22,7 @@ from remit.payments.disclosure import Viewer, choice_label, describe_account
 from remit.payments.models import BankAccount, PaymentStatus
 from remit.payments.selectors import payment_for, usable_bank_accounts
 from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
-from remit.site.forms import MoneyField
+from remit.site.forms import MoneyField, add_action_error
 
 
 class AutoPayForm(forms.Form):
@@ -148,7 +148,7 @@ def autopay_edit(request: MemberRequest) -> HttpResponse:
                 when=data["when"],
             )
         except AutoPayError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             messages.success(request, _saved_message(saved.enabled, report))
             return redirect(portal_reverse(request, "autopay"))

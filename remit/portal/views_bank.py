@@ -30,7 +30,7 @@ from remit.payments.models import BankAccount, BankAccountStatus, BankAccountTyp
 from remit.payments.selectors import bank_account_for, visible_bank_accounts
 from remit.payments.terms import terms_sha256
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view, safe_next
-from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput
+from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput, add_action_error
 from remit.users.throttle import client_ip
 
 NUMBER_FIELDS = ("account_number", "account_number_confirm")
@@ -89,7 +89,7 @@ class BankAccountForm(forms.Form):
                 check()
             except BankAccountError as error:
                 if error.field not in self.errors:
-                    self.add_error(error.field if error.field in self.fields else None, str(error))
+                    add_action_error(self, error)
         return data
 
 
@@ -132,7 +132,7 @@ def bank_account_new(request: MemberRequest) -> HttpResponse:
         try:
             account = _add(request, form)
         except BankAccountError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             private = " Only you can see it." if account.is_private else ""
             messages.success(request, f"Bank account {account.label} was saved.{private}")

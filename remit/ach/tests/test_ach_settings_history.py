@@ -7,6 +7,7 @@ import pytest
 
 from remit.ach.actions import AchFields, AchSettingsError, ach_settings_save
 from remit.ach.models import AchSettingsChange
+from remit.lib.errors import ActionError
 from remit.test import make_biller, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,6 @@ def test_a_refused_save_writes_no_row(acme):
     biller, owner = acme
     with pytest.raises(AchSettingsError):
         ach_settings_save(biller=biller, actor=owner, fields=fields(company_id="12-345"))
-    with pytest.raises(AchSettingsError):
+    with pytest.raises(ActionError):  # not an owner
         ach_settings_save(biller=biller, actor=make_staff(biller), fields=fields())
     assert not AchSettingsChange.objects.exists()

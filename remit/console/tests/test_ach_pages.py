@@ -379,4 +379,6 @@ def test_only_an_owner_downloads_files_they_hold_account_numbers(client, acme, d
     client.force_login(make_staff(biller))
     html = client.get(f"/console/{biller.slug}/ach/").content.decode()
     assert record.filename in html and "/download" not in html
-    assert client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download").status_code == 403
+    refused = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
+    assert refused.status_code == 403
+    assert "Only an owner can download ACH files" in refused.content.decode()

@@ -17,7 +17,7 @@ from remit.ach.settle import ach_settle
 from remit.autopay.actions import autopay_save
 from remit.lib.banking_days import add_banking_days
 from remit.test import make_invoice
-from remit.webhooks.actions import event_body
+from remit.webhooks.delivery import event_body
 from remit.webhooks.models import EventType, WebhookEvent
 from remit.webhooks.tests.conftest import DOCS
 from remit.webhooks.tests.world import World, make_world
