@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from remit.ach.actions import AchFields, AchSettingsError, ach_settings_save
 from remit.ach.export import outbound_dir
-from remit.ach.models import AchCorrection, AchEntry, AchFile, AchReturn, AchSettings
+from remit.ach.models import AchCorrection, AchEntry, AchFile, AchReturn, AchSettings, AchSettingsChange
 from remit.ach.returns import ImportResult, ReturnFileError, ach_import_returns
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
@@ -38,6 +38,7 @@ from remit.payments.models import BankAccountType, PaymentStatus
 from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput, add_action_error
 
 PAGE_SIZE = 50
+HISTORY = 20  # changes of the ACH settings shown on their page, newest first
 DOWNLOAD_OWNERS_ONLY = "Only an owner can download ACH files: they hold customers' account numbers."
 RECENT = 100  # returns and corrections shown on the page; the reconciliation CSV has them all
 MAX_RETURN_FILE_BYTES = 10 * 1024 * 1024
@@ -131,6 +132,36 @@ def _initial(biller: Biller, saved: AchSettings | None) -> dict[str, Any]:
     return values
 
 
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of the settings' history: who and when, and each changed field as (label, before, after)."""
+
+    change: AchSettingsChange
+    fields: list[tuple[str, str, str]]
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _history(biller: Biller, form: AchSettingsForm) -> list[ChangeRow]:
+    """The newest changes, each field named by its label on the form above them."""
+
+    def label(name: str) -> str:
+        return str(form.fields[name].label) if name in form.fields else name
+
+    def row(change: AchSettingsChange) -> ChangeRow:
+        return ChangeRow(
+            change, [(label(name), _shown(change.before.get(name)), _shown(new)) for name, new in change.after.items()]
+        )
+
+    return [row(change) for change in AchSettingsChange.objects.filter(biller=biller)[:HISTORY]]
+
+
 @console_view(owner_only=True)
 def ach_settings(request: ConsoleRequest) -> HttpResponse:
     biller = request.biller
@@ -152,7 +183,8 @@ def ach_settings(request: ConsoleRequest) -> HttpResponse:
         else:
             messages.success(request, "ACH settings saved. The next file uses them.")
             return redirect("console:ach_settings", slug=biller.slug)
-    return render(request, "console/ach/settings.html", {"form": form, "saved": saved})
+    history = _history(biller, form) if request.membership.is_owner else []
+    return render(request, "console/ach/settings.html", {"form": form, "saved": saved, "history": history})
 
 
 # --- Files and returns ---------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         outstanding=Sum(balance_sql(), filter=status_filter("outstanding", today)),
         overdue=Sum(balance_sql(), filter=status_filter("overdue", today)),
     )
-    events = customer.events.select_related("actor")[:10]
+    events = customer.events.select_related("actor", "api_key")[:10]
     context = {
         "customer": customer,
         "invoices": invoices,

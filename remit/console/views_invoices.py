@@ -190,7 +190,7 @@ def invoice_detail(request: ConsoleRequest, invoice_id: int) -> HttpResponse:
         "lines": invoice.lines.all(),
         "allocations": allocations,
         "sends": invoice.sends.select_related("sent_by", "email"),
-        "events": invoice.events.select_related("actor")[:20],
+        "events": invoice.events.select_related("actor", "api_key")[:20],
         "void_form": VoidForm(),
         "payment_form": RecordPaymentForm(
             initial={"received_on": timezone.localdate(), "amount": f"{invoice.available_cents / 100:.2f}"}
