@@ -287,6 +287,11 @@ class World:
         """A bank account added by ``user`` (default: the admin), as on the Add Bank Account page."""
         return make_bank_account(user or self.admin, **changes)
 
+    def colleague(self, email: str, *, role: str = "admin") -> User:
+        """Another portal user of Globex's, invited by its admin: an admin unless ``role`` says otherwise
+        (for tests that need a second admin, e.g. one whose private bank account the others can't see)."""
+        return make_portal_user(self.customer, email=email, role=role)
+
 
 def make_world() -> World:
     biller, owner = make_biller("Acme Supply Co.")
