@@ -1,17 +1,25 @@
-"""Emails about what happened at the bank: a payment's new date, a returned payment. The customer's
-admins and the payer are told; the account is named to each as ``payments.disclosure`` allows."""
+"""Emails about what happened at the bank: a payment's new date, returned payments (one email per
+customer account, one digest per biller). The customer's admins and the payer are told; the account
+is named to each as ``payments.disclosure`` allows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
+from django.db.models import Prefetch
 
 from remit.ach.models import AchReturn
 from remit.billers.selectors import owner_emails
-from remit.customers.selectors import admins
+from remit.customers.selectors import admins, admins_of
 from remit.notifications.actions import email_send
 from remit.payments.disclosure import email_people
-from remit.payments.models import Payment
+from remit.payments.models import Allocation, Payment
 from remit.users.models import User
+
+CHUNK = 500  # returned payments read per round of queries
 
 
 def _customer_recipients(payment: Payment) -> list[User]:
@@ -48,15 +56,89 @@ def tell_new_pay_on(payment_ids: list[int]) -> None:
         )
 
 
-def tell_returned(payment: Payment, *, code: str, meaning: str, blocked: bool, autopay_off: bool) -> None:
-    biller = payment.customer.biller
-    context = {**_context(payment), "code": code, "meaning": meaning, "blocked": blocked, "autopay_off": autopay_off}
+@dataclass(frozen=True)
+class Returned:
+    """A payment the bank returned, as its customer is told about it."""
+
+    payment_id: int
+    customer_id: int
+    code: str
+    meaning: str
+    blocked: bool  # the code says the account can't be debited again
+    autopay_off: bool  # Auto Pay used the account and was turned off with it
+
+
+def tell_customers_returned(returned: Sequence[Returned]) -> None:
+    """One email per customer account listing its returned payments, to its admins and whoever
+    scheduled one of them (every member may see the account's payments); each bank account named as
+    ``payments.disclosure`` allows the reader. A few queries per 500 payments, however many
+    customers. Call in the transaction of the returns."""
+    by_customer: dict[int, list[Returned]] = {}
+    for item in returned:
+        by_customer.setdefault(item.customer_id, []).append(item)
+    group: list[int] = []
+    for customer_id in sorted(by_customer):
+        group.append(customer_id)
+        if sum(len(by_customer[c]) for c in group) >= CHUNK:
+            _tell_customers({c: by_customer[c] for c in group})
+            group = []
+    if group:
+        _tell_customers({c: by_customer[c] for c in group})
+
+
+def _tell_customers(by_customer: dict[int, list[Returned]]) -> None:
+    ids = [item.payment_id for items in by_customer.values() for item in items]
+    allocations = Allocation.objects.select_related("invoice").order_by("invoice__due_date", "pk")
+    payments = (
+        Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by")
+        .prefetch_related(Prefetch("allocations", queryset=allocations))
+        .in_bulk(ids)
+    )
+    admins = admins_of(by_customer)
+    for customer_id, items in by_customer.items():
+        mine = [payments[item.payment_id] for item in sorted(items, key=lambda i: i.payment_id)]
+        people = list(admins.get(customer_id, []))
+        for payment in mine:
+            if payment.created_by is not None and payment.created_by.is_active and payment.created_by not in people:
+                people.append(payment.created_by)
+        if people:
+            _tell_customer(people, mine, {item.payment_id: item for item in items})
+
+
+def _tell_customer(people: list[User], payments: list[Payment], said: dict[int, Returned]) -> None:
+    customer = payments[0].customer
+    biller = customer.biller
+    returns = [
+        {
+            "payment": payment,
+            "account": payment.bank_account,
+            "allocations": list(payment.allocations.all()),
+            "code": said[payment.pk].code,
+            "meaning": said[payment.pk].meaning,
+        }
+        for payment in payments
+    ]
+    accounts = list({p.bank_account_id: p.bank_account for p in payments if p.bank_account is not None}.values())
+    blocked: dict[int, dict[str, Any]] = {}  # the accounts that can't be used any more, once each
+    for payment in payments:
+        if said[payment.pk].blocked and payment.bank_account is not None:
+            item = blocked.setdefault(payment.bank_account.pk, {"account": payment.bank_account, "autopay_off": False})
+            item["autopay_off"] = item["autopay_off"] or said[payment.pk].autopay_off
+    one = len(payments) == 1
     email_people(
-        people=_customer_recipients(payment),
-        accounts=[payment.bank_account],
+        people=people,
+        accounts=accounts,
         template="payment_returned",
         biller=biller,
-        context=context,
+        context={
+            "customer": customer,
+            "returns": returns,
+            "payment": payments[0] if one else None,
+            "count": len(payments),
+            "total_cents": sum(payment.amount_cents for payment in payments),
+            "blocked": list(blocked.values()),
+            "payments_url": biller.portal_url(f"payments/{payments[0].pk}/" if one else "payments/"),
+        },
     )
 
 
