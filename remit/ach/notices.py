@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from remit.ach.models import AchReturn
+from remit.billers.models import Biller
 from remit.billers.selectors import owner_emails
+from remit.customers.models import Customer
 from remit.customers.selectors import admins, admins_of
-from remit.notifications.actions import email_send
+from remit.notifications.actions import email_send, outbox_batch
 from remit.payments.disclosure import email_people
 from remit.payments.models import Allocation, Payment
 from remit.users.models import User
@@ -88,21 +90,30 @@ def tell_customers_returned(returned: Sequence[Returned]) -> None:
 
 def _tell_customers(by_customer: dict[int, list[Returned]]) -> None:
     ids = [item.payment_id for items in by_customer.values() for item in items]
-    allocations = Allocation.objects.select_related("invoice").order_by("invoice__due_date", "pk")
+    allocations = (
+        Allocation.objects.select_related("invoice")
+        .only("payment_id", "invoice__number", "invoice__due_date")  # what the email says of an invoice
+        .order_by("invoice__due_date", "pk")
+    )
     payments = (
-        Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by")
+        Payment.objects.select_related("bank_account__added_by", "created_by")
         .prefetch_related(Prefetch("allocations", queryset=allocations))
         .in_bulk(ids)
     )
+    customers = Customer.objects.select_related("biller").in_bulk(list(by_customer))
+    for payment in payments.values():
+        payment.customer = customers[payment.customer_id]  # one object per customer account, not per payment
     admins = admins_of(by_customer)
-    for customer_id, items in by_customer.items():
-        mine = [payments[item.payment_id] for item in sorted(items, key=lambda i: i.payment_id)]
-        people = list(admins.get(customer_id, []))
-        for payment in mine:
-            if payment.created_by is not None and payment.created_by.is_active and payment.created_by not in people:
-                people.append(payment.created_by)
-        if people:
-            _tell_customer(people, mine, {item.payment_id: item for item in items})
+    with outbox_batch():  # one INSERT per 100 emails
+        for customer_id, items in by_customer.items():
+            mine = [payments[item.payment_id] for item in sorted(items, key=lambda i: i.payment_id)]
+            people = list(admins.get(customer_id, []))
+            for payment in mine:
+                payer = payment.created_by
+                if payer is not None and payer.is_active and payer not in people:
+                    people.append(payer)
+            if people:
+                _tell_customer(people, mine, {item.payment_id: item for item in items})
 
 
 def _tell_customer(people: list[User], payments: list[Payment], said: dict[int, Returned]) -> None:
@@ -148,7 +159,8 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
     for record in returns:
         by_biller.setdefault(record.entry.biller_id, []).append(record)
     for biller_id, records in by_biller.items():
-        biller = records[0].entry.payment.customer.biller
+        biller = Biller.objects.get(pk=biller_id)
+        prefetch_related_objects([record.entry.payment for record in records[:50]], "customer")  # their names
         owners = owner_emails(biller_id)
         if owners:
             email_send(

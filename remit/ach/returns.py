@@ -84,9 +84,7 @@ def _sent_entries(entries: list[ParsedEntry], biller: Biller | None) -> dict[str
     traces = sorted({a.original_trace for e in entries if (a := e.return_addenda or e.correction) is not None})
     found: dict[str, list[AchEntry]] = {}
     for start in range(0, len(traces), 500):
-        sent = AchEntry.objects.select_related("payment__bank_account", "payment__customer__biller").filter(
-            trace_number__in=traces[start : start + 500]
-        )
+        sent = AchEntry.objects.select_related("payment").filter(trace_number__in=traces[start : start + 500])
         if biller is not None:
             sent = sent.filter(biller=biller)
         for ach_entry in sent:

@@ -36,7 +36,7 @@ from remit.payments.disclosure import email_people
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
-from remit.webhooks.actions import webhooks_emit, webhooks_paid_watch
+from remit.webhooks.actions import webhook_listeners, webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
 
 
@@ -282,9 +282,10 @@ def payments_return_many(returns: Sequence[Return]) -> list[int]:
     when its lock is taken (returned by another file a moment ago) is left as it is. Returns the ids
     that were returned. Call inside the caller's transaction.
 
-    The same locks as one return, in the same order (every invoice by id, then the payments by id),
-    and a fixed number of statements per 500 payments: one per status moved, one refresh of the
-    invoices' amounts, and ``payment.returned`` for all of them with each payment's code."""
+    The locks of the one-payment path, in the same order (every invoice by id, then the payments by
+    id), and a fixed number of statements per 500 payments, however many: the moves (``move_many``,
+    once per old status and return code), the invoices' amounts, and ``payment.returned`` with each
+    payment's own code."""
     require_transaction("Returning payments")
     by_id = {r.payment_id: r for r in returns}
     ids = sorted(by_id)
@@ -296,19 +297,25 @@ def payments_return_many(returns: Sequence[Return]) -> list[int]:
     for start in range(0, len(invoice_ids), CHUNK):  # chunks of one sorted list: still one order
         lock_invoice_rows(invoice_ids[start : start + CHUNK])
     returned: list[int] = []
+    biller_ids: set[int] = set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         locked = Payment.objects.select_for_update().filter(pk__in=chunk, status__in=RETURNABLE).order_by("pk")
         old: dict[str, list[int]] = {}
-        for pk, status in locked.values_list("pk", "status"):
+        for pk, status, biller_id in locked.values_list("pk", "status", "biller_id"):
             old.setdefault(status, []).append(pk)
+            biller_ids.add(biller_id)
         for status, these in old.items():
             for note, same_note in _by_note([by_id[pk] for pk in these]).items():
                 returned += move_many(same_note, old=PaymentStatus(status), to=PaymentStatus.RETURNED, note=note)
     refresh_invoice_amounts(invoice_ids)
-    extras = {pk: {"return": {"code": by_id[pk].code, "note": by_id[pk].note}} for pk in returned}
-    webhooks_emit(type=EventType.PAYMENT_RETURNED, ids=returned, extras=extras)
-    return sorted(returned)
+    returned.sort()
+    listeners = webhook_listeners(biller_ids=biller_ids)
+    for start in range(0, len(returned), CHUNK):
+        chunk = returned[start : start + CHUNK]
+        extras = {pk: {"return": {"code": by_id[pk].code, "note": by_id[pk].note}} for pk in chunk}
+        webhooks_emit(type=EventType.PAYMENT_RETURNED, ids=chunk, listeners=listeners, extras=extras)
+    return returned
 
 
 def _by_note(returns: list[Return]) -> dict[str, list[int]]:

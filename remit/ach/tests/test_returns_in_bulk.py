@@ -69,7 +69,7 @@ def sent(run_on_commit):
 def outbox(after: int = 0) -> list[EmailMessage]:
     """The emails written to the outbox (in the import's transaction) after the one with id ``after``."""
     rows = OutboundEmail.objects.filter(pk__gt=after).order_by("pk")
-    return [email.message_from_bytes(bytes(row.raw), policy=email.policy.default) for row in rows]  # type: ignore[misc]
+    return [email.message_from_bytes(bytes(row.raw), policy=email.policy.default) for row in rows]
 
 
 def last_email_id() -> int:
@@ -145,6 +145,7 @@ def test_one_email_per_customer_names_a_private_account_only_to_its_owner(run_on
         payments.append(payment)
     with run_on_commit(execute=True):
         record = ach_export(biller=acme, effective_date=pay_on).file
+    assert record is not None
     outbound = (outbound_dir() / record.filename).read_text()
     before = last_email_id()
     import_returns(acme, outbound, [Payment.objects.get(pk=p.pk) for p in payments], code="R02")
