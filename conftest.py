@@ -268,3 +268,11 @@ def cut_off_text(page: Any, *, scrolling_boxes_ok: bool = False) -> list[str]:
 def page_overflow(page: Any) -> int:
     """How many pixels wider than the window the page is (0: it never scrolls sideways as a whole)."""
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+@pytest.fixture
+def world(db: Any) -> Any:
+    """Acme (owner), Globex (admin, member) and an outsider from Initech: see ``remit.test.World``."""
+    from remit.test import make_world
+
+    return make_world()

@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 import os
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from email.message import EmailMessage
@@ -212,27 +213,30 @@ def ach_payment_rows(
     """An ACH payment written as rows, for tests that need a Pay On date in the past or a status the
     actions can't reach yet (sent, settled by the bank). Everything else should use
     ``payment_schedule``. The bank account is a real one, added through the portal's action."""
+    from django.db import transaction
+
     from remit.customers.models import CustomerMembership
     from remit.ledger.balances import refresh_invoice_amounts
     from remit.payments.models import Allocation, Payment
 
-    admin = CustomerMembership.objects.filter(customer=customer, role="admin").select_related("user").first()
-    user = admin.user if admin is not None else make_portal_user(customer)
-    account = customer.bank_accounts.filter(status="active").first() or make_bank_account(user)
-    payment = Payment.objects.create(
-        biller=customer.biller,
-        customer=customer,
-        method="ach",
-        status=status,
-        amount_cents=sum(cents for _, cents in parts),
-        pay_on=pay_on,
-        bank_account=account,
-        is_autopay=is_autopay,
-    )
-    Allocation.objects.bulk_create(
-        Allocation(payment=payment, invoice=invoice, amount_cents=cents) for invoice, cents in parts
-    )
-    refresh_invoice_amounts([invoice.pk for invoice, _ in parts])
+    with transaction.atomic():  # as an action would: the rows and the invoices' amounts together
+        admin = CustomerMembership.objects.filter(customer=customer, role="admin").select_related("user").first()
+        user = admin.user if admin is not None else make_portal_user(customer)
+        account = customer.bank_accounts.filter(status="active").first() or make_bank_account(user)
+        payment = Payment.objects.create(
+            biller=customer.biller,
+            customer=customer,
+            method="ach",
+            status=status,
+            amount_cents=sum(cents for _, cents in parts),
+            pay_on=pay_on,
+            bank_account=account,
+            is_autopay=is_autopay,
+        )
+        Allocation.objects.bulk_create(
+            Allocation(payment=payment, invoice=invoice, amount_cents=cents) for invoice, cents in parts
+        )
+        refresh_invoice_amounts([invoice.pk for invoice, _ in parts])
     return payment
 
 
@@ -258,3 +262,42 @@ def child_env(**extra: str) -> dict[str, str]:
         "REMIT_ENCRYPTION_KEYS": ",".join(settings.REMIT_ENCRYPTION_KEYS),
         **extra,
     }
+
+
+@dataclass
+class World:
+    """The people every access test needs, made through the real actions: Acme Supply Co. (the
+    biller) and its ``owner``; Globex Corporation (a Business customer) with its portal ``admin`` and
+    a ``member`` (a colleague without admin rights); and an ``outsider``, the admin of Initech,
+    another customer of Acme, who "should have no access" to anything of Globex's."""
+
+    biller: Biller
+    owner: User
+    customer: Customer
+    admin: User
+    member: User
+    other_customer: Customer
+    outsider: User
+
+    def invoice(self, **changes: Any) -> Invoice:
+        """An invoice of Globex's (see ``make_invoice`` for what ``changes`` may say)."""
+        return make_invoice(self.customer, **changes)
+
+    def bank_account(self, user: User | None = None, **changes: Any) -> Any:
+        """A bank account added by ``user`` (default: the admin), as on the Add Bank Account page."""
+        return make_bank_account(user or self.admin, **changes)
+
+    def colleague(self, email: str, *, role: str = "admin") -> User:
+        """Another portal user of Globex's, invited by its admin: an admin unless ``role`` says otherwise
+        (for tests that need a second admin, e.g. one whose private bank account the others can't see)."""
+        return make_portal_user(self.customer, email=email, role=role)
+
+
+def make_world() -> World:
+    biller, owner = make_biller("Acme Supply Co.")
+    customer = make_customer(biller, "Globex Corporation", email="ap@globex.example")
+    admin = make_portal_user(customer, email="ap@globex.example")
+    member = make_portal_user(customer, email="clerk@globex.example", role="member")
+    other = make_customer(biller, "Initech", email="ap@initech.example")
+    outsider = make_portal_user(other, email="ap@initech.example")
+    return World(biller, owner, customer, admin, member, other, outsider)

@@ -1,19 +1,22 @@
-"""The biller's ACH settings: checked field by field, saved by an owner only."""
+"""The biller's ACH settings: checked field by field, saved by an owner only, each change recorded
+(``AchSettingsChange``: who, when, every changed field before and after, the account number masked)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import time
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.utils import timezone
 
-from remit.ach.models import AchSettings
+from remit.ach.models import AchSettings, AchSettingsChange
 from remit.billers.models import Biller
-from remit.billers.selectors import is_owner
+from remit.billers.permissions import require_owner
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.payments.bank_accounts import BankAccountError, check_routing_number
 from remit.users.models import User
 
@@ -30,6 +33,20 @@ RESERVED_DESCRIPTIONS = {
     "NO CHECK",
 }
 PRINTABLE = re.compile(r"^[A-Za-z0-9 .,&'/()\-#]*$")
+# The fields of AchSettings the owner sets (the settlement account number apart: it is encrypted).
+SAVED_FIELDS = (
+    "odfi_routing",
+    "immediate_origin",
+    "destination_name",
+    "origin_name",
+    "company_name",
+    "company_id",
+    "entry_description",
+    "balanced",
+    "settlement_routing",
+    "settlement_account_type",
+    "settlement_days",
+)
 
 
 @dataclass
@@ -50,12 +67,8 @@ class AchFields:
     settlement_days: int | None = 2
 
 
-@dataclass
-class AchSettingsError(ValueError):
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return "; ".join(self.errors.values())
+class AchSettingsError(ActionError):
+    pass
 
 
 def _text(errors: dict[str, str], name: str, value: str, *, label: str, limit: int) -> str:
@@ -128,34 +141,65 @@ def _check_settlement(
 
 @transaction.atomic
 def ach_settings_save(*, biller: Biller, actor: User, fields: AchFields) -> AchSettings:
-    if not is_owner(biller.pk, actor):
-        raise AchSettingsError({"": "Only an owner can change the ACH settings."})
+    require_owner(biller, actor, message="Only an owner can change the ACH settings.")
     current = AchSettings.objects.select_for_update().filter(biller=biller).first()
     clean, errors = check_ach_fields(
         fields, has_settlement_account=bool(current and current.settlement_account_encrypted)
     )
     if errors:
-        raise AchSettingsError(errors)
+        raise AchSettingsError(errors={name: [message] for name, message in errors.items()})
+    saved = Biller.objects.only("ach_cutoff_time", "time_zone").get(pk=biller.pk)  # not the caller's copy
+    before = _snapshot(current, saved)
+    new_account = _new_account(current, clean.settlement_account)
     ach = current or AchSettings(biller=biller)
-    for name in (
-        "odfi_routing",
-        "immediate_origin",
-        "destination_name",
-        "origin_name",
-        "company_name",
-        "company_id",
-        "entry_description",
-        "balanced",
-        "settlement_routing",
-        "settlement_account_type",
-        "settlement_days",
-    ):
+    for name in SAVED_FIELDS:
         setattr(ach, name, getattr(clean, name))
-    if clean.settlement_account:
-        ach.settlement_account_encrypted = crypto.encrypt(clean.settlement_account)
-        ach.settlement_account_last4 = clean.settlement_account[-4:]
+    if new_account:
+        ach.settlement_account_encrypted = crypto.encrypt(new_account)
+        ach.settlement_account_last4 = new_account[-4:]
     ach.updated_at = timezone.now()
     ach.save()
     Biller.objects.filter(pk=biller.pk).update(ach_cutoff_time=clean.cutoff_time, time_zone=clean.time_zone)
     biller.ach_cutoff_time, biller.time_zone = clean.cutoff_time or biller.ach_cutoff_time, clean.time_zone
+    _record_change(biller, actor, before, _snapshot(ach, biller), account_changed=bool(new_account))
     return ach
+
+
+def _new_account(current: AchSettings | None, typed: str) -> str:
+    """The settlement account number to store: the one typed, unless it is the one already saved."""
+    if not typed or current is None or not current.settlement_account_encrypted:
+        return typed
+    try:
+        saved = crypto.decrypt(current.settlement_account_encrypted)
+    except crypto.DecryptionError:
+        return typed  # the old number can't be read: storing the typed one again is the safe side
+    return "" if saved == typed else typed
+
+
+def _snapshot(ach: AchSettings | None, biller: Biller) -> dict[str, Any]:
+    """What the owner sees on the settings page, as JSON values; the account number only masked."""
+    values: dict[str, Any] = {"cutoff_time": biller.ach_cutoff_time.strftime("%H:%M"), "time_zone": biller.time_zone}
+    if ach is not None:
+        values.update({name: getattr(ach, name) for name in SAVED_FIELDS})
+        last4 = ach.settlement_account_last4
+        values["settlement_account"] = crypto.mask(last4) if last4 else ""
+    return values
+
+
+def _record_change(
+    biller: Biller, actor: User, before: dict[str, Any], after: dict[str, Any], *, account_changed: bool
+) -> None:
+    """One history row naming every field that changed (none: no row). A new settlement account
+    counts even when its last four digits are the old one's."""
+    changed = [name for name in after if name not in before or before[name] != after[name]]
+    if account_changed and "settlement_account" not in changed:
+        changed.append("settlement_account")
+    if not changed:
+        return
+    AchSettingsChange.objects.create(
+        biller=biller,
+        actor=actor,
+        actor_email=actor.email,
+        before={name: before[name] for name in changed if name in before},
+        after={name: after[name] for name in changed},
+    )

@@ -45,6 +45,7 @@ from remit.customers.models import AccountType
 from remit.ledger.scheduling import payment_adjust
 from remit.lib import crypto
 from remit.lib.banking_days import is_banking_day, next_banking_day
+from remit.lib.errors import ActionError
 from remit.payments.actions import payments_mark_sent
 from remit.payments.models import (
     BankAccountType,
@@ -61,7 +62,7 @@ DEBIT_CODE = {BankAccountType.CHECKING: 27, BankAccountType.SAVINGS: 37}
 CREDIT_CODE = {BankAccountType.CHECKING: 22, BankAccountType.SAVINGS: 32}
 
 
-class AchError(ValueError):
+class AchError(ActionError):
     pass
 
 

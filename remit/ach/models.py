@@ -49,6 +49,30 @@ class AchSettings(models.Model):
         return f"ACH settings of biller {self.biller_id}"
 
 
+class AchSettingsChange(models.Model):
+    """Who changed the ACH settings, when, and each changed field's value before and after (``before``
+    is empty when the settings were first saved). The settlement account number is stored encrypted
+    and never copied here: its side reads ``••••`` and the last four digits only."""
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.CASCADE, related_name="ach_settings_changes")
+    actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_email = models.EmailField(blank=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"ACH settings of biller {self.biller_id} changed by {self.actor_email or 'Remit'}"
+
+    @property
+    def is_first(self) -> bool:
+        """The settings were saved for the first time: every field is new and none has a before."""
+        return "odfi_routing" in self.after and "odfi_routing" not in self.before
+
+
 class AchFile(models.Model):
     """One NACHA file, as written under ``$REMIT_DATA_DIR/ach/outbound/``."""
 

@@ -20,6 +20,7 @@ from remit.ach.notices import Returned, tell_biller_returned, tell_customers_ret
 from remit.ach.reader import NachaFormatError, ParsedEntry, read_file
 from remit.billers.models import Biller
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.payments.actions import RETURNABLE, Return, payments_return_many
 from remit.payments.bank_accounts import account_lookup_hash, bank_account_retire
 from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType
@@ -28,7 +29,7 @@ from remit.users.models import User
 CHUNK = 500  # rows per statement: well under SQLite's limit on query parameters
 
 
-class ReturnFileError(ValueError):
+class ReturnFileError(ActionError):
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(f"line {line}: {reason}" if line else reason)
         self.line, self.reason = line, reason

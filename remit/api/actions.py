@@ -10,16 +10,16 @@ from django.utils import timezone
 from remit.api.keys import new_key
 from remit.api.models import ApiKey
 from remit.billers.models import Biller
-from remit.billers.selectors import is_owner
+from remit.billers.permissions import require_owner
+from remit.lib.errors import ActionError
 from remit.users.models import User
 
 MAX_ACTIVE_KEYS = 20
+OWNERS_ONLY = "Only an owner can create or revoke API keys."
 
 
-class ApiKeyError(ValueError):
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class ApiKeyError(ActionError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,9 @@ class IssuedKey:
     secret: str  # the whole key, for the page that shows it once
 
 
-def _require_owner(biller: Biller, actor: User) -> None:
-    if not is_owner(biller.pk, actor):
-        raise ApiKeyError("Only an owner can create or revoke API keys.")
-
-
 @transaction.atomic
 def api_key_create(*, biller: Biller, actor: User, name: str) -> IssuedKey:
-    _require_owner(biller, actor)
+    require_owner(biller, actor, message=OWNERS_ONLY)
     name = " ".join(name.split())
     if not name:
         raise ApiKeyError("Name the key after what will use it, e.g. “Accounting sync”.", field="name")
@@ -59,7 +54,7 @@ def api_key_create(*, biller: Biller, actor: User, name: str) -> IssuedKey:
 @transaction.atomic
 def api_key_revoke(*, biller: Biller, actor: User, key_id: int) -> ApiKey:
     """Revoked at once: the next request with the key is refused. Revoking twice changes nothing."""
-    _require_owner(biller, actor)
+    require_owner(biller, actor, message=OWNERS_ONLY)
     api_key = ApiKey.objects.select_for_update().filter(biller=biller, pk=key_id).first()
     if api_key is None:
         raise ApiKeyError("This key does not exist.")

@@ -81,3 +81,10 @@ def biller_of(request: Request) -> Biller:
     api_key = request.auth
     assert isinstance(api_key, ApiKey)
     return api_key.biller
+
+
+def key_id(request: Request) -> int:
+    """The id of the key that signed this request: the actions record it in the history of what it changed."""
+    api_key = request.auth
+    assert isinstance(api_key, ApiKey)
+    return api_key.pk

@@ -4,8 +4,8 @@
      "detail": "Check the fields named in errors.", "instance": "/api/v1/customers",
      "errors": {"billing_emails": ["Enter at least one billing email address."]}}
 
-DRF's own errors (401, 404, 405, 415, 429…), the actions' refusals (``CustomerError``,
-``InvoiceError``) and anything unexpected (500) all go through ``exception_handler``; unknown
+DRF's own errors (401, 404, 405, 415, 429…), the actions' refusals (any ``ActionError``: a
+``CustomerError``, an ``InvoiceError``…) and anything unexpected (500) all go through ``exception_handler``; unknown
 paths under /api/ through ``not_found``. Validation problems list each field's messages in
 ``errors``, with nested fields joined by dots (``lines.0.unit_price_cents``).
 """
@@ -25,8 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from remit.customers.actions import CustomerError
-from remit.invoices.actions import InvoiceError
+from remit.lib.errors import ActionError, NotPermitted
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +128,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.NotFound("Nothing here: no such object, or not yours.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
-    if isinstance(exc, CustomerError):
-        return problem_response(action_problem(exc.errors.errors, instance=instance))
-    if isinstance(exc, InvoiceError):
+    if isinstance(exc, NotPermitted):
+        exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, ActionError):
         return problem_response(action_problem(exc.errors, instance=instance))
     if isinstance(exc, exceptions.ValidationError):
         return problem_response(validation_problem(flatten(exc.detail), instance=instance))

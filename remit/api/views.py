@@ -27,7 +27,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from remit.ach.models import AchEntry, AchFile, AchReturn
 from remit.api import serializers as s
-from remit.api.authentication import biller_of
+from remit.api.authentication import biller_of, key_id
 from remit.api.idempotency import idempotent
 from remit.api.pagination import NewestFirst
 from remit.billers.models import Biller
@@ -143,7 +143,7 @@ class CustomerViewSet(ScopedViewSet):
     @idempotent
     def create(self, request: Request) -> Response:
         fields = CustomerFields(**valid(s.CustomerWriteSerializer, request))
-        customer = customer_create(biller=biller_of(request), actor=None, fields=fields)
+        customer = customer_create(biller=biller_of(request), actor=None, fields=fields, api_key_id=key_id(request))
         return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -156,7 +156,8 @@ class CustomerViewSet(ScopedViewSet):
         customer = self.get_object()
         changes = valid(s.CustomerWriteSerializer, request, partial=True)
         current = {name: getattr(customer, name) for name in CustomerFields.__dataclass_fields__}
-        customer = customer_update(customer=customer, actor=None, fields=CustomerFields(**{**current, **changes}))
+        fields = CustomerFields(**{**current, **changes})
+        customer = customer_update(customer=customer, actor=None, fields=fields, api_key_id=key_id(request))
         return Response(self.get_serializer(customer).data)
 
     @extend_schema(
@@ -170,7 +171,7 @@ class CustomerViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def archive(self, request: Request, pk: str) -> Response:
-        customer = customer_archive(customer=self.get_object(), actor=None)
+        customer = customer_archive(customer=self.get_object(), actor=None, api_key_id=key_id(request))
         return Response(self.get_serializer(customer).data)
 
     @extend_schema(
@@ -182,7 +183,7 @@ class CustomerViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def restore(self, request: Request, pk: str) -> Response:
-        customer = customer_restore(customer=self.get_object(), actor=None)
+        customer = customer_restore(customer=self.get_object(), actor=None, api_key_id=key_id(request))
         return Response(self.get_serializer(customer).data)
 
 
@@ -251,7 +252,7 @@ class InvoiceViewSet(ScopedViewSet):
             memo=data.get("memo", ""),
             number=data.get("number", "").strip(),
         )
-        invoice = invoice_create(biller=biller, actor=None, draft=draft)
+        invoice = invoice_create(biller=biller, actor=None, draft=draft, api_key_id=key_id(request))
         return Response(self.get_serializer(self.fresh(invoice)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -265,7 +266,7 @@ class InvoiceViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def send(self, request: Request, pk: str) -> Response:
-        sent = invoice_send(invoice=self.get_object(), actor=None)
+        sent = invoice_send(invoice=self.get_object(), actor=None, api_key_id=key_id(request))
         return Response(s.InvoiceSendSerializer(sent).data)
 
     @extend_schema(
@@ -281,7 +282,7 @@ class InvoiceViewSet(ScopedViewSet):
     def void(self, request: Request, pk: str) -> Response:
         invoice = self.get_object()
         reason = valid(s.InvoiceVoidSerializer, request)["reason"]
-        invoice = invoice_void(invoice=invoice, actor=None, reason=reason)
+        invoice = invoice_void(invoice=invoice, actor=None, reason=reason, api_key_id=key_id(request))
         return Response(self.get_serializer(self.fresh(invoice)).data)
 
     @extend_schema(

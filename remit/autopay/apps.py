@@ -9,7 +9,8 @@ class AutoPayConfig(AppConfig):
     def ready(self) -> None:
         # Auto Pay follows what happens below it (remit.lib.hooks): new and edited invoices, and bank
         # accounts that can no longer be debited.
-        from remit.autopay.actions import autopay_account_gone, autopay_follow_invoices
+        from remit.autopay.engine import autopay_follow_invoices
+        from remit.autopay.settings import autopay_account_gone
         from remit.invoices.hooks import invoices_changed
         from remit.payments.hooks import bank_account_retired
 

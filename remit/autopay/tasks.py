@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from remit.autopay.actions import autopay_run, autopay_send_notices
+from remit.autopay.engine import autopay_run
+from remit.autopay.notices import autopay_send_notices
 
 
 @shared_task

@@ -172,11 +172,11 @@ def _sweep_twice() -> dict[str, Any]:
     """In the child process: the first sweep, then one with nothing to do; times and memory."""
     from django.db import connection
 
-    from remit.autopay import actions
+    from remit.autopay import engine as actions
     from remit.notifications import actions as notifications_actions
 
     # The notices go to the outbox of this throwaway database; no worker is asked to send them.
-    actions._queue_notices = lambda: None
+    actions.enqueue_on_commit = lambda *args, **kwargs: None
     notifications_actions._request_delivery = lambda email_id: None
     connection.ensure_connection()  # the worker's connection is already open
     before_kib = peak_rss_kib()

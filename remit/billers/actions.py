@@ -28,7 +28,8 @@ from remit.billers.models import (
     Role,
     StaffInvitation,
 )
-from remit.billers.selectors import is_owner
+from remit.billers.permissions import require_owner
+from remit.lib.errors import ActionError
 from remit.lib.images import Logo
 from remit.lib.terms import TERMS_DAYS
 from remit.notifications.actions import email_send
@@ -38,12 +39,8 @@ from remit.users.models import User
 PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9\-_/.#]{0,12}$")
 
 
-class BillerError(ValueError):
+class BillerError(ActionError):
     """A request the rules refuse; ``field`` names the form field it belongs to, if any."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _record(biller: Biller, actor: User | None, kind: str, **data: Any) -> BillerEvent:
@@ -180,20 +177,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TEAM_OWNERS_ONLY = "Only an owner can manage the team."
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     invitation: StaffInvitation
     token: str  # shown only in the email; the database keeps its hash
 
 
-def _require_owner(biller: Biller, actor: User) -> None:
-    if not is_owner(biller.pk, actor):
-        raise BillerError("Only an owner can manage the team.")
-
-
 @transaction.atomic
 def staff_invite(*, biller: Biller, actor: User, email: str, role: str) -> IssuedInvitation:
-    _require_owner(biller, actor)
+    require_owner(biller, actor, message=TEAM_OWNERS_ONLY)
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in Role.values:
         raise BillerError("Choose Owner or Staff.", field="role")
@@ -232,7 +227,7 @@ def invitation_by_token(token: str) -> StaffInvitation | None:
 
 @transaction.atomic
 def staff_invitation_revoke(*, invitation: StaffInvitation, actor: User) -> None:
-    _require_owner(invitation.biller, actor)
+    require_owner(invitation.biller, actor, message=TEAM_OWNERS_ONLY)
     changed = StaffInvitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -274,7 +269,7 @@ def staff_invitation_accept(
 @transaction.atomic
 def staff_remove(*, biller: Biller, actor: User, membership_id: int) -> None:
     """Remove someone from the team; they lose access to this biller's console at once."""
-    _require_owner(biller, actor)
+    require_owner(biller, actor, message=TEAM_OWNERS_ONLY)
     membership = (
         Membership.objects.select_for_update().select_related("user").filter(biller=biller, pk=membership_id).first()
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from remit.billers.models import Role, hex_color
+from remit.lib.csv_table import MAX_BYTES, MAX_ROWS
 from remit.lib.images import ACCEPTED_LABEL, MAX_UPLOAD_BYTES, Logo, LogoError, normalize_logo
+from remit.webhooks.models import EventType
 
 
 class SignInForm(forms.Form):
@@ -117,7 +117,51 @@ class AcceptInvitationForm(forms.Form):
     )
 
 
-def add_action_error(form: forms.Form, error: Any) -> None:
-    """Show an action's refusal at the field it names, or above the form."""
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, str(error))
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What will use the key, e.g. “Accounting sync”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class EndpointForm(forms.Form):
+    url = forms.CharField(
+        label="Endpoint URL",
+        max_length=2000,
+        help_text="Where Remit POSTs the events: an https:// address of your own server.",
+        widget=forms.TextInput(
+            attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
+        ),
+    )
+    events = forms.MultipleChoiceField(
+        label="Events to send",
+        choices=EventType.choices,
+        required=False,  # the action says "choose at least one", at the field
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What the file holds",
+        choices=[("customers", "Customers"), ("invoices", "Invoices")],
+        initial="invoices",
+        help_text="Import your customers first: each invoice row names its customer.",
+    )
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"UTF-8 CSV — in Excel, save as “CSV UTF-8 (Comma delimited)”. Up to {MAX_BYTES // 1024 // 1024} MB "
+        f"and {MAX_ROWS:,} rows; the first line names the columns.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; the largest accepted is "
+                f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+            )
+        return upload

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from remit.billers import actions
 from remit.billers.actions import BillerError
 from remit.billers.models import Biller, BillerEvent, Membership, StaffInvitation
+from remit.billers.permissions import require_owner
 from remit.billers.selectors import console_membership, current_slug_for, memberships_of, team_of
 from remit.console.forms import (
     AcceptInvitationForm,
@@ -29,9 +30,10 @@ from remit.console.forms import (
     SignInForm,
     SignUpForm,
     SlugForm,
-    add_action_error,
 )
 from remit.invoices.reports import dashboard_context
+from remit.lib.errors import NotPermitted
+from remit.site.forms import add_action_error
 from remit.users import throttle
 from remit.users.models import User
 
@@ -56,7 +58,8 @@ def console_user(request: HttpRequest) -> User | None:
 
 def console_view(*, owner_only: bool = False) -> Callable[[View], View]:
     """Sign-in required; the biller comes from the URL and must be one the user works for (else 404).
-    With ``owner_only``, staff may look but only owners may change anything (POST)."""
+    With ``owner_only``, staff may look but only owners may change anything (POST). An owner check
+    that refuses (``NotPermitted``, here or in an action the view calls) is a 403 page that says why."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -71,11 +74,14 @@ def console_view(*, owner_only: bool = False) -> Callable[[View], View]:
                 if new_slug and memberships_of(user).filter(biller__slug=new_slug).exists():
                     return redirect(request.path.replace(f"/console/{slug}/", f"/console/{new_slug}/", 1))
                 raise
-            if owner_only and request.method == "POST" and not membership.is_owner:
-                raise PermissionDenied("Only an owner of this business can change this.")
             request.membership = membership  # type: ignore[attr-defined]
             request.biller = membership.biller  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            try:
+                if owner_only and request.method == "POST":
+                    require_owner(membership.biller, user)
+                return view(request, *args, **kwargs)
+            except NotPermitted as error:  # the owner check here or in an action: a 403 page that says why
+                raise PermissionDenied(str(error)) from None
 
         return wrapper
 

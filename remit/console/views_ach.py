@@ -20,23 +20,26 @@ from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from remit.ach.actions import AchFields, AchSettingsError, ach_settings_save
 from remit.ach.export import outbound_dir
-from remit.ach.models import AchCorrection, AchEntry, AchFile, AchReturn, AchSettings
+from remit.ach.models import AchCorrection, AchEntry, AchFile, AchReturn, AchSettings, AchSettingsChange
 from remit.ach.returns import ImportResult, ReturnFileError, ach_import_returns
 from remit.billers.models import Biller
+from remit.billers.permissions import require_owner
 from remit.console.views import ConsoleRequest, View, console_view, page_query
 from remit.console.views_transfer import streamed
 from remit.invoices.exports import CHUNK, csv_response, text_cell
 from remit.lib.money import cents_to_plain
 from remit.payments.models import BankAccountType, PaymentStatus
-from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput
+from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput, add_action_error
 
 PAGE_SIZE = 50
+HISTORY = 20  # changes of the ACH settings shown on their page, newest first
+DOWNLOAD_OWNERS_ONLY = "Only an owner can download ACH files: they hold customers' account numbers."
 RECENT = 100  # returns and corrections shown on the page; the reconciliation CSV has them all
 MAX_RETURN_FILE_BYTES = 10 * 1024 * 1024
 FILE_STATUSES = (PaymentStatus.SENT, PaymentStatus.SETTLED, PaymentStatus.RETURNED)
@@ -129,9 +132,34 @@ def _initial(biller: Biller, saved: AchSettings | None) -> dict[str, Any]:
     return values
 
 
-def _add_errors(form: forms.Form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        form.add_error(name if name in form.fields else None, message)
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of the settings' history: who and when, and each changed field as (label, before, after)."""
+
+    change: AchSettingsChange
+    fields: list[tuple[str, str, str]]
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _history(biller: Biller, form: AchSettingsForm) -> list[ChangeRow]:
+    """The newest changes, each field named by its label on the form above them."""
+
+    def label(name: str) -> str:
+        return str(form.fields[name].label) if name in form.fields else name
+
+    def row(change: AchSettingsChange) -> ChangeRow:
+        return ChangeRow(
+            change, [(label(name), _shown(change.before.get(name)), _shown(new)) for name, new in change.after.items()]
+        )
+
+    return [row(change) for change in AchSettingsChange.objects.filter(biller=biller)[:HISTORY]]
 
 
 @console_view(owner_only=True)
@@ -151,11 +179,12 @@ def ach_settings(request: ConsoleRequest) -> HttpResponse:
         try:
             ach_settings_save(biller=biller, actor=request.user, fields=form.fields_for_action())
         except AchSettingsError as error:
-            _add_errors(form, error.errors)
+            add_action_error(form, error)
         else:
             messages.success(request, "ACH settings saved. The next file uses them.")
             return redirect("console:ach_settings", slug=biller.slug)
-    return render(request, "console/ach/settings.html", {"form": form, "saved": saved})
+    history = _history(biller, form) if request.membership.is_owner else []
+    return render(request, "console/ach/settings.html", {"form": form, "saved": saved, "history": history})
 
 
 # --- Files and returns ---------------------------------------------------------------------------
@@ -204,9 +233,8 @@ def _serves_files(view: Callable[[ConsoleRequest, int], HttpResponse | FileRespo
 @_serves_files
 def ach_file_download(request: ConsoleRequest, file_id: int) -> HttpResponse | FileResponse:
     record = get_object_or_404(AchFile, biller=request.biller, pk=file_id)
-    if not request.membership.is_owner:
-        # The file holds customers' full account numbers: only an owner takes it to the bank.
-        return HttpResponseForbidden("Only an owner can download ACH files: they hold customers' account numbers.")
+    # The file holds customers' full account numbers: only an owner takes it to the bank.
+    require_owner(request.biller, request.user, message=DOWNLOAD_OWNERS_ONLY)
     path = outbound_dir() / record.filename
     if path.name != record.filename or not path.is_file():
         return _unavailable(request, record, status=404, problem="missing")

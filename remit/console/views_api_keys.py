@@ -3,7 +3,6 @@ Staff may see the list but not change it. The rules live in ``remit.api.actions`
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -11,18 +10,9 @@ from django.views.decorators.http import require_POST
 
 from remit.api.actions import ApiKeyError, api_key_create, api_key_revoke
 from remit.api.models import ApiKey
-from remit.console.forms import add_action_error
+from remit.console.forms import ApiKeyForm
 from remit.console.views import ConsoleRequest, console_view
-
-
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(
-        label="Name",
-        max_length=100,
-        help_text="What will use the key, e.g. “Accounting sync”.",
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-
+from remit.site.forms import add_action_error
 
 NEW_KEY_SESSION = "api_key_new"
 

@@ -18,14 +18,9 @@ from remit.customers.actions import CustomerError
 from remit.customers.selectors import customer_of, customers_of
 from remit.invoices.models import Invoice
 from remit.ledger.amounts import balance_sql, status_filter
+from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50
-
-
-def _show_errors(form: CustomerForm, error: CustomerError) -> None:
-    for name, problems in error.errors.errors.items():
-        for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
 
 
 @console_view()
@@ -61,7 +56,7 @@ def customer_new(request: ConsoleRequest) -> HttpResponse:
                 biller=request.biller, actor=request.user, fields=form.fields_for_action()
             )
         except CustomerError as error:
-            _show_errors(form, error)
+            add_action_error(form, error)
         else:
             messages.success(request, f"{customer.name} was added.")
             return redirect("console:customer", slug=request.biller.slug, customer_id=customer.pk)
@@ -76,7 +71,7 @@ def customer_edit(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         try:
             actions.customer_update(customer=customer, actor=request.user, fields=form.fields_for_action())
         except CustomerError as error:
-            _show_errors(form, error)
+            add_action_error(form, error)
         else:
             messages.success(request, "Saved.")
             return redirect("console:customer", slug=request.biller.slug, customer_id=customer.pk)
@@ -92,7 +87,7 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         outstanding=Sum(balance_sql(), filter=status_filter("outstanding", today)),
         overdue=Sum(balance_sql(), filter=status_filter("overdue", today)),
     )
-    events = customer.events.select_related("actor")[:10]
+    events = customer.events.select_related("actor", "api_key")[:10]
     context = {
         "customer": customer,
         "invoices": invoices,

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from remit.billers.actions import BillerError, biller_update_invoice_settings
-from remit.console.forms import add_action_error
 from remit.console.forms_invoicing import InvoiceForm, InvoiceSettingsForm, LineFormSet, RecordPaymentForm, VoidForm
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.customers.models import Customer
@@ -26,6 +25,7 @@ from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter, status_sql
 from remit.ledger.status import InvoiceStatus
 from remit.payments.actions import PaymentError, payment_record_offline
+from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50
 STATUS_FILTERS = [("outstanding", "Outstanding"), *InvoiceStatus.choices]
@@ -190,7 +190,7 @@ def invoice_detail(request: ConsoleRequest, invoice_id: int) -> HttpResponse:
         "lines": invoice.lines.all(),
         "allocations": allocations,
         "sends": invoice.sends.select_related("sent_by", "email"),
-        "events": invoice.events.select_related("actor")[:20],
+        "events": invoice.events.select_related("actor", "api_key")[:20],
         "void_form": VoidForm(),
         "payment_form": RecordPaymentForm(
             initial={"received_on": timezone.localdate(), "amount": f"{invoice.available_cents / 100:.2f}"}

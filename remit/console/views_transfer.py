@@ -9,43 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from django import forms
 from django.contrib import messages
-from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from remit.console.forms import ImportForm
 from remit.console.views import ConsoleRequest, View, console_view
 from remit.invoices.exports import csv_response, invoices_csv_rows, payments_csv_rows
 from remit.invoices.importer import CUSTOMERS, INVOICES, import_customers, import_invoices
-from remit.lib.csv_table import MAX_BYTES, MAX_ROWS
 
 IMPORTERS = {"customers": import_customers, "invoices": import_invoices}
-
-
-class ImportForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="What the file holds",
-        choices=[("customers", "Customers"), ("invoices", "Invoices")],
-        initial="invoices",
-        help_text="Import your customers first: each invoice row names its customer.",
-    )
-    file = forms.FileField(
-        label="CSV file",
-        help_text=f"UTF-8 CSV — in Excel, save as “CSV UTF-8 (Comma delimited)”. Up to {MAX_BYTES // 1024 // 1024} MB "
-        f"and {MAX_ROWS:,} rows; the first line names the columns.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; the largest accepted is "
-                f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
-            )
-        return upload
 
 
 @console_view()

@@ -2,13 +2,12 @@
 rotate a signing secret and resend a delivery; staff may look. A signing secret is shown once, in
 the answer to the request that made it, and never again.
 
-The rules live in ``remit.webhooks.actions``. Every read is scoped to the biller in the URL: another
-biller's endpoint or delivery is a 404.
+The rules live in ``remit.webhooks.endpoints`` (and Resend in ``remit.webhooks.delivery``). Every
+read is scoped to the biller in the URL: another biller's endpoint or delivery is a 404.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -17,41 +16,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from remit.console.forms import EndpointForm
 from remit.console.views import ConsoleRequest, console_view, page_query
-from remit.webhooks.actions import (
+from remit.site.forms import add_action_error
+from remit.webhooks.delivery import webhook_resend
+from remit.webhooks.endpoints import (
     NewSecret,
     WebhookError,
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_set_active,
     webhook_endpoint_update,
-    webhook_resend,
     webhook_secret_rotate,
 )
 from remit.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 
 PAGE_SIZE = 50
-
-
-class EndpointForm(forms.Form):
-    url = forms.CharField(
-        label="Endpoint URL",
-        max_length=2000,
-        help_text="Where Remit POSTs the events: an https:// address of your own server.",
-        widget=forms.TextInput(
-            attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
-        ),
-    )
-    events = forms.MultipleChoiceField(
-        label="Events to send",
-        choices=EventType.choices,
-        required=False,  # the action says "choose at least one", at the field
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-
-def _add_error(form: forms.Form, error: WebhookError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error))
 
 
 def _endpoints(request: ConsoleRequest) -> QuerySet[WebhookEndpoint]:
@@ -85,7 +65,7 @@ def webhooks(request: ConsoleRequest) -> HttpResponse:
                 biller=request.biller, actor=request.user, url=data["url"], events=data["events"]
             )
         except WebhookError as error:
-            _add_error(form, error)
+            add_action_error(form, error)
         else:
             return _show_secret(request, issued, rotated=False)
     return render(request, "console/webhooks/list.html", {"form": form, "endpoints": list(_endpoints(request))})
@@ -100,7 +80,7 @@ def webhook_endpoint(request: ConsoleRequest, endpoint_id: int) -> HttpResponse:
         try:
             webhook_endpoint_update(endpoint=endpoint, actor=request.user, url=data["url"], events=data["events"])
         except WebhookError as error:
-            _add_error(form, error)
+            add_action_error(form, error)
         else:
             messages.success(request, "Endpoint saved.")
             return redirect("console:webhook_endpoint", slug=request.biller.slug, endpoint_id=endpoint.pk)

@@ -22,14 +22,13 @@ from remit.customers.models import (
     PortalInvitation,
     PortalRole,
 )
+from remit.lib.errors import ActionError
 from remit.notifications.actions import email_send
 from remit.users.models import User
 
 
-class AccessError(ValueError):
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class AccessError(ActionError):
+    pass
 
 
 def _record(customer: Customer, actor: User | None, kind: str, **data: object) -> None:

@@ -1,4 +1,5 @@
-"""Every change to a customer record: one transaction, one event row."""
+"""Every change to a customer record: one transaction, one event row. ``api_key_id``: the API key that
+asked for the change (the API passes it; ``actor`` is then None), kept in the event."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from django.utils import timezone
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerEvent
 from remit.customers.rules import CustomerFields, FieldErrors, check_customer_fields
+from remit.lib.errors import ActionError
 from remit.users.models import User
 
 
-class CustomerError(ValueError):
-    def __init__(self, errors: FieldErrors) -> None:
-        super().__init__("; ".join(errors.messages()))
-        self.errors = errors
+class CustomerError(ActionError):
+    pass
 
 
 def reference_taken(biller: Biller, reference: str, *, exclude_pk: int | None = None) -> bool:
@@ -34,7 +34,7 @@ def _validated(biller: Biller, fields: CustomerFields, *, exclude_pk: int | None
     if not errors.errors.get("reference") and reference_taken(biller, fields.reference, exclude_pk=exclude_pk):
         errors.add("reference", f"Another customer already has the reference “{fields.reference}”.")
     if errors:
-        raise CustomerError(errors)
+        raise CustomerError(errors=errors.errors)
     return fields
 
 
@@ -45,20 +45,24 @@ def _save(customer: Customer) -> None:
     except IntegrityError:
         errors = FieldErrors()
         errors.add("reference", f"Another customer already has the reference “{customer.reference}”.")
-        raise CustomerError(errors) from None
+        raise CustomerError(errors=errors.errors) from None
 
 
 @transaction.atomic
-def customer_create(*, biller: Biller, actor: User | None, fields: CustomerFields) -> Customer:
+def customer_create(
+    *, biller: Biller, actor: User | None, fields: CustomerFields, api_key_id: int | None = None
+) -> Customer:
     fields = _validated(biller, fields)
     customer = Customer(biller=biller, **asdict(fields))
     _save(customer)
-    CustomerEvent.objects.create(customer=customer, actor=actor, kind=CustomerEvent.Kind.CREATED)
+    CustomerEvent.objects.create(customer=customer, actor=actor, api_key_id=api_key_id, kind=CustomerEvent.Kind.CREATED)
     return customer
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor: User | None, fields: CustomerFields) -> Customer:
+def customer_update(
+    *, customer: Customer, actor: User | None, fields: CustomerFields, api_key_id: int | None = None
+) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     fields = _validated(customer.biller, fields, exclude_pk=customer.pk)
     changes: dict[str, Any] = {}
@@ -68,24 +72,30 @@ def customer_update(*, customer: Customer, actor: User | None, fields: CustomerF
             setattr(customer, name, value)
     if changes:
         _save(customer)
-        CustomerEvent.objects.create(customer=customer, actor=actor, kind=CustomerEvent.Kind.UPDATED, data=changes)
+        CustomerEvent.objects.create(
+            customer=customer, actor=actor, api_key_id=api_key_id, kind=CustomerEvent.Kind.UPDATED, data=changes
+        )
     return customer
 
 
 @transaction.atomic
-def customer_archive(*, customer: Customer, actor: User | None) -> Customer:
+def customer_archive(*, customer: Customer, actor: User | None, api_key_id: int | None = None) -> Customer:
     """Archived customers leave the lists and can't get new invoices; their invoices stay visible."""
     changed = Customer.objects.filter(pk=customer.pk, archived_at__isnull=True).update(archived_at=timezone.now())
     if changed:
-        CustomerEvent.objects.create(customer=customer, actor=actor, kind=CustomerEvent.Kind.ARCHIVED)
+        CustomerEvent.objects.create(
+            customer=customer, actor=actor, api_key_id=api_key_id, kind=CustomerEvent.Kind.ARCHIVED
+        )
     customer.refresh_from_db()
     return customer
 
 
 @transaction.atomic
-def customer_restore(*, customer: Customer, actor: User | None) -> Customer:
+def customer_restore(*, customer: Customer, actor: User | None, api_key_id: int | None = None) -> Customer:
     changed = Customer.objects.filter(pk=customer.pk, archived_at__isnull=False).update(archived_at=None)
     if changed:
-        CustomerEvent.objects.create(customer=customer, actor=actor, kind=CustomerEvent.Kind.RESTORED)
+        CustomerEvent.objects.create(
+            customer=customer, actor=actor, api_key_id=api_key_id, kind=CustomerEvent.Kind.RESTORED
+        )
     customer.refresh_from_db()
     return customer

@@ -2,6 +2,7 @@
 
 Each action runs in one transaction, appends an ``InvoiceEvent`` and queues its emails through the
 outbox. Views, the importer, the API and background jobs call these; none repeats their rules.
+``api_key_id``: the API key that asked (the API passes it; ``actor`` is then None), kept in the event.
 """
 
 from __future__ import annotations
@@ -23,19 +24,19 @@ from remit.invoices.numbering import NUMBER_PATTERN, NUMBER_RULE, take_numbers
 from remit.invoices.totals import Line, Totals, TotalsError, compute_totals, due_date_for
 from remit.ledger.claims import claim_make_room, claim_release_invoice
 from remit.ledger.scheduling import release_invoice
+from remit.lib.errors import ActionError
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.users.models import User
-from remit.webhooks.actions import webhooks_emit
+from remit.webhooks.emit import webhooks_emit
 from remit.webhooks.models import EventType
 
 
-class InvoiceError(ValueError):
+class InvoiceError(ActionError):
     """The rules refuse the request. ``errors`` maps form fields (or "" for the whole form) to messages."""
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(m for ms in errors.values() for m in ms))
-        self.errors = errors
+        super().__init__(errors=errors)
 
     @classmethod
     def single(cls, message: str, field: str = "") -> InvoiceError:
@@ -114,7 +115,14 @@ def _number_taken(biller: Biller, number: str) -> bool:
 
 
 @transaction.atomic
-def invoice_create(*, biller: Biller, actor: User | None, draft: InvoiceDraft, imported: bool = False) -> Invoice:
+def invoice_create(
+    *,
+    biller: Biller,
+    actor: User | None,
+    draft: InvoiceDraft,
+    imported: bool = False,
+    api_key_id: int | None = None,
+) -> Invoice:
     due, totals = invoice_check(biller, draft)
     if draft.number and _number_taken(biller, draft.number):
         draft.add_error("number", f"Invoice number {draft.number} is already used.")
@@ -142,7 +150,9 @@ def invoice_create(*, biller: Biller, actor: User | None, draft: InvoiceDraft, i
         raise InvoiceError.single(f"Invoice number {number} is already used.", "number") from None
     _write_lines(invoice, draft.lines, totals)
     kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
-    InvoiceEvent.objects.create(invoice=invoice, actor=actor, kind=kind, data={"total_cents": totals.total_cents})
+    InvoiceEvent.objects.create(
+        invoice=invoice, actor=actor, api_key_id=api_key_id, kind=kind, data={"total_cents": totals.total_cents}
+    )
     webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk], biller_id=biller.pk)
     _autopay_follows([invoice.pk])
     return invoice
@@ -220,7 +230,7 @@ def _autopay_make_room(invoice: Invoice, cents: int, actor: User | None) -> int:
 
 
 @transaction.atomic
-def invoice_send(*, invoice: Invoice, actor: User | None) -> InvoiceSend:
+def invoice_send(*, invoice: Invoice, actor: User | None, api_key_id: int | None = None) -> InvoiceSend:
     """Email the invoice (with its PDF and the Pay Invoice Electronically link) to every billing address."""
     from remit.invoices.pdf import invoice_pdf
 
@@ -249,13 +259,17 @@ def invoice_send(*, invoice: Invoice, actor: User | None) -> InvoiceSend:
     )
     send = InvoiceSend.objects.create(invoice=invoice, recipients=recipients, email=email, sent_by=actor)
     InvoiceEvent.objects.create(
-        invoice=invoice, actor=actor, kind=InvoiceEvent.Kind.SENT, data={"to": recipients, "resend": resend}
+        invoice=invoice,
+        actor=actor,
+        api_key_id=api_key_id,
+        kind=InvoiceEvent.Kind.SENT,
+        data={"to": recipients, "resend": resend},
     )
     return send
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoice:
+def invoice_void(*, invoice: Invoice, actor: User | None, reason: str, api_key_id: int | None = None) -> Invoice:
     """Void an invoice: cancel what is scheduled for it and not yet sent to the bank, tell the customer."""
     reason = " ".join(reason.split())
     if not reason:
@@ -275,7 +289,9 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
         )
     Invoice.objects.filter(pk=invoice.pk).update(voided_at=timezone.now(), void_reason=reason[:500])
     invoice.refresh_from_db()
-    InvoiceEvent.objects.create(invoice=invoice, actor=actor, kind=InvoiceEvent.Kind.VOIDED, data={"reason": reason})
+    InvoiceEvent.objects.create(
+        invoice=invoice, actor=actor, api_key_id=api_key_id, kind=InvoiceEvent.Kind.VOIDED, data={"reason": reason}
+    )
     if invoice.customer.billing_emails:
         email_send(
             to=list(invoice.customer.billing_emails),

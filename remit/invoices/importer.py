@@ -35,7 +35,7 @@ from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row,
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
 from remit.lib.terms import TERMS_DAYS, TERMS_LABELS
 from remit.users.models import User
-from remit.webhooks.actions import Listeners, webhook_listeners, webhooks_emit
+from remit.webhooks.emit import Listeners, webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
 MAX_PROBLEMS = 1_000

@@ -67,6 +67,9 @@ class InvoiceEvent(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    # The API key that made the change (its actor is None). RESTRICT: keys are revoked, never deleted,
+    # and a key that wrote history can't be deleted alone; its biller's deletion still takes both.
+    api_key = models.ForeignKey("api.ApiKey", on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from remit.lib.errors import ActionError
 
-class PaymentError(ValueError):
+
+class PaymentError(ActionError):
     """A payment can't change as asked; ``field`` names the form field at fault, when there is one."""
-
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field

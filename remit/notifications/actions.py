@@ -26,7 +26,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from remit.lib.tasks import hand_to_worker
+from remit.lib.tasks import enqueue_on_commit
+from remit.lib.transactions import require_transaction
 from remit.notifications import transports
 from remit.notifications.models import OutboundEmail
 
@@ -42,8 +43,10 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def outbox_enqueue(message: EmailMessage) -> OutboundEmail:
-    """Store ``message`` for delivery. Call inside the transaction of the change that caused it.
-    Inside ``outbox_batch`` the row is written when the batch ends (its id is unset until then)."""
+    """Store ``message`` for delivery. Call inside the transaction of the change that caused it
+    (Django's own emails, such as a password reset, come through the mail backend outside one: the
+    row then commits by itself). Inside ``outbox_batch`` the row is written when the batch ends (its
+    id is unset until then)."""
     header_names = {name.lower() for name in message.extra_headers}
     if "message-id" not in header_names:
         message.extra_headers["Message-ID"] = make_msgid(domain=_mail_domain())
@@ -62,8 +65,9 @@ def outbox_enqueue(message: EmailMessage) -> OutboundEmail:
     if batch is not None:
         batch.append(outbound)
         return outbound
-    outbound.save(force_insert=True)
-    transaction.on_commit(lambda: _request_delivery(outbound.pk))
+    with transaction.atomic(savepoint=False):  # the caller's transaction, if there is one
+        outbound.save(force_insert=True)
+        _request_delivery(outbound.pk)
     return outbound
 
 
@@ -74,6 +78,7 @@ _batching = threading.local()
 def outbox_batch() -> Iterator[None]:
     """Emails enqueued inside are written in one bulk INSERT when the block ends, not one each (a
     return file tells a thousand customer accounts). Use inside the transaction of the change."""
+    require_transaction("Batching emails")
     if getattr(_batching, "rows", None) is not None:
         yield  # already batching: the outer block writes them
         return
@@ -84,13 +89,8 @@ def outbox_batch() -> Iterator[None]:
     finally:
         _batching.rows = None
     OutboundEmail.objects.bulk_create(rows, batch_size=100)
-    ids = [row.pk for row in rows]
-
-    def request_deliveries() -> None:
-        for pk in ids:
-            _request_delivery(pk)
-
-    transaction.on_commit(request_deliveries)
+    for row in rows:
+        _request_delivery(row.pk)
 
 
 def _serialize(message: EmailMessage) -> bytes:
@@ -116,10 +116,9 @@ def _mail_domain() -> str:
 
 
 def _request_delivery(email_id: int) -> None:
-    """Ask the worker to deliver now. If the broker is down, the periodic sweep delivers later."""
-    from remit.notifications.tasks import deliver_email
-
-    hand_to_worker(deliver_email, email_id, what=f"delivery of email {email_id}")
+    """Once the caller's transaction commits, ask the worker to deliver now. If the broker is down,
+    the periodic sweep delivers later."""
+    enqueue_on_commit("remit.notifications.tasks.deliver_email", email_id, what=f"delivery of email {email_id}")
 
 
 @dataclass(frozen=True)
@@ -192,11 +191,12 @@ def _record_failure(outbound: OutboundEmail, exc: Exception) -> DeliveryResult:
 
 def outbox_retry(*, email_id: int) -> bool:
     """An operator asks for a failed (or waiting) email to be tried again now."""
-    changed = OutboundEmail.objects.filter(
-        pk=email_id, status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.PENDING]
-    ).update(status=OutboundEmail.Status.PENDING, next_attempt_at=timezone.now(), locked_until=None)
-    if changed:
-        transaction.on_commit(lambda: _request_delivery(email_id))
+    with transaction.atomic(savepoint=False):  # the admin calls it outside a transaction
+        changed = OutboundEmail.objects.filter(
+            pk=email_id, status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.PENDING]
+        ).update(status=OutboundEmail.Status.PENDING, next_attempt_at=timezone.now(), locked_until=None)
+        if changed:
+            _request_delivery(email_id)
     return changed == 1
 
 
@@ -224,6 +224,7 @@ def email_send(
 ) -> OutboundEmail:
     """Compose a branded email from ``emails/<template>/`` and put it in the outbox.
     ``attachments`` are (filename, content, MIME type), e.g. an invoice's PDF."""
+    require_transaction("Sending an email")
     from remit.notifications.compose import compose
 
     message = compose(to=to, template=template, context=context, biller=biller, reply_to=reply_to)

@@ -36,7 +36,7 @@ from remit.payments.disclosure import email_people
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
-from remit.webhooks.actions import webhook_listeners, webhooks_emit, webhooks_paid_watch
+from remit.webhooks.emit import webhook_listeners, webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
 
 

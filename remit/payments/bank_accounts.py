@@ -26,6 +26,7 @@ from remit.customers.models import AccountType, Customer, CustomerMembership
 from remit.ledger.errors import PaymentError
 from remit.ledger.scheduling import payment_cancel
 from remit.lib import crypto
+from remit.lib.errors import ActionError
 from remit.lib.transactions import require_transaction
 from remit.payments.hooks import bank_account_retired
 from remit.payments.models import (
@@ -45,12 +46,8 @@ HOLDER_NAME_MAX = 100
 USER_AGENT_MAX = 500
 
 
-class BankAccountError(ValueError):
+class BankAccountError(ActionError):
     """A problem the person can fix, with the form field it concerns ("" for the whole form)."""
-
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # --- The rules for what is typed ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django import forms
 
 from remit.customers.access import AccessError, check_new_password
 from remit.customers.models import AccountType, PortalRole
+from remit.site.forms import add_action_error
 from remit.users.models import User
 
 
@@ -36,7 +37,7 @@ class NewPasswordFields(forms.Form):
             try:
                 check_new_password(data["password1"], data["password2"], self.person)
             except AccessError as error:
-                self.add_error(error.field if error.field in self.fields else None, str(error))
+                add_action_error(self, error)
         return data
 
     password1 = forms.CharField(
@@ -89,4 +90,19 @@ class InviteColleagueForm(forms.Form):
         choices=PortalRole.choices,
         initial=PortalRole.MEMBER,
         help_text="Admins also manage people, Auto Pay and bank accounts. Members see invoices and pay them.",
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Authentication code",
+        max_length=20,
+        help_text="The 6-digit code in your authenticator app, or one of your backup codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class TurnOffForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_bytes, force_str
@@ -25,6 +26,7 @@ from remit.portal.context import PortalRequest, portal_reverse, portal_view, saf
 from remit.portal.forms import EmailForm, PortalSignInForm, SetPasswordForm, SignUpForm
 from remit.portal.selectors import portal_member
 from remit.portal.two_factor import second_step_needed, start_second_step
+from remit.site.forms import add_action_error
 from remit.users import throttle
 from remit.users.models import User
 
@@ -135,7 +137,7 @@ def _sign_up_or_in(
                 account_type=form.cleaned_data["account_type"],
             )
         except AccessError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             sign_in_person(request, user)
             messages.success(request, f"Welcome to {request.biller.name}'s payment portal.")
@@ -167,12 +169,13 @@ def fresh_link(request: PortalRequest) -> HttpResponse:
         ):
             if email in customer.billing_emails:
                 token = make_access_token(customer, email=email)
-                email_send(
-                    to=[email],
-                    template="portal_access_link",
-                    biller=request.biller,
-                    context={"customer": customer, "link": request.biller.portal_url(f"access/{token}/")},
-                )
+                with transaction.atomic():  # the email is the whole change
+                    email_send(
+                        to=[email],
+                        template="portal_access_link",
+                        biller=request.biller,
+                        context={"customer": customer, "link": request.biller.portal_url(f"access/{token}/")},
+                    )
     return render(request, "portal/fresh_link_sent.html", {"email": email})
 
 
@@ -191,12 +194,13 @@ def password_forgot(request: PortalRequest) -> HttpResponse:
             if user is not None and CustomerMembership.objects.filter(user=user).exists():
                 uid = urlsafe_base64_encode(force_bytes(user.pk))
                 token = default_token_generator.make_token(user)
-                email_send(
-                    to=[user.email],
-                    template="portal_password_reset",
-                    biller=request.biller,
-                    context={"link": request.biller.portal_url(f"password/reset/{uid}/{token}/")},
-                )
+                with transaction.atomic():  # the email is the whole change
+                    email_send(
+                        to=[user.email],
+                        template="portal_password_reset",
+                        biller=request.biller,
+                        context={"link": request.biller.portal_url(f"password/reset/{uid}/{token}/")},
+                    )
         return render(request, "portal/password_sent.html", {"email": email})
     return render(request, "portal/password_forgot.html", {"form": form})
 
@@ -216,7 +220,7 @@ def password_reset(request: PortalRequest, uidb64: str, token: str) -> HttpRespo
                 user=user, password=form.cleaned_data["password1"], confirm=form.cleaned_data["password2"]
             )
         except AccessError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             throttle.clear(audience=audience(request), email=user.email)
             messages.success(request, "Your password was changed. Sign in with the new one.")

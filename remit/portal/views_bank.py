@@ -5,9 +5,6 @@ the page shows it masked, and an error re-renders its two inputs empty."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -17,80 +14,19 @@ from remit.payments.bank_accounts import (
     BankAccountError,
     bank_account_add,
     can_remove,
-    check_account_number,
-    check_account_type,
-    check_holder_name,
-    check_routing_number,
-    check_terms_accepted,
     scheduled_payments_using,
     terms_for,
 )
 from remit.payments.bank_accounts import bank_account_remove as remove_bank_account
-from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType
+from remit.payments.models import BankAccount, BankAccountStatus
 from remit.payments.selectors import bank_account_for, visible_bank_accounts
 from remit.payments.terms import terms_sha256
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view, safe_next
-from remit.site.forms import NUMBER_ATTRS, NeverRedisplayedInput
+from remit.portal.forms_bank import BankAccountForm
+from remit.site.forms import add_action_error
 from remit.users.throttle import client_ip
 
 NUMBER_FIELDS = ("account_number", "account_number_confirm")
-
-
-class BankAccountForm(forms.Form):
-    """Every field is optional here: the rules of ``remit.payments.bank_accounts`` give the messages,
-    all at once (the action checks again; it is the one that counts)."""
-
-    holder_name = forms.CharField(
-        label="Name on the account", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
-    routing_number = forms.CharField(
-        label="Routing number",
-        required=False,
-        help_text="The 9 digits at the bottom left of a check.",
-        widget=forms.TextInput(attrs=NUMBER_ATTRS),
-    )
-    account_number = forms.CharField(
-        label="Account number",
-        required=False,
-        help_text="4 to 17 digits; on a check, the number after the routing number.",
-        widget=NeverRedisplayedInput(attrs=NUMBER_ATTRS),
-    )
-    account_number_confirm = forms.CharField(
-        label="Confirm account number", required=False, widget=NeverRedisplayedInput(attrs=NUMBER_ATTRS)
-    )
-    account_type = forms.ChoiceField(
-        label="Account type",
-        choices=BankAccountType.choices,
-        initial=BankAccountType.CHECKING,
-        required=False,
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose the account type: Checking or Savings."},
-    )
-    is_private = forms.BooleanField(
-        label="Private",
-        required=False,
-        help_text="Only you can see and pay from this account; colleagues with access to this portal can't.",
-    )
-    accept_terms = forms.BooleanField(label="I accept the Terms of Service", required=False)
-
-    @sensitive_variables("data", "values")
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        values = dict(data)
-        checks = [
-            lambda: check_holder_name(values.get("holder_name", "")),
-            lambda: check_routing_number(values.get("routing_number", "")),
-            lambda: check_account_number(values.get("account_number", ""), values.get("account_number_confirm", "")),
-            lambda: check_account_type(values.get("account_type", "")),
-            lambda: check_terms_accepted(bool(values.get("accept_terms"))),
-        ]
-        for check in checks:
-            try:
-                check()
-            except BankAccountError as error:
-                if error.field not in self.errors:
-                    self.add_error(error.field if error.field in self.fields else None, str(error))
-        return data
 
 
 def _list_url(request: MemberRequest) -> str:
@@ -132,7 +68,7 @@ def bank_account_new(request: MemberRequest) -> HttpResponse:
         try:
             account = _add(request, form)
         except BankAccountError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             private = " Only you can see it." if account.is_private else ""
             messages.success(request, f"Bank account {account.label} was saved.{private}")

@@ -19,6 +19,7 @@ from remit.payments.selectors import payment_for, payments_of, usable_bank_accou
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view
 from remit.portal.forms_pay import PayForm
 from remit.portal.selectors import outstanding_invoices, standing
+from remit.site.forms import add_action_error
 
 
 @portal_view
@@ -58,7 +59,7 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
             )
         except PaymentError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             messages.success(
                 request,

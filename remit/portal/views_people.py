@@ -14,6 +14,7 @@ from remit.customers.models import PortalInvitation, PortalRole
 from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
 from remit.portal.forms import InviteColleagueForm, SetPasswordForm
 from remit.portal.views_auth import sign_in_person
+from remit.site.forms import add_action_error
 
 
 @portal_view
@@ -31,7 +32,7 @@ def people(request: MemberRequest) -> HttpResponse:
                 accept_url=accept_url,
             )
         except AccessError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             messages.success(request, f"Invitation sent to {issued.invitation.email}.")
             return redirect(portal_reverse(request, "people"))
@@ -91,7 +92,7 @@ def invitation_accept(request: PortalRequest, token: str) -> HttpResponse:
                 confirm=form.cleaned_data["password2"],
             )
         except AccessError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            add_action_error(form, error)
         else:
             sign_in_person(request, user)
             messages.success(request, f"Welcome. You now have access to {invitation.customer.name}'s account.")

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from remit.customers.models import CustomerEvent
 from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view, safe_next
+from remit.portal.forms import CodeForm, TurnOffForm
 from remit.portal.two_factor import finish_second_step, pending_user
 from remit.portal.views_auth import sign_in_person
+from remit.site.forms import add_action_error
 from remit.users import throttle, two_factor
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="Authentication code",
-        max_length=20,
-        help_text="The 6-digit code in your authenticator app, or one of your backup codes.",
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-    )
-
-
-class TurnOffForm(forms.Form):
-    password = forms.CharField(
-        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
-    )
 
 
 @portal_view
@@ -63,7 +49,7 @@ def security(request: MemberRequest) -> HttpResponse:
             try:
                 two_factor.turn_off(user, password=off_form.cleaned_data["password"])
             except two_factor.TwoFactorError as error:
-                off_form.add_error("password", str(error))
+                add_action_error(off_form, error)
             else:
                 _record(request, enabled=False)
                 messages.success(request, "Two-factor sign-in is off.")
@@ -76,7 +62,7 @@ def security(request: MemberRequest) -> HttpResponse:
         try:
             codes = two_factor.confirm(user, form.cleaned_data["code"])
         except two_factor.TwoFactorError as error:
-            form.add_error("code", str(error))
+            add_action_error(form, error)
         else:
             _record(request, enabled=True)
             return render(request, "portal/security_backup_codes.html", {"codes": codes})

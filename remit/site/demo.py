@@ -249,8 +249,9 @@ def _demo_ach_file(acme: Biller) -> list[str]:
 def _demo_autopay(acme: Biller, owner: User | None) -> list[str]:
     """Globex turned Auto Pay on (maximum $5,000, 2 banking days before the due date); its open
     invoices are scheduled, and a new $7,850 invoice is above the maximum, so the notice shows."""
-    from remit.autopay.actions import autopay_save, autopay_send_notices
     from remit.autopay.models import AutoPay
+    from remit.autopay.notices import autopay_send_notices
+    from remit.autopay.settings import autopay_save
 
     globex = Customer.objects.filter(biller=acme, reference="GLOBEX").first()
     admin = User.objects.filter(biller=acme, email=GLOBEX_ADMIN).first()

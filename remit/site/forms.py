@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from remit.lib.errors import ActionError
 from remit.lib.money import MoneyError, parse_cents
 
 # Digits typed on a phone keypad, never remembered or corrected by the browser.
@@ -36,3 +37,11 @@ class MoneyField(forms.CharField):
             return parse_cents(text, allow_zero=self.allow_zero)
         except MoneyError as error:
             raise forms.ValidationError(str(error)) from None
+
+
+def add_action_error(form: forms.BaseForm, error: ActionError) -> None:
+    """Show an action's refusal on the form: each message at the field it names when the form has
+    that field, otherwise above the form (a non-field error)."""
+    for name, messages in error.errors.items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)

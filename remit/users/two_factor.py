@@ -14,13 +14,14 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from remit.lib.errors import ActionError
 from remit.users.models import User
 
 BACKUP_CODES = 10
 DEVICE_NAME = "Authenticator app"
 
 
-class TwoFactorError(ValueError):
+class TwoFactorError(ActionError):
     pass
 
 
@@ -69,7 +70,9 @@ def confirm(user: User, code: str) -> list[str]:
     """Turn two-factor sign-in on if ``code`` is right; return the backup codes (shown once)."""
     device = pending_device(user)
     if not device.verify_token(code.replace(" ", "")):
-        raise TwoFactorError("That code is not right. Check the time on your phone and type the newest code.")
+        raise TwoFactorError(
+            "That code is not right. Check the time on your phone and type the newest code.", field="code"
+        )
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -93,6 +96,6 @@ def verify(user: User, code: str) -> bool:
 @transaction.atomic
 def turn_off(user: User, *, password: str) -> None:
     if not user.check_password(password):
-        raise TwoFactorError("Your password is not right.")
+        raise TwoFactorError("Your password is not right.", field="password")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()

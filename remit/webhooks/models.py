@@ -4,7 +4,7 @@ endpoint.
 An event and its deliveries are written in the transaction of the change that caused them (an
 invoice created, a payment settled…), so a receiver hears of a change if and only if it was
 committed. Deliveries then work like the email outbox: claimed with a lease, retried with back-off,
-every attempt recorded on the row (see ``actions.py``).
+every attempt recorded on the row (see ``delivery.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from remit.webhooks.actions import webhook_deliver, webhook_deliver_due, webhook_deliver_many
+from remit.webhooks.delivery import webhook_deliver, webhook_deliver_due, webhook_deliver_many
 
 
 @shared_task(name="remit.webhooks.tasks.deliver_webhook")

@@ -15,7 +15,7 @@ from remit.ach.actions import AchFields, ach_settings_save
 from remit.ach.export import AchError, ach_export, next_file_date, outbound_dir, partial_dir
 from remit.ach.models import AchEntry, AchFile
 from remit.ach.tests.nacha_parser import check_file
-from remit.autopay.actions import autopay_save
+from remit.autopay.settings import autopay_save
 from remit.customers.models import Customer
 from remit.lib.banking_days import is_banking_day, next_banking_day
 from remit.payments.actions import payment_schedule

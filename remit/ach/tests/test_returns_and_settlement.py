@@ -17,8 +17,8 @@ from remit.ach.export import ach_export, outbound_dir
 from remit.ach.models import AchCorrection, AchReturn, InboundFile
 from remit.ach.settle import ach_settle
 from remit.ach.tests.test_export import ach_fields
-from remit.autopay.actions import autopay_save
 from remit.autopay.models import AutoPay
+from remit.autopay.settings import autopay_save
 from remit.invoices.models import Invoice
 from remit.lib import crypto
 from remit.lib.banking_days import add_banking_days

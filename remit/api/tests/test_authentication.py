@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from remit.api.actions import ApiKeyError, api_key_create, api_key_revoke
 from remit.api.keys import key_digest
 from remit.api.models import ApiKey
+from remit.lib.errors import NotPermitted
 from remit.test import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -72,9 +73,9 @@ def test_last_used_is_recorded(acme, api):
 
 def test_only_owners_create_and_revoke_keys(acme):
     staff = make_staff(acme.biller)
-    with pytest.raises(ApiKeyError):
+    with pytest.raises(NotPermitted, match="Only an owner can create or revoke API keys"):
         api_key_create(biller=acme.biller, actor=staff, name="Sneaky")
-    with pytest.raises(ApiKeyError):
+    with pytest.raises(NotPermitted, match="Only an owner can create or revoke API keys"):
         api_key_revoke(biller=acme.biller, actor=staff, key_id=ApiKey.objects.get().pk)
     assert ApiKey.objects.get().revoked_at is None
 

@@ -8,9 +8,10 @@ import jsonschema_rs
 import pytest
 from django.test import Client
 
+from remit.api.actions import api_key_create
+from remit.api.tests.conftest import KeyedBiller
 from remit.customers.models import Customer
 from remit.invoices.models import Invoice
-from remit.test import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +80,10 @@ def test_a_customer_the_document_accepts_is_created(api, changes):
 
 
 @pytest.fixture
-def globex(acme):
-    return make_customer(acme.biller, "Globex", email="ap@globex.example")
+def world_api(world):
+    """A client that sends an API key of Acme, the shared world's biller, whose customer Globex is."""
+    issued = api_key_create(biller=world.biller, actor=world.owner, name="Tests")
+    return KeyedBiller(world.biller, world.owner, issued.secret).client()
 
 
 def invoice(customer, line=None, **changes):
@@ -113,23 +116,23 @@ def invoice(customer, line=None, **changes):
         ({}, {"lines": []}, "lines"),
     ],
 )
-def test_an_invoice_the_document_refuses_is_refused_naming_the_field(api, globex, line, changes, field):
-    body = invoice(globex, line, **changes)
+def test_an_invoice_the_document_refuses_is_refused_naming_the_field(world, world_api, line, changes, field):
+    body = invoice(world.customer, line, **changes)
     assert not request_schema("/api/v1/invoices", "post").is_valid(body)
-    response = api.post("/api/v1/invoices", body, format="json")
+    response = world_api.post("/api/v1/invoices", body, format="json")
     assert response.status_code == 400
     assert field_names(response.json()["errors"]) == {field}
     assert not Invoice.objects.exists()
 
 
-def test_a_customer_id_is_a_json_integer(api, globex):
-    body = invoice(globex) | {"customer": str(globex.pk)}
+def test_a_customer_id_is_a_json_integer(world, world_api):
+    body = invoice(world.customer) | {"customer": str(world.customer.pk)}
     assert not request_schema("/api/v1/invoices", "post").is_valid(body)
-    assert field_names(api.post("/api/v1/invoices", body, format="json").json()["errors"]) == {"customer"}
+    assert field_names(world_api.post("/api/v1/invoices", body, format="json").json()["errors"]) == {"customer"}
     # An OpenAPI 3.0 document's JSON Schema is draft 4's: 1.0 is a number, not an integer.
-    body = invoice(globex) | {"customer": float(globex.pk)}
+    body = invoice(world.customer) | {"customer": float(world.customer.pk)}
     assert not jsonschema_rs.Draft4Validator({"type": "integer"}).is_valid(body["customer"])
-    assert field_names(api.post("/api/v1/invoices", body, format="json").json()["errors"]) == {"customer"}
+    assert field_names(world_api.post("/api/v1/invoices", body, format="json").json()["errors"]) == {"customer"}
 
 
 @pytest.mark.parametrize(
@@ -141,19 +144,19 @@ def test_a_customer_id_is_a_json_integer(api, globex):
         ("999999.000", "100", 3997996002),
     ],
 )
-def test_quantities_and_rates_may_be_strings_or_numbers(api, globex, quantity, tax_rate, total_cents):
-    body = invoice(globex, {"quantity": quantity}, tax_rate=tax_rate)
+def test_quantities_and_rates_may_be_strings_or_numbers(world, world_api, quantity, tax_rate, total_cents):
+    body = invoice(world.customer, {"quantity": quantity}, tax_rate=tax_rate)
     assert request_schema("/api/v1/invoices", "post").is_valid(body)
-    response = api.post("/api/v1/invoices", body, format="json")
+    response = world_api.post("/api/v1/invoices", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["total_cents"] == total_cents
     assert Invoice.objects.get().lines.get().quantity == Decimal(str(quantity))
 
 
-def test_a_void_reason_is_not_only_spaces(api, globex):
-    created = api.post("/api/v1/invoices", invoice(globex), format="json").json()
+def test_a_void_reason_is_not_only_spaces(world, world_api):
+    created = world_api.post("/api/v1/invoices", invoice(world.customer), format="json").json()
     body = {"reason": " \t"}
     assert not request_schema("/api/v1/invoices/{id}/void", "post").is_valid(body)
-    response = api.post(f"/api/v1/invoices/{created['id']}/void", body, format="json")
+    response = world_api.post(f"/api/v1/invoices/{created['id']}/void", body, format="json")
     assert response.status_code == 400
     assert field_names(response.json()["errors"]) == {"reason"}

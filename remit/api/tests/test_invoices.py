@@ -8,19 +8,23 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
+from remit.api.actions import api_key_create
+from remit.api.tests.conftest import KeyedBiller
 from remit.customers.actions import customer_archive
 from remit.invoices.models import Invoice, InvoiceEvent
-from remit.test import make_customer, make_invoice, parts
+from remit.test import make_invoice, parts
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def globex(acme):
-    return make_customer(acme.biller, "Globex Corporation", email="ap@globex.example")
+def acme(world):
+    """The key the ``api`` client sends is Acme's, the shared world's biller: Globex is its customer."""
+    issued = api_key_create(biller=world.biller, actor=world.owner, name="Tests")
+    return KeyedBiller(world.biller, world.owner, issued.secret)
 
 
-def new_invoice(api, customer, **changes):
+def new_invoice(api, customer, /, **changes):
     body = {
         "customer": customer.pk,
         "issue_date": "2026-03-02",
@@ -35,8 +39,8 @@ def new_invoice(api, customer, **changes):
     return api.post("/api/v1/invoices", body, format="json")
 
 
-def test_create_numbers_and_totals_through_the_action(api, acme, globex):
-    first = new_invoice(api, globex)
+def test_create_numbers_and_totals_through_the_action(api, world):
+    first = new_invoice(api, world.customer)
     assert first.status_code == 201, first.json()
     body = first.json()
     assert body["number"] == "INV-00001"
@@ -46,32 +50,32 @@ def test_create_numbers_and_totals_through_the_action(api, acme, globex):
     # 8.25% of 74.97 is 6.185025: half-up to the cent, once for the invoice.
     assert (body["subtotal_cents"], body["tax_cents"], body["total_cents"]) == (7497, 619, 8116)
     assert body["balance_cents"] == body["available_cents"] == 8116
-    assert body["customer"] == globex.pk and body["customer_name"] == "Globex Corporation"
-    assert new_invoice(api, globex).json()["number"] == "INV-00002"
+    assert body["customer"] == world.customer.pk and body["customer_name"] == "Globex Corporation"
+    assert new_invoice(api, world.customer).json()["number"] == "INV-00002"
     assert InvoiceEvent.objects.filter(kind="created").count() == 2
 
 
-def test_terms_and_numbers_follow_the_rules(api, acme, globex):
-    assert new_invoice(api, globex, terms="custom", due_date="2026-05-01").json()["due_date"] == "2026-05-01"
-    response = new_invoice(api, globex, terms="custom")
+def test_terms_and_numbers_follow_the_rules(api, world):
+    assert new_invoice(api, world.customer, terms="custom", due_date="2026-05-01").json()["due_date"] == "2026-05-01"
+    response = new_invoice(api, world.customer, terms="custom")
     assert response.status_code == 400
     assert response.json()["errors"] == {"due_date": ["Enter the due date, or choose payment terms."]}
-    assert new_invoice(api, globex, number="A-1").json()["number"] == "A-1"
-    response = new_invoice(api, globex, number="A-1")
+    assert new_invoice(api, world.customer, number="A-1").json()["number"] == "A-1"
+    response = new_invoice(api, world.customer, number="A-1")
     assert response.json()["errors"] == {"number": ["Invoice number A-1 is already used."]}
     assert Invoice.objects.count() == 2
 
 
-def test_terms_that_would_run_past_the_calendar_are_refused_not_a_crash(api, globex):
-    response = new_invoice(api, globex, issue_date="9999-12-31", terms="net_30")
+def test_terms_that_would_run_past_the_calendar_are_refused_not_a_crash(api, world):
+    response = new_invoice(api, world.customer, issue_date="9999-12-31", terms="net_30")
     assert response.status_code == 400
     assert response.json()["errors"] == {"terms": ["The due date would be after the year 9999: check the issue date."]}
-    assert new_invoice(api, globex, issue_date="9999-12-31", terms="due_on_receipt").status_code == 201
+    assert new_invoice(api, world.customer, issue_date="9999-12-31", terms="due_on_receipt").status_code == 201
 
 
-def test_nested_line_errors_are_named_by_position(api, globex):
+def test_nested_line_errors_are_named_by_position(api, world):
     response = new_invoice(
-        api, globex, lines=[{"description": "Widgets", "unit_price_cents": 100}, {"unit_price_cents": -5}]
+        api, world.customer, lines=[{"description": "Widgets", "unit_price_cents": 100}, {"unit_price_cents": -5}]
     )
     assert response.status_code == 400
     errors = response.json()["errors"]
@@ -79,30 +83,30 @@ def test_nested_line_errors_are_named_by_position(api, globex):
         "lines.1.description": ["This field is required."],
         "lines.1.unit_price_cents": ["Ensure this value is greater than or equal to 0."],
     }
-    assert new_invoice(api, globex, lines=[]).json()["errors"] == {"lines": ["Add at least one line."]}
+    assert new_invoice(api, world.customer, lines=[]).json()["errors"] == {"lines": ["Add at least one line."]}
 
 
-def test_numbers_written_in_other_scripts_are_refused(api, globex):
+def test_numbers_written_in_other_scripts_are_refused(api, world):
     five = [{"description": "Widgets", "unit_price_cents": "٥"}]
-    response = new_invoice(api, globex, lines=five)
+    response = new_invoice(api, world.customer, lines=five)
     assert response.status_code == 400
     assert response.json()["errors"] == {"lines.0.unit_price_cents": ["A valid integer is required."]}
     three = [{"description": "Widgets", "quantity": "٣", "unit_price_cents": 500}]
-    assert new_invoice(api, globex, lines=three).status_code == 400
-    assert new_invoice(api, globex, tax_rate="٨").status_code == 400
-    globex.pk = str(globex.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))  # its id in Arabic-Indic digits
-    assert new_invoice(api, globex).status_code == 400
+    assert new_invoice(api, world.customer, lines=three).status_code == 400
+    assert new_invoice(api, world.customer, tax_rate="٨").status_code == 400
+    arabic_indic = str(world.customer.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))  # Globex's id
+    assert new_invoice(api, world.customer, customer=arabic_indic).status_code == 400
     assert not Invoice.objects.exists()
 
 
-def test_an_archived_customer_gets_no_new_invoices(api, acme, globex):
-    customer_archive(customer=globex, actor=None)
-    response = new_invoice(api, globex)
+def test_an_archived_customer_gets_no_new_invoices(api, world):
+    customer_archive(customer=world.customer, actor=None)
+    response = new_invoice(api, world.customer)
     assert response.json()["errors"] == {"customer": ["Globex Corporation is archived. Restore the customer first."]}
 
 
-def test_send_delivers_the_email(api, globex, mailbox, run_on_commit):
-    invoice = make_invoice(globex, amount_cents=172000)
+def test_send_delivers_the_email(api, world, mailbox, run_on_commit):
+    invoice = world.invoice(amount_cents=172000)
     with run_on_commit(execute=True):
         response = api.post(f"/api/v1/invoices/{invoice.pk}/send")
     assert response.status_code == 200, response.json()
@@ -115,8 +119,8 @@ def test_send_delivers_the_email(api, globex, mailbox, run_on_commit):
     assert len(api.get(f"/api/v1/invoices/{invoice.pk}").json()["sends"]) == 1
 
 
-def test_void_tells_the_customer_and_a_second_void_conflicts(api, globex, mailbox, run_on_commit):
-    invoice = make_invoice(globex)
+def test_void_tells_the_customer_and_a_second_void_conflicts(api, world, mailbox, run_on_commit):
+    invoice = world.invoice()
     with run_on_commit(execute=True):
         response = api.post(f"/api/v1/invoices/{invoice.pk}/void", {"reason": "Ordered twice"}, format="json")
     assert response.status_code == 200
@@ -131,15 +135,15 @@ def test_void_tells_the_customer_and_a_second_void_conflicts(api, globex, mailbo
     assert sent.status_code == 409 and sent.json()["detail"] == "This invoice is void; it can't be sent."
 
 
-def test_void_needs_a_reason(api, globex):
-    invoice = make_invoice(globex)
+def test_void_needs_a_reason(api, world):
+    invoice = world.invoice()
     response = api.post(f"/api/v1/invoices/{invoice.pk}/void", {"reason": "  "}, format="json")
     assert response.status_code == 400 and list(response.json()["errors"]) == ["reason"]
     assert Invoice.objects.get().voided_at is None
 
 
-def test_pdf(api, globex):
-    invoice = make_invoice(globex, amount_cents=4200)
+def test_pdf(api, world):
+    invoice = world.invoice(amount_cents=4200)
     for accept in ("*/*", "application/pdf"):
         response = api.get(f"/api/v1/invoices/{invoice.pk}/pdf", HTTP_ACCEPT=accept)
         assert response.status_code == 200
@@ -153,10 +157,10 @@ def test_pdf(api, globex):
 
 
 @time_machine.travel(date(2026, 6, 15), tick=False)
-def test_filters(api, acme, globex):
-    initech = make_customer(acme.biller, "Initech")
-    march = make_invoice(globex, issue_date=date(2026, 3, 1), terms="net_30")  # due Mar 31: overdue
-    may = make_invoice(globex, issue_date=date(2026, 5, 20), terms="net_30")  # due Jun 19: open
+def test_filters(api, world):
+    initech = world.other_customer
+    march = world.invoice(issue_date=date(2026, 3, 1), terms="net_30")  # due Mar 31: overdue
+    may = world.invoice(issue_date=date(2026, 5, 20), terms="net_30")  # due Jun 19: open
     june = make_invoice(initech, issue_date=date(2026, 6, 1), terms="net_60")  # due Jul 31: open
 
     def ids(query):
@@ -168,7 +172,7 @@ def test_filters(api, acme, globex):
     assert ids("status=overdue") == [march.pk]
     assert ids("status=open") == [june.pk, may.pk]
     assert ids("status=outstanding") == [june.pk, may.pk, march.pk]
-    assert ids(f"customer={globex.pk}") == [may.pk, march.pk]
+    assert ids(f"customer={world.customer.pk}") == [may.pk, march.pk]
     assert ids("issue_date_from=2026-05-20&issue_date_to=2026-06-01") == [june.pk, may.pk]
     assert ids(f"due_date_to={(date(2026, 6, 19)).isoformat()}") == [may.pk, march.pk]
     assert ids(f"due_date_from={(date(2026, 6, 19) + timedelta(days=1)).isoformat()}&status=open") == [june.pk]

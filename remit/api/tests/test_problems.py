@@ -1,10 +1,15 @@
 """Every error is an RFC 9457 problem document: DRF's own, the actions', unknown paths, 429."""
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
-from remit.api.problems import flatten
+from remit.api.problems import exception_handler, flatten
+from remit.lib.errors import NotPermitted
+from remit.payments.actions import PaymentError
+from remit.payments.bank_accounts import BankAccountError
+from remit.test import make_customer
+from remit.webhooks.endpoints import WebhookError
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +103,45 @@ def test_a_body_too_large(api, settings):
     body = {"name": "Globex", "billing_emails": ["ap@globex.example"], "reference": "x" * 200}
     problem_of(api.post("/api/v1/customers", body, format="json"), 413)
     problem_of(api.post("/api/v1/customers", body, format="json", HTTP_IDEMPOTENCY_KEY="big"), 413)
+
+
+# --- Any action's refusal, the same way ----------------------------------------------------------
+
+
+def rendered(error: Exception, path: str = "/api/v1/payments") -> dict:
+    response = exception_handler(error, {"request": RequestFactory().post(path)})
+    assert response.content_type == "application/problem+json"
+    assert response.data["status"] == response.status_code
+    return response.data
+
+
+def test_a_refusal_at_a_field_is_a_validation_problem_whatever_the_action(api, acme):
+    make_customer(acme.biller, "Initech", reference="GLX-1")
+    body = problem_of(
+        api.post(
+            "/api/v1/customers",
+            {"name": "Globex", "billing_emails": ["ap@globex.example"], "reference": "glx-1"},
+            format="json",
+        ),
+        400,
+    )
+    message = "Another customer already has the reference “glx-1”."
+    assert body["errors"] == {"reference": [message]}
+    # Another action's error with a field answers alike: same type, title, detail, status, errors.
+    same = rendered(BankAccountError(message, field="reference"), path="/api/v1/customers")
+    assert same == body
+    payment = rendered(PaymentError("Choose a date.", field="pay_on"))
+    assert (payment["status"], payment["type"], payment["title"]) == (400, body["type"], body["title"])
+    assert payment["errors"] == {"pay_on": ["Choose a date."]} and payment["detail"] == "Check pay_on: see errors."
+
+
+def test_a_refusal_of_the_whole_request_is_a_conflict():
+    body = rendered(WebhookError("The endpoint is disabled. Enable it first."))
+    assert body["status"] == 409 and body["type"].endswith("/problems/conflict")
+    assert body["detail"] == "The endpoint is disabled. Enable it first." and "errors" not in body
+
+
+def test_a_refusal_of_the_person_is_forbidden():
+    body = rendered(NotPermitted("Only an owner can create or revoke API keys."))
+    assert body["status"] == 403 and body["detail"] == "Only an owner can create or revoke API keys."
+    assert "errors" not in body

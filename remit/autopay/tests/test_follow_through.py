@@ -5,28 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from remit.autopay.actions import autopay_save
 from remit.autopay.models import AutoPay, AutoPayChange, AutoPayClaim
+from remit.autopay.settings import autopay_save
 from remit.customers import access
 from remit.customers.models import CustomerMembership
 from remit.payments.bank_accounts import bank_account_remove
 from remit.payments.models import BankAccountStatus, PaymentStatus
-from remit.test import make_bank_account, make_biller, make_customer, make_invoice, make_portal_user, parts
+from remit.test import make_bank_account, parts
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def globex():
-    acme, _ = make_biller("Acme Supply Co.")
-    customer = make_customer(acme, "Globex Corporation", email="ap@globex.example")
-    admin = make_portal_user(customer)
-    return {"acme": acme, "customer": customer, "admin": admin}
-
-
 def turn_on(world, actor, account):
     autopay_save(
-        customer=world["customer"],
+        customer=world.customer,
         actor=actor,
         enabled=True,
         max_cents=100000,
@@ -36,14 +28,14 @@ def turn_on(world, actor, account):
     )
 
 
-def test_removing_the_auto_pay_account_turns_it_off_and_tells_the_admins(globex, mailbox, run_on_commit):
-    account = make_bank_account(globex["admin"], number="123456789")
-    make_invoice(globex["customer"], amount_cents=10000)
-    turn_on(globex, globex["admin"], account)
+def test_removing_the_auto_pay_account_turns_it_off_and_tells_the_admins(world, mailbox, run_on_commit):
+    account = world.bank_account(number="123456789")
+    world.invoice(amount_cents=10000)
+    turn_on(world, world.admin, account)
     payment = AutoPayClaim.objects.get().payment
-    membership = CustomerMembership.objects.get(user=globex["admin"])
+    membership = CustomerMembership.objects.get(user=world.admin)
     with run_on_commit(execute=True):
-        bank_account_remove(membership=membership, bank_account=account, actor=globex["admin"])
+        bank_account_remove(membership=membership, bank_account=account, actor=world.admin)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED
     assert not AutoPay.objects.get().enabled
@@ -53,19 +45,19 @@ def test_removing_the_auto_pay_account_turns_it_off_and_tells_the_admins(globex,
     assert len(notices) == 1 and "New invoices will not be paid automatically" in parts(notices[0])["text/plain"]
     # A new invoice now waits for someone to pay it.
     assert not AutoPayClaim.objects.exists()  # withdrawn: once back on, Auto Pay may pay it again
-    make_invoice(globex["customer"], amount_cents=5000)
+    world.invoice(amount_cents=5000)
     assert not AutoPayClaim.objects.exists()
 
 
-def test_removing_the_colleague_whose_private_account_it_is_turns_it_off(globex, mailbox, run_on_commit):
-    colleague = make_portal_user(globex["customer"], email="controller@globex.example", role="admin")
+def test_removing_the_colleague_whose_private_account_it_is_turns_it_off(world, mailbox, run_on_commit):
+    colleague = world.colleague("controller@globex.example")
     private = make_bank_account(colleague, private=True, number="99990000")
-    make_invoice(globex["customer"], amount_cents=10000)
-    turn_on(globex, colleague, private)  # only its owner may choose it
+    world.invoice(amount_cents=10000)
+    turn_on(world, colleague, private)  # only its owner may choose it
     payment = AutoPayClaim.objects.get().payment
     membership = CustomerMembership.objects.get(user=colleague)
     with run_on_commit(execute=True):
-        access.colleague_remove(customer=globex["customer"], actor=globex["admin"], membership_id=membership.pk)
+        access.colleague_remove(customer=world.customer, actor=world.admin, membership_id=membership.pk)
     payment.refresh_from_db()
     private.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED
@@ -81,11 +73,11 @@ def test_removing_the_colleague_whose_private_account_it_is_turns_it_off(globex,
 
 
 def test_the_owner_removing_their_private_auto_pay_account_tells_each_admin_what_they_may_see(
-    globex, mailbox, run_on_commit
+    world, mailbox, run_on_commit
 ):
-    colleague = make_portal_user(globex["customer"], email="controller@globex.example", role="admin")
+    colleague = world.colleague("controller@globex.example")
     private = make_bank_account(colleague, private=True, number="99990000")
-    turn_on(globex, colleague, private)
+    turn_on(world, colleague, private)
     membership = CustomerMembership.objects.get(user=colleague)
     with run_on_commit(execute=True):
         bank_account_remove(membership=membership, bank_account=private, actor=colleague)
@@ -97,12 +89,12 @@ def test_the_owner_removing_their_private_auto_pay_account_tells_each_admin_what
     assert "controller@globex.example removed the bank account, so Auto Pay is now off" in others
 
 
-def test_removing_another_account_leaves_auto_pay_alone(globex):
-    account = make_bank_account(globex["admin"], number="123456789")
-    other = make_bank_account(globex["admin"], account_type="savings", number="22223333")
-    make_invoice(globex["customer"], amount_cents=10000)
-    turn_on(globex, globex["admin"], account)
-    membership = CustomerMembership.objects.get(user=globex["admin"])
-    bank_account_remove(membership=membership, bank_account=other, actor=globex["admin"])
+def test_removing_another_account_leaves_auto_pay_alone(world):
+    account = world.bank_account(number="123456789")
+    other = world.bank_account(account_type="savings", number="22223333")
+    world.invoice(amount_cents=10000)
+    turn_on(world, world.admin, account)
+    membership = CustomerMembership.objects.get(user=world.admin)
+    bank_account_remove(membership=membership, bank_account=other, actor=world.admin)
     assert AutoPay.objects.get().enabled
     assert AutoPayClaim.objects.get().payment.status == PaymentStatus.SCHEDULED

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SWEEP = """
 import sys, time
 from pathlib import Path
-from remit.autopay.actions import autopay_run
+from remit.autopay.engine import autopay_run
 go = Path(sys.argv[1])
 while not go.exists():
     time.sleep(0.005)

@@ -179,6 +179,31 @@ def test_staff_see_the_settings_but_cannot_change_them(client, acme):
     assert AchSettings.objects.get(biller=biller).company_name == "ACME SUPPLY"
 
 
+def test_the_settings_page_lists_their_history_newest_first(client, acme):
+    biller, owner = acme
+    client.post(f"/console/{biller.slug}/settings/ach/", VALID)
+    client.post(f"/console/{biller.slug}/settings/ach/", {**VALID, "settlement_account": "", "company_name": "Acme"})
+    new_account = "555566664321"
+    client.post(f"/console/{biller.slug}/settings/ach/", {**VALID, "settlement_account": new_account})
+    html = client.get(f"/console/{biller.slug}/settings/ach/").content.decode()
+    history = html[html.index('id="history-h"') :]
+    lines = history.split("<li>")[1:]
+    assert len(lines) == 3
+    assert f"· {owner.email}: Company name (on your customers&#x27; statements) ACME → ACME SUPPLY" in lines[0]
+    assert "; Settlement account number ••••1012 → ••••4321</li>" in lines[0]
+    assert "ACME SUPPLY → ACME" in lines[1]
+    assert "set up the ACH settings" in lines[2]
+    assert SETTLEMENT_ACCOUNT not in html and new_account not in html
+
+
+def test_staff_do_not_see_the_settings_history(client, acme):
+    biller, owner = acme
+    save_settings(biller, owner)
+    client.force_login(make_staff(biller))
+    html = client.get(f"/console/{biller.slug}/settings/ach/").content.decode()
+    assert 'id="history-h"' not in html and owner.email not in html
+
+
 # --- Files -----------------------------------------------------------------------------------------
 
 
@@ -354,4 +379,6 @@ def test_only_an_owner_downloads_files_they_hold_account_numbers(client, acme, d
     client.force_login(make_staff(biller))
     html = client.get(f"/console/{biller.slug}/ach/").content.decode()
     assert record.filename in html and "/download" not in html
-    assert client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download").status_code == 403
+    refused = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
+    assert refused.status_code == 403
+    assert "Only an owner can download ACH files" in refused.content.decode()

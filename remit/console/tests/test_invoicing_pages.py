@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from remit.customers.models import Customer
-from remit.invoices.models import Invoice
+from remit.billers.models import Membership
+from remit.customers.models import Customer, CustomerEvent
+from remit.invoices.models import Invoice, InvoiceEvent
 from remit.payments.models import Payment
 from remit.test import make_biller, make_customer, make_invoice
 
@@ -35,6 +36,28 @@ def test_adding_a_customer(client, acme):
     assert customer.billing_emails == ["pat@initech.example", "ap@initech.example"]
     page = client.get(response["Location"]).content.decode()
     assert "pat@initech.example, ap@initech.example" in page
+
+
+def test_console_writes_record_the_user_and_no_api_key(client, acme, run_on_commit):
+    owner = Membership.objects.get(biller=acme).user
+    new = {"name": "Initech", "billing_emails": "pat@initech.example", "country": "US"}
+    client.post("/console/acme-supply/customers/new/", new)
+    customer = Customer.objects.get()
+    client.post(f"/console/acme-supply/customers/{customer.pk}/archive")
+    invoice = make_invoice(make_customer(acme, "Globex", email="ap@globex.example"))
+    with run_on_commit(execute=True):
+        client.post(f"/console/acme-supply/invoices/{invoice.pk}/send")
+    client.post(f"/console/acme-supply/invoices/{invoice.pk}/void", {"reason": "Ordered twice"})
+    customer_events = CustomerEvent.objects.filter(customer=customer).order_by("pk")
+    invoice_events = InvoiceEvent.objects.filter(invoice=invoice, kind__in=["sent", "voided"]).order_by("pk")
+    assert [event.kind for event in customer_events] == ["created", "archived"]
+    assert [event.kind for event in invoice_events] == ["sent", "voided"]
+    assert all((event.actor, event.api_key) == (owner, None) for event in customer_events)
+    assert all((event.actor, event.api_key) == (owner, None) for event in invoice_events)
+    customer_page = client.get(f"/console/acme-supply/customers/{customer.pk}/").content.decode()
+    assert f"Archived by {owner}" in customer_page and "via API key" not in customer_page
+    invoice_page = client.get(f"/console/acme-supply/invoices/{invoice.pk}/").content.decode()
+    assert f"Voided by {owner}" in invoice_page and "via API key" not in invoice_page
 
 
 def test_customer_form_errors_name_the_field(client, acme):

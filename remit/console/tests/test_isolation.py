@@ -11,7 +11,7 @@ from remit.billers.models import Membership, Role, StaffInvitation
 from remit.invoices.models import Invoice
 from remit.notifications.models import OutboundEmail
 from remit.test import make_biller, make_customer, make_invoice, make_staff
-from remit.webhooks.actions import webhook_endpoint_create
+from remit.webhooks.endpoints import webhook_endpoint_create
 from remit.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,7 @@ def test_references_are_unique_per_biller_ignoring_case():
     customer_create(biller=other, actor=None, fields=fields(reference="GLX"))  # another biller: fine
     with pytest.raises(CustomerError) as error:
         customer_create(biller=acme, actor=None, fields=fields(reference="glx"))
-    assert "already has the reference" in error.value.errors.errors["reference"][0]
+    assert "already has the reference" in error.value.errors["reference"][0]
     assert Customer.objects.filter(biller=acme).count() == 1
 
 
@@ -51,7 +51,7 @@ def test_bad_input_is_named(changes, field, message):
     biller, _ = make_biller()
     with pytest.raises(CustomerError) as error:
         customer_create(biller=biller, actor=None, fields=fields(**changes))
-    assert message in " ".join(error.value.errors.errors[field])
+    assert message in " ".join(error.value.errors[field])
     assert not Customer.objects.exists()
 
 

@@ -120,6 +120,22 @@ def test_djangos_own_mail_api_goes_through_the_outbox(smtp_server, run_on_commit
     assert smtp_server.messages[0]["Subject"] == "Password reset"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_email_sent_outside_any_transaction_commits_and_goes_out_by_itself(smtp_server):
+    send_mail("Password reset", "Follow this link.", None, ["someone@example.com"])
+    assert OutboundEmail.objects.get().status == OutboundEmail.Status.SENT
+    assert smtp_server.messages[0]["Subject"] == "Password reset"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_email_is_neither_stored_nor_sent(smtp_server):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        send_mail("Password reset", "Follow this link.", None, ["someone@example.com"])
+        raise RuntimeError("the change failed")
+    assert not OutboundEmail.objects.exists()
+    assert smtp_server.messages == []
+
+
 def test_the_backoff_grows_then_caps_at_an_hour():
     assert [retry_delay(n).total_seconds() / 60 for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
 

@@ -31,19 +31,9 @@ from remit.payments.models import (
 )
 from remit.payments.selectors import usable_bank_accounts
 from remit.payments.terms import TERMS_VERSION, terms_sha256, terms_text
-from remit.test import PASSWORD, make_biller, make_customer, make_invoice, make_portal_user
+from remit.test import PASSWORD, make_biller, make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def globex():
-    """A Business customer with its admin and a member."""
-    acme, _ = make_biller("Acme Supply Co.")
-    customer = make_customer(acme, "Globex Corporation", email="ap@globex.example")
-    admin = make_portal_user(customer)
-    member = make_portal_user(customer, email="clerk@globex.example", role="member")
-    return customer, admin, member
 
 
 def membership(user):
@@ -149,18 +139,21 @@ def test_a_refused_account_number_is_not_in_the_message():
 # --- Adding --------------------------------------------------------------------------------------
 
 
-def test_an_account_is_saved_encrypted_with_its_authorization(globex):
-    customer, admin, _ = globex
-    account = add(admin, number="987654321012", user_agent="U" * 600)
+def test_an_account_is_saved_encrypted_with_its_authorization(world):
+    account = add(world.admin, number="987654321012", user_agent="U" * 600)
     assert crypto.decrypt(account.account_number_encrypted) == "987654321012"
     assert "987654321012" not in account.account_number_encrypted
     assert (account.account_last4, account.masked_number, account.label) == ("1012", "••••1012", "Checking ••••1012")
     assert account.lookup_hash == crypto.lookup_hash("987654321012", purpose="bank-account:011000015")
-    assert (account.visibility_key, account.added_by, account.status) == ("shared", admin, "active")
+    assert (account.visibility_key, account.added_by, account.status) == ("shared", world.admin, "active")
     record = AchAuthorization.objects.get(bank_account=account)
     text = terms_text(biller_name="Acme Supply Co.", customer_name="Globex Corporation", account_type="business")
     assert (record.terms_text, record.terms_sha256, record.terms_version) == (text, terms_sha256(text), TERMS_VERSION)
-    assert (record.customer, record.accepted_by, record.accepted_by_email) == (customer, admin, "ap@globex.example")
+    assert (record.customer, record.accepted_by, record.accepted_by_email) == (
+        world.customer,
+        world.admin,
+        "ap@globex.example",
+    )
     assert (record.customer_account_type, record.account_masked, record.routing_number) == (
         "business",
         "••••1012",
@@ -188,105 +181,93 @@ def test_a_personal_customer_accepts_the_web_debit_authorization():
     assert "authorized signer" not in record.terms_text
 
 
-def test_the_holder_name_is_tidied_and_required(globex):
-    _, admin, _ = globex
-    assert add(admin, holder_name="  Globex   Corporation ").holder_name == "Globex Corporation"
+def test_the_holder_name_is_tidied_and_required(world):
+    assert add(world.admin, holder_name="  Globex   Corporation ").holder_name == "Globex Corporation"
     with pytest.raises(BankAccountError, match="Enter the name on the account") as problem:
-        add(admin, holder_name="  ", number="5555")
+        add(world.admin, holder_name="  ", number="5555")
     assert problem.value.field == "holder_name"
 
 
-def test_the_account_type_is_checking_or_savings(globex):
-    _, admin, _ = globex
-    assert add(admin, account_type="savings").label == "Savings ••••6789"
+def test_the_account_type_is_checking_or_savings(world):
+    assert add(world.admin, account_type="savings").label == "Savings ••••6789"
     with pytest.raises(BankAccountError, match="Checking or Savings") as problem:
-        add(admin, account_type="brokerage", number="5555")
+        add(world.admin, account_type="brokerage", number="5555")
     assert problem.value.field == "account_type"
 
 
-def test_without_accepting_the_terms_nothing_is_saved(globex):
-    _, admin, _ = globex
+def test_without_accepting_the_terms_nothing_is_saved(world):
     with pytest.raises(BankAccountError, match=r"Accept the Terms of Service to save the account\.") as problem:
-        add(admin, accepted_terms=False)
+        add(world.admin, accepted_terms=False)
     assert problem.value.field == "accept_terms"
     assert not BankAccount.objects.exists() and not AchAuthorization.objects.exists()
 
 
-def test_terms_that_changed_since_the_page_showed_them_must_be_accepted_again(globex):
-    customer, admin, _ = globex
+def test_terms_that_changed_since_the_page_showed_them_must_be_accepted_again(world):
     shown = terms_sha256(
-        terms_text(biller_name="Acme Supply Co.", customer_name=customer.name, account_type="business")
+        terms_text(biller_name="Acme Supply Co.", customer_name=world.customer.name, account_type="business")
     )
-    Customer.objects.filter(pk=customer.pk).update(name="Globex Holdings")
+    Customer.objects.filter(pk=world.customer.pk).update(name="Globex Holdings")
     with pytest.raises(BankAccountError, match="changed while this page was open") as problem:
-        add(admin, terms_sha256_shown=shown)
+        add(world.admin, terms_sha256_shown=shown)
     assert problem.value.field == "accept_terms"
     assert not BankAccount.objects.exists()
-    assert "Globex Holdings" in add(admin, terms_sha256_shown="").authorization.terms_text
+    assert "Globex Holdings" in add(world.admin, terms_sha256_shown="").authorization.terms_text
 
 
-def test_a_customer_without_an_account_type_cannot_add_an_account(globex):
-    customer, admin, _ = globex
-    Customer.objects.filter(pk=customer.pk).update(account_type="")
+def test_a_customer_without_an_account_type_cannot_add_an_account(world):
+    Customer.objects.filter(pk=world.customer.pk).update(account_type="")
     with pytest.raises(BankAccountError, match="Personal or Business"):
-        add(admin)
+        add(world.admin)
     assert not BankAccount.objects.exists()
 
 
-def test_an_unusable_ip_address_is_left_out_rather_than_refused(globex):
-    _, admin, _ = globex
-    assert add(admin, ip_address="not-an-address").authorization.ip_address is None
-    assert add(admin, ip_address="2001:db8::1", number="5555").authorization.ip_address == "2001:db8::1"
+def test_an_unusable_ip_address_is_left_out_rather_than_refused(world):
+    assert add(world.admin, ip_address="not-an-address").authorization.ip_address is None
+    assert add(world.admin, ip_address="2001:db8::1", number="5555").authorization.ip_address == "2001:db8::1"
 
 
-def test_members_may_add_accounts_too(globex):
-    _, _, member = globex
-    assert add(member).added_by == member
+def test_members_may_add_accounts_too(world):
+    assert add(world.member).added_by == world.member
 
 
 # --- Duplicates ----------------------------------------------------------------------------------
 
 
-def test_the_same_account_twice_is_refused(globex):
-    _, admin, member = globex
-    add(admin)
-    for person in (admin, member):
+def test_the_same_account_twice_is_refused(world):
+    add(world.admin)
+    for person in (world.admin, world.member):
         with pytest.raises(BankAccountError, match=r"This bank account is already saved\.") as problem:
             add(person, account_number="1234-56789", account_number_confirm="123456789")
         assert problem.value.field == "account_number"
     assert BankAccount.objects.count() == 1 and AchAuthorization.objects.count() == 1
 
 
-def test_the_same_number_at_another_bank_is_another_account(globex):
-    _, admin, _ = globex
-    add(admin)
-    assert add(admin, routing_number="111000025").pk
+def test_the_same_number_at_another_bank_is_another_account(world):
+    add(world.admin)
+    assert add(world.admin, routing_number="111000025").pk
 
 
-def test_a_colleagues_private_duplicate_is_allowed_and_not_revealed(globex):
-    _, admin, member = globex
-    add(member, is_private=True)
-    shared = add(admin)
+def test_a_colleagues_private_duplicate_is_allowed_and_not_revealed(world):
+    add(world.member, is_private=True)
+    shared = add(world.admin)
     assert shared.visibility_key == "shared"
-    assert add(admin, is_private=True, number="5555").visibility_key == f"user:{admin.pk}"
+    assert add(world.admin, is_private=True, number="5555").visibility_key == f"user:{world.admin.pk}"
     # The member sees the shared copy now, so sharing the same account again is a duplicate for them.
     with pytest.raises(BankAccountError, match="already saved"):
-        add(member)
+        add(world.member)
 
 
-def test_an_own_private_account_is_a_duplicate_of_the_same_shared_one(globex):
-    _, admin, _ = globex
-    add(admin, is_private=True)
+def test_an_own_private_account_is_a_duplicate_of_the_same_shared_one(world):
+    add(world.admin, is_private=True)
     with pytest.raises(BankAccountError, match="already saved"):
-        add(admin)
+        add(world.admin)
 
 
-def test_the_database_refuses_a_duplicate_the_check_missed(globex):
-    _, admin, _ = globex
-    account = add(admin)
+def test_the_database_refuses_a_duplicate_the_check_missed(world):
+    account = add(world.admin)
     copy = BankAccount(
         customer_id=account.customer_id,
-        added_by=admin,
+        added_by=world.admin,
         holder_name="x",
         routing_number="011000015",
         account_type="checking",
@@ -299,92 +280,82 @@ def test_the_database_refuses_a_duplicate_the_check_missed(globex):
         copy.save()
 
 
-def test_a_removed_account_can_be_added_again(globex):
-    _, admin, _ = globex
-    old = add(admin)
-    bank_account_remove(membership=membership(admin), bank_account=old, actor=admin)
-    again = add(admin)
+def test_a_removed_account_can_be_added_again(world):
+    old = add(world.admin)
+    bank_account_remove(membership=membership(world.admin), bank_account=old, actor=world.admin)
+    again = add(world.admin)
     assert again.pk != old.pk and BankAccount.objects.count() == 2
 
 
 # --- Private accounts ----------------------------------------------------------------------------
 
 
-def test_a_private_account_is_usable_only_by_the_person_who_added_it(globex):
-    _, admin, member = globex
-    private = add(admin, is_private=True)
-    shared = add(member, number="5555")
-    assert list(usable_bank_accounts(membership(admin))) == [private, shared]
-    assert list(usable_bank_accounts(membership(member))) == [shared]
+def test_a_private_account_is_usable_only_by_the_person_who_added_it(world):
+    private = add(world.admin, is_private=True)
+    shared = add(world.member, number="5555")
+    assert list(usable_bank_accounts(membership(world.admin))) == [private, shared]
+    assert list(usable_bank_accounts(membership(world.member))) == [shared]
 
 
 # --- Removing ------------------------------------------------------------------------------------
 
 
-def test_removing_cancels_scheduled_payments_and_ends_the_authorization(globex):
-    customer, admin, _ = globex
-    account = add(admin)
-    invoice = make_invoice(customer, amount_cents=10000)
+def test_removing_cancels_scheduled_payments_and_ends_the_authorization(world):
+    account = add(world.admin)
+    invoice = world.invoice(amount_cents=10000)
     scheduled = scheduled_payment(account, invoice, 4000)
     sent = scheduled_payment(account, invoice, 3000, status=PaymentStatus.SENT)
     assert list(scheduled_payments_using(account)) == [scheduled]
 
-    cancelled = bank_account_remove(membership=membership(admin), bank_account=account, actor=admin)
+    cancelled = bank_account_remove(membership=membership(world.admin), bank_account=account, actor=world.admin)
 
     assert [p.pk for p in cancelled] == [scheduled.pk]
     assert Payment.objects.get(pk=scheduled.pk).status == PaymentStatus.CANCELLED
     assert Payment.objects.get(pk=sent.pk).status == PaymentStatus.SENT
     event = PaymentEvent.objects.get(payment=scheduled, to_status=PaymentStatus.CANCELLED)
-    assert (event.actor, event.note) == (admin, "The bank account was removed")  # history names no account
+    assert (event.actor, event.note) == (world.admin, "The bank account was removed")  # history names no account
     assert Invoice.objects.get(pk=invoice.pk).pending_cents == 3000
     account.refresh_from_db()
-    assert (account.status, account.removed_by) == ("removed", admin) and account.removed_at is not None
+    assert (account.status, account.removed_by) == ("removed", world.admin) and account.removed_at is not None
     record = AchAuthorization.objects.get(bank_account=account)
     assert record.ended_at == account.removed_at
-    assert list(usable_bank_accounts(membership(admin))) == []
+    assert list(usable_bank_accounts(membership(world.admin))) == []
 
 
-def test_removing_twice_is_refused(globex):
-    _, admin, _ = globex
-    account = add(admin)
-    bank_account_remove(membership=membership(admin), bank_account=account, actor=admin)
+def test_removing_twice_is_refused(world):
+    account = add(world.admin)
+    bank_account_remove(membership=membership(world.admin), bank_account=account, actor=world.admin)
     with pytest.raises(BankAccountError, match="already removed"):
-        bank_account_remove(membership=membership(admin), bank_account=account, actor=admin)
+        bank_account_remove(membership=membership(world.admin), bank_account=account, actor=world.admin)
 
 
-def test_a_member_cannot_remove_a_shared_account_someone_else_added(globex):
-    customer, admin, member = globex
-    account = add(admin)
-    payment = scheduled_payment(account, make_invoice(customer))
+def test_a_member_cannot_remove_a_shared_account_someone_else_added(world):
+    account = add(world.admin)
+    payment = scheduled_payment(account, world.invoice())
     with pytest.raises(BankAccountError, match="Only the person who added Checking ••••6789, or an admin"):
-        bank_account_remove(membership=membership(member), bank_account=account, actor=member)
+        bank_account_remove(membership=membership(world.member), bank_account=account, actor=world.member)
     account.refresh_from_db()
     assert account.status == "active" and account.authorization.ended_at is None
     assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.SCHEDULED
 
 
-def test_a_member_removes_their_own_shared_account_and_an_admin_anyones(globex):
-    _, admin, member = globex
-    own = add(member)
-    assert bank_account_remove(membership=membership(member), bank_account=own, actor=member) == []
-    theirs = add(member, number="5555")
-    bank_account_remove(membership=membership(admin), bank_account=theirs, actor=admin)
+def test_a_member_removes_their_own_shared_account_and_an_admin_anyones(world):
+    own = add(world.member)
+    assert bank_account_remove(membership=membership(world.member), bank_account=own, actor=world.member) == []
+    theirs = add(world.member, number="5555")
+    bank_account_remove(membership=membership(world.admin), bank_account=theirs, actor=world.admin)
     assert BankAccount.objects.filter(status="removed").count() == 2
 
 
-def test_not_even_an_admin_can_remove_a_colleagues_private_account(globex):
-    _, admin, member = globex
-    private = add(member, is_private=True)
+def test_not_even_an_admin_can_remove_a_colleagues_private_account(world):
+    private = add(world.member, is_private=True)
     with pytest.raises(BankAccountError, match="isn't one you can see"):
-        bank_account_remove(membership=membership(admin), bank_account=private, actor=admin)
+        bank_account_remove(membership=membership(world.admin), bank_account=private, actor=world.admin)
     assert BankAccount.objects.get(pk=private.pk).status == "active"
 
 
-def test_another_customers_person_cannot_remove_it(globex):
-    customer, admin, _ = globex
-    account = add(admin)
-    initech = make_customer(customer.biller, "Initech", email="pat@initech.example")
-    outsider = make_portal_user(initech)
+def test_another_customers_person_cannot_remove_it(world):
+    account = add(world.admin)
     with pytest.raises(BankAccountError):
-        bank_account_remove(membership=membership(outsider), bank_account=account, actor=outsider)
+        bank_account_remove(membership=membership(world.outsider), bank_account=account, actor=world.outsider)
     assert BankAccount.objects.get(pk=account.pk).status == "active"

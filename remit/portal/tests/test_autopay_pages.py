@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from remit.autopay.actions import autopay_save
 from remit.autopay.links import skip_token
 from remit.autopay.models import AutoPay, AutoPayChange, AutoPayClaim
+from remit.autopay.settings import autopay_save
 from remit.payments.models import PaymentStatus
 from remit.test import (
     make_bank_account,

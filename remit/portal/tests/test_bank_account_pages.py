@@ -13,7 +13,7 @@ from remit.customers.models import CustomerMembership
 from remit.ledger.balances import refresh_invoice_amounts
 from remit.payments.bank_accounts import bank_account_add
 from remit.payments.models import AchAuthorization, Allocation, BankAccount, Payment, PaymentMethod, PaymentStatus
-from remit.test import make_biller, make_customer, make_invoice, make_portal_user, portal_login
+from remit.test import make_biller, make_customer, make_portal_user, portal_login
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,6 @@ GOOD = {
     "account_type": "checking",
     "accept_terms": "on",
 }
-
-
-@pytest.fixture
-def globex():
-    acme, _ = make_biller("Acme Supply Co.")
-    customer = make_customer(acme, "Globex Corporation", email="ap@globex.example")
-    admin = make_portal_user(customer)
-    member = make_portal_user(customer, email="clerk@globex.example", role="member")
-    return customer, admin, member
 
 
 def signed_in(user):
@@ -65,9 +56,8 @@ def field_errors(page, name):
     return found.group(1) if found else ""
 
 
-def test_the_form_has_the_help_articles_fields_and_the_terms(globex):
-    _, admin, _ = globex
-    page = signed_in(admin).get(NEW).content.decode()
+def test_the_form_has_the_help_articles_fields_and_the_terms(world):
+    page = signed_in(world.admin).get(NEW).content.decode()
     for label in ["Name on the account", "Routing number", "Account number", "Confirm account number", "Account type"]:
         assert f">{label}</" in page, label
     assert "The 9 digits at the bottom left of a check." in page
@@ -86,13 +76,12 @@ def test_the_form_has_the_help_articles_fields_and_the_terms(globex):
         assert 'inputmode="numeric"' in tag and 'autocomplete="off"' in tag, tag
 
 
-def test_a_good_form_saves_the_account_and_says_so(globex):
-    _, admin, _ = globex
-    client = signed_in(admin)
+def test_a_good_form_saves_the_account_and_says_so(world):
+    client = signed_in(world.admin)
     response = client.post(NEW, GOOD)
     assert response.status_code == 302 and response["Location"] == LIST
     account = BankAccount.objects.get()
-    assert (account.added_by, account.is_private, account.account_last4) == (admin, False, "6789")
+    assert (account.added_by, account.is_private, account.account_last4) == (world.admin, False, "6789")
     record = AchAuthorization.objects.get()
     assert (record.ip_address, record.user_agent) == ("127.0.0.1", "Mozilla/5.0 (pages test)")
     page = client.get(LIST).content.decode()
@@ -121,9 +110,8 @@ def test_a_good_form_saves_the_account_and_says_so(globex):
         ({"accept_terms": ""}, "accept_terms", "Accept the Terms of Service to save the account."),
     ],
 )
-def test_each_mistake_is_shown_at_its_field_and_nothing_is_saved(globex, changes, field, words):
-    _, admin, _ = globex
-    response = signed_in(admin).post(NEW, {**GOOD, **changes})
+def test_each_mistake_is_shown_at_its_field_and_nothing_is_saved(world, changes, field, words):
+    response = signed_in(world.admin).post(NEW, {**GOOD, **changes})
     assert response.status_code == 200
     page = response.content.decode()
     assert words in field_errors(page, field), page
@@ -133,23 +121,20 @@ def test_each_mistake_is_shown_at_its_field_and_nothing_is_saved(globex, changes
     assert 'value="Globex Corporation"' in page or field == "holder_name"
 
 
-def test_a_wrong_account_type_is_shown_in_its_fieldset(globex):
-    _, admin, _ = globex
-    page = signed_in(admin).post(NEW, {**GOOD, "account_type": "brokerage"}).content.decode()
+def test_a_wrong_account_type_is_shown_in_its_fieldset(world):
+    page = signed_in(world.admin).post(NEW, {**GOOD, "account_type": "brokerage"}).content.decode()
     assert '<fieldset class="choice has-error">' in page and "Choose the account type: Checking or Savings." in page
     assert not BankAccount.objects.exists()
 
 
-def test_every_mistake_at_once_is_shown_at_once(globex):
-    _, admin, _ = globex
-    page = signed_in(admin).post(NEW, {"account_number": "12"}).content.decode()
+def test_every_mistake_at_once_is_shown_at_once(world):
+    page = signed_in(world.admin).post(NEW, {"account_number": "12"}).content.decode()
     for field in ["holder_name", "routing_number", "account_number", "accept_terms"]:
         assert field_errors(page, field), field
 
 
-def test_a_duplicate_is_shown_at_the_account_number(globex):
-    _, admin, _ = globex
-    client = signed_in(admin)
+def test_a_duplicate_is_shown_at_the_account_number(world):
+    client = signed_in(world.admin)
     client.post(NEW, GOOD)
     page = client.post(NEW, GOOD).content.decode()
     assert "This bank account is already saved." in field_errors(page, "account_number")
@@ -159,17 +144,16 @@ def test_a_duplicate_is_shown_at_the_account_number(globex):
 # --- Private -------------------------------------------------------------------------------------
 
 
-def test_a_private_account_is_only_for_the_person_who_added_it(globex):
-    _, admin, member = globex
-    client = signed_in(member)
+def test_a_private_account_is_only_for_the_person_who_added_it(world):
+    client = signed_in(world.member)
     client.post(NEW, {**GOOD, "is_private": "on"})
     account = BankAccount.objects.get()
-    assert account.is_private and account.visibility_key == f"user:{member.pk}"
+    assert account.is_private and account.visibility_key == f"user:{world.member.pk}"
     page = client.get(LIST).content.decode()
     assert "••••6789" in page and '<span class="badge private">Private</span>' in page
     assert "Bank account Checking ••••6789 was saved. Only you can see it." in page
 
-    colleague = signed_in(admin)
+    colleague = signed_in(world.admin)
     assert "••••6789" not in colleague.get(LIST).content.decode()
     remove = f"/acme-supply/bank-accounts/{account.pk}/remove/"
     assert colleague.get(remove).status_code == 404
@@ -177,11 +161,9 @@ def test_a_private_account_is_only_for_the_person_who_added_it(globex):
     assert BankAccount.objects.get().status == "active"
 
 
-def test_another_customers_account_is_404(globex):
-    customer, admin, _ = globex
-    account = add(admin)
-    neighbour = make_portal_user(make_customer(customer.biller, "Initech", email="pat@initech.example"))
-    client = signed_in(neighbour)
+def test_another_customers_account_is_404(world):
+    account = add(world.admin)
+    client = signed_in(world.outsider)
     assert client.get(f"/acme-supply/bank-accounts/{account.pk}/remove/").status_code == 404
     assert "••••6789" not in client.get(LIST).content.decode()
 
@@ -189,9 +171,8 @@ def test_another_customers_account_is_404(globex):
 # --- next= ---------------------------------------------------------------------------------------
 
 
-def test_next_returns_the_person_to_the_payment_page(globex):
-    _, admin, _ = globex
-    client = signed_in(admin)
+def test_next_returns_the_person_to_the_payment_page(world):
+    client = signed_in(world.admin)
     page = client.get(f"{NEW}?next=/acme-supply/pay-bills/").content.decode()
     assert 'href="/acme-supply/pay-bills/">Cancel</a>' in page
     response = client.post(f"{NEW}?next=/acme-supply/pay-bills/", GOOD)
@@ -199,9 +180,8 @@ def test_next_returns_the_person_to_the_payment_page(globex):
 
 
 @pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/", "/other-portal/pay-bills/"])
-def test_next_never_leaves_this_portal(globex, elsewhere):
-    _, admin, _ = globex
-    response = signed_in(admin).post(f"{NEW}?next={elsewhere}", GOOD)
+def test_next_never_leaves_this_portal(world, elsewhere):
+    response = signed_in(world.admin).post(f"{NEW}?next={elsewhere}", GOOD)
     assert response["Location"] == LIST
 
 
@@ -226,12 +206,11 @@ def scheduled_payment(account, invoice, cents):
     return payment
 
 
-def test_remove_lists_the_payments_it_cancels_then_cancels_them(globex):
-    customer, admin, _ = globex
-    account = add(admin)
-    invoice = make_invoice(customer, amount_cents=50000, number="INV-77")
+def test_remove_lists_the_payments_it_cancels_then_cancels_them(world):
+    account = add(world.admin)
+    invoice = world.invoice(amount_cents=50000, number="INV-77")
     payment = scheduled_payment(account, invoice, 12345)
-    client = signed_in(admin)
+    client = signed_in(world.admin)
     assert f'href="/acme-supply/bank-accounts/{account.pk}/remove/"' in client.get(LIST).content.decode()
 
     page = client.get(f"/acme-supply/bank-accounts/{account.pk}/remove/").content.decode()
@@ -248,10 +227,9 @@ def test_remove_lists_the_payments_it_cancels_then_cancels_them(globex):
     assert AchAuthorization.objects.get(bank_account=account).ended_at is not None
 
 
-def test_a_member_sees_but_cannot_remove_an_account_someone_else_shared(globex):
-    _, admin, member = globex
-    account = add(admin)
-    client = signed_in(member)
+def test_a_member_sees_but_cannot_remove_an_account_someone_else_shared(world):
+    account = add(world.admin)
+    client = signed_in(world.member)
     page = client.get(LIST).content.decode()
     assert "••••6789" in page and "ap@globex.example" in page
     assert f"/bank-accounts/{account.pk}/remove/" not in page
@@ -263,17 +241,16 @@ def test_a_member_sees_but_cannot_remove_an_account_someone_else_shared(globex):
     assert BankAccount.objects.get().status == "active"
 
 
-def test_a_removed_account_cannot_be_removed_again(globex):
-    _, admin, _ = globex
-    account = add(admin)
-    client = signed_in(admin)
+def test_a_removed_account_cannot_be_removed_again(world):
+    account = add(world.admin)
+    client = signed_in(world.admin)
     client.post(f"/acme-supply/bank-accounts/{account.pk}/remove/")
     response = client.get(f"/acme-supply/bank-accounts/{account.pk}/remove/")
     assert response["Location"] == LIST
     assert "Checking ••••6789 was already removed." in client.get(LIST).content.decode()
 
 
-def test_signed_out_people_are_sent_to_sign_in(globex):
+def test_signed_out_people_are_sent_to_sign_in(world):
     for path in [LIST, NEW, "/acme-supply/bank-accounts/1/remove/"]:
         response = Client().get(path)
         assert response.status_code == 302 and response["Location"].startswith("/acme-supply/signin/")

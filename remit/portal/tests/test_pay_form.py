@@ -5,40 +5,29 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.test import Client
 
 from remit.payments.models import Payment
-from remit.test import (
-    make_bank_account,
-    make_biller,
-    make_customer,
-    make_invoice,
-    make_portal_user,
-    portal_login,
-    soonest_pay_on,
-)
+from remit.test import portal_login, soonest_pay_on
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def globex():
-    acme, _ = make_biller("Acme Supply Co.")
-    customer = make_customer(acme, "Globex Corporation", email="ap@globex.example")
-    admin = make_portal_user(customer)
-    client = Client()
-    portal_login(client, admin)
-    return {"acme": acme, "client": client, "account": make_bank_account(admin), "invoice": make_invoice(customer)}
+def bill(world, client):
+    """An open invoice of Globex's and the bank account to pay it from; the client is Globex's admin."""
+    portal_login(client, world.admin)
+    return world.invoice(), world.bank_account()
 
 
 @pytest.mark.parametrize("total", ["٥", "٥٠.٠٠", "５", "1٠"])
-def test_a_total_payment_in_other_digits_than_0_to_9_is_refused_and_nothing_is_scheduled(globex, total):
-    response = globex["client"].post(
+def test_a_total_payment_in_other_digits_than_0_to_9_is_refused_and_nothing_is_scheduled(world, client, bill, total):
+    invoice, account = bill
+    response = client.post(
         "/acme-supply/pay-bills/",
         {
-            "invoices": [globex["invoice"].pk],
-            "bank_account": globex["account"].pk,
-            "pay_on": soonest_pay_on(globex["acme"]).isoformat(),
+            "invoices": [invoice.pk],
+            "bank_account": account.pk,
+            "pay_on": soonest_pay_on(world.biller).isoformat(),
             "total": total,
             "idempotency_key": uuid.uuid4().hex,
         },

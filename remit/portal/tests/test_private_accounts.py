@@ -34,9 +34,11 @@ from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
 from remit.ach.export import ach_export, outbound_dir
 from remit.ach.tests.test_export import ach_fields
-from remit.autopay.actions import autopay_save, autopay_send_notices, autopay_skip
+from remit.autopay.engine import autopay_skip
 from remit.autopay.links import skip_token
 from remit.autopay.models import AutoPay, AutoPayClaim
+from remit.autopay.notices import autopay_send_notices
+from remit.autopay.settings import autopay_save
 from remit.customers import access
 from remit.customers.links import make_access_token
 from remit.invoices.links import make_token

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from remit.celery import app as celery_app
 from remit.notifications.actions import email_send
@@ -69,7 +70,7 @@ def _status(email_id: int) -> str:
 
 def queued_email(biller: Any, monkeypatch: pytest.MonkeyPatch) -> OutboundEmail:
     """An email committed to the outbox without asking anyone to deliver it (as when the broker is down)."""
-    with monkeypatch.context() as patch:
+    with monkeypatch.context() as patch, transaction.atomic():
         patch.setattr("remit.notifications.actions._request_delivery", lambda _id: None)
         return email_send(
             to=["payer@example.com"],

@@ -7,7 +7,8 @@ import pytest
 
 from remit.lib import crypto
 from remit.test import make_biller, make_customer, make_invoice, make_staff
-from remit.webhooks.actions import webhook_deliver, webhook_endpoint_create
+from remit.webhooks.delivery import webhook_deliver
+from remit.webhooks.endpoints import webhook_endpoint_create
 from remit.webhooks.models import DeliveryStatus, EventType, WebhookChange, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db

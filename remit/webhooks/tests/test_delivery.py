@@ -14,19 +14,23 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from remit.lib.errors import NotPermitted
 from remit.test import make_customer, make_invoice, make_staff
-from remit.webhooks import actions, transport
-from remit.webhooks.actions import (
+from remit.webhooks import emit, transport
+from remit.webhooks.delivery import (
     LEASE,
-    WebhookError,
+    _claim,
     retry_delay,
     webhook_deliver,
     webhook_deliver_due,
     webhook_deliver_many,
+    webhook_resend,
+)
+from remit.webhooks.endpoints import (
+    WebhookError,
     webhook_endpoint_create,
     webhook_endpoint_set_active,
     webhook_endpoint_update,
-    webhook_resend,
     webhook_secret_rotate,
 )
 from remit.webhooks.models import DeliveryStatus, EventType, WebhookChange, WebhookDelivery
@@ -233,7 +237,7 @@ def test_a_failed_resend_after_the_24_hours_is_failed_again_at_once(world, recei
 
 def test_only_an_owner_resends_and_only_to_an_active_endpoint(world):
     delivery = a_delivery(world)
-    with pytest.raises(WebhookError, match="Only an owner"):
+    with pytest.raises(NotPermitted, match="Only an owner can manage webhooks"):
         webhook_resend(delivery=delivery, actor=make_staff(world.acme))
     webhook_endpoint_set_active(endpoint=world.endpoint, actor=world.owner, active=False)
     delivery.refresh_from_db()
@@ -277,7 +281,7 @@ def test_a_second_rotation_drops_the_oldest_secret(world, receiver, verify, run_
 def test_a_worker_that_died_holding_the_lease_is_taken_over_when_it_runs_out(world, receiver):
     delivery = a_delivery(world)
     now = timezone.now()
-    assert actions._claim(delivery.pk, now) is not None  # a worker claimed it, then died
+    assert _claim(delivery.pk, now) is not None  # a worker claimed it, then died
     assert webhook_deliver_due() == []  # the lease still holds
     with time_machine.travel(now + LEASE + timedelta(seconds=1), tick=False):
         [result] = webhook_deliver_due()
@@ -286,7 +290,7 @@ def test_a_worker_that_died_holding_the_lease_is_taken_over_when_it_runs_out(wor
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_never_send_the_same_delivery_at_once(receiver, monkeypatch):
-    monkeypatch.setattr(actions, "_request_delivery", lambda ids: None)  # the workers below deliver
+    monkeypatch.setattr(emit, "_request_delivery", lambda ids: None)  # the workers below deliver
     world = make_world(receiver.url)
     delivery = a_delivery(world)
     receiver.hold = threading.Event()
@@ -355,7 +359,7 @@ def test_rotate_keys_re_encrypts_the_signing_secrets(world, receiver, verify, se
 def test_a_bulk_change_is_delivered_by_batch_tasks(world, receiver, run_on_commit, monkeypatch):
     from remit.invoices.importer import import_invoices
 
-    monkeypatch.setattr(actions, "TASK_BATCH", 2)
+    monkeypatch.setattr(emit, "TASK_BATCH", 2)
     data = b"Invoice number,Customer,Issue date,Description,Unit price\n" + b"".join(
         f"B-{n},Globex Corporation,2026-01-15,Widgets,{n}\n".encode() for n in range(1, 6)
     )

@@ -14,10 +14,10 @@ from remit.ach.bank_sim import returns_for
 from remit.ach.export import ach_export, outbound_dir
 from remit.ach.returns import ach_import_returns
 from remit.ach.settle import ach_settle
-from remit.autopay.actions import autopay_save
+from remit.autopay.settings import autopay_save
 from remit.lib.banking_days import add_banking_days
 from remit.test import make_invoice
-from remit.webhooks.actions import event_body
+from remit.webhooks.delivery import event_body
 from remit.webhooks.models import EventType, WebhookEvent
 from remit.webhooks.tests.conftest import DOCS
 from remit.webhooks.tests.world import World, make_world

@@ -14,7 +14,7 @@ from remit.payments.actions import payment_schedule
 from remit.payments.models import BankAccount, Payment
 from remit.test import make_bank_account, make_biller, make_customer, make_portal_user, soonest_pay_on
 from remit.users.models import User
-from remit.webhooks.actions import webhook_endpoint_create
+from remit.webhooks.endpoints import webhook_endpoint_create
 from remit.webhooks.models import EventType, WebhookEndpoint
 
 ACCOUNT_NUMBER = "123456789"

@@ -24,7 +24,7 @@ from remit.ach.models import AchSettings
 from remit.lib import crypto
 from remit.payments.bank_accounts import account_lookup_hash
 from remit.payments.models import BankAccount
-from remit.webhooks.actions import webhook_secrets_reencrypt
+from remit.webhooks.endpoints import webhook_secrets_reencrypt
 
 BATCH = 500
 

@@ -15,14 +15,15 @@ from remit.ach.bank_sim import returns_for
 from remit.ach.export import ach_export, outbound_dir
 from remit.ach.returns import ach_import_returns
 from remit.ach.settle import ach_settle
-from remit.autopay.actions import autopay_save
+from remit.autopay.settings import autopay_save
 from remit.invoices.importer import import_invoices
 from remit.invoices.models import Invoice
 from remit.lib.banking_days import add_banking_days
 from remit.payments.actions import payment_record_offline
 from remit.payments.models import Payment
 from remit.test import make_biller, make_customer, make_invoice
-from remit.webhooks.actions import Listeners, webhook_endpoint_create, webhook_endpoint_set_active, webhooks_emit
+from remit.webhooks.emit import Listeners, webhooks_emit
+from remit.webhooks.endpoints import webhook_endpoint_create, webhook_endpoint_set_active
 from remit.webhooks.models import EventType, WebhookDelivery, WebhookEvent
 from remit.webhooks.tests.world import ACCOUNT_NUMBER, World, make_world
 
@@ -206,6 +207,15 @@ def test_a_rolled_back_change_emits_nothing_and_sends_nothing(world, receiver, r
     assert not WebhookEvent.objects.exists() and not WebhookDelivery.objects.exists()  # …and gone with it
     assert not Invoice.objects.exists()
     assert receiver.received == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emitting_outside_a_transaction_is_refused(receiver):
+    world = make_world(receiver.url)
+    invoice = make_invoice(world.customer)
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk], biller_id=world.acme.pk)
+    assert WebhookEvent.objects.count() == 1  # invoice_create's own, in its transaction
 
 
 def test_an_endpoint_gets_only_the_events_it_asked_for_and_only_its_billers(receiver):

@@ -1,13 +1,12 @@
-"""Every write Auto Pay makes: its settings (``autopay_save``), the engine that schedules and
-re-plans its payments (``autopay_run``), skipping a payment, making room on an invoice, and turning
-it off when its bank account goes away.
+"""The Auto Pay engine: the one action every trigger calls (``autopay_run``) — an invoice created or
+changed (the ``invoices.hooks.invoices_changed`` hook, received by ``autopay_follow_invoices``),
+Auto Pay saved, and the worker's periodic sweep — and skipping one of its payments.
 
-The engine is one action that every trigger calls: an invoice created or changed, Auto Pay saved,
-and the worker's periodic sweep. It works in batches; each batch locks its invoices (id order, the
-same as a manual payment, so the two never deadlock), re-reads them under the lock, and writes the
-payments, their allocations and one ``AutoPayClaim`` per invoice. The claim's unique invoice makes a
-second Auto Pay payment for an invoice impossible, whatever runs at the same time.
-"""
+It works in batches; each batch locks its invoices (id order, the same as a manual payment, so the two
+never deadlock), re-reads them under the lock, and hands its plans to the ledger
+(``payments_schedule_many``), which writes the payments, their allocations and one ``AutoPayClaim``
+per invoice. The claim's unique invoice makes a second Auto Pay payment for an invoice impossible,
+whatever runs at the same time."""
 
 from __future__ import annotations
 
@@ -15,75 +14,33 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from remit.autopay.models import MAX_DAYS, AutoPay, AutoPayChange, AutoPayClaim, When
+from remit.autopay.models import AutoPay, AutoPayClaim
+from remit.autopay.notices import email_admins
 from remit.autopay.rules import autopay_pay_on, split
 from remit.billers.models import Biller
-from remit.billers.selectors import owner_emails
 from remit.customers.models import Customer, CustomerMembership
-from remit.customers.selectors import admins
 from remit.invoices.models import Invoice
 from remit.ledger.amounts import available_sql
 from remit.ledger.claims import claim_withdraw
 from remit.ledger.errors import PaymentError
 from remit.ledger.locks import lock_invoice_rows, lock_invoices
 from remit.ledger.scheduling import ClaimTerms, Plan, payment_adjust, payments_schedule_many
-from remit.lib.tasks import hand_to_worker
-from remit.notifications.actions import email_send
+from remit.lib.tasks import enqueue_on_commit
 from remit.payments.actions import payment_cancel
 from remit.payments.dates import earliest_pay_on, latest_pay_on
-from remit.payments.disclosure import email_people
-from remit.payments.models import IN_FLIGHT, Allocation, BankAccount, BankAccountStatus, Payment, PaymentStatus
-from remit.payments.selectors import usable_bank_accounts
+from remit.payments.models import IN_FLIGHT, Allocation, BankAccountStatus, Payment, PaymentStatus
 from remit.users.models import User
-from remit.webhooks.actions import webhook_listeners, webhooks_emit
+from remit.webhooks.emit import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
 logger = logging.getLogger(__name__)
 BATCH = 500
-
-
-class AutoPayError(ValueError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
-
-
-# --- Settings ------------------------------------------------------------------------------------
-
-
-def autopay_of(customer: Customer) -> AutoPay:
-    """The customer's setting, off until someone turns it on (not saved until then)."""
-    return AutoPay.objects.select_related("bank_account__added_by").filter(customer=customer).first() or AutoPay(
-        customer=customer
-    )
-
-
-def kept_account(autopay: AutoPay) -> BankAccount | None:
-    """The account Auto Pay pays from now (on, and the account active). Any admin may keep it while
-    changing the other settings — even a colleague's private account, which they may not choose
-    (``usable_bank_accounts``) and see only as "a private account of <colleague>". Once Auto Pay is
-    off, turning it on again takes an account the admin may use."""
-    account = autopay.bank_account if autopay.enabled else None
-    return account if account is not None and account.status == BankAccountStatus.ACTIVE else None
-
-
-def snapshot(autopay: AutoPay) -> dict[str, Any]:
-    account = autopay.bank_account
-    return {
-        "enabled": autopay.enabled,
-        "max_cents": autopay.max_cents,
-        "bank_account": account.label if account else None,
-        "bank_account_id": account.pk if account else None,
-        "days": autopay.days,
-        "when": autopay.when,
-    }
 
 
 @dataclass
@@ -91,99 +48,6 @@ class RunReport:
     scheduled: list[int] = field(default_factory=list)  # payment ids
     rescheduled: list[int] = field(default_factory=list)
     withdrawn: list[int] = field(default_factory=list)
-
-
-@transaction.atomic
-def autopay_save(
-    *,
-    customer: Customer,
-    actor: User,
-    enabled: bool,
-    max_cents: int | None,
-    bank_account_id: int | None,
-    days: int | None,
-    when: str,
-    now: datetime | None = None,
-) -> tuple[AutoPay, RunReport]:
-    """Save the Auto Pay page's form (help article, "Set up Auto Pay", steps 3–7). Only an admin of
-    the customer account may; the account must be one the admin may use. The change is recorded and
-    confirmed by email, and the engine follows at once: payments are scheduled, re-planned, or
-    (turned off) withdrawn."""
-    membership = CustomerMembership.objects.filter(customer=customer, user=actor).first()
-    if membership is None or not membership.is_admin:
-        raise AutoPayError(f"Only an admin of {customer.name}'s account can change Auto Pay.")
-    current = AutoPay.objects.select_for_update().filter(customer=customer).first() or AutoPay(customer=customer)
-    before = snapshot(current) if current.pk else snapshot(AutoPay(customer=customer))
-    account = _check(
-        membership,
-        kept=kept_account(current),
-        enabled=enabled,
-        max_cents=max_cents,
-        bank_account_id=bank_account_id,
-        days=days,
-    )
-    if when not in When.values:
-        raise AutoPayError("Choose before or after the due date.", field="when")
-    current.enabled = enabled
-    if max_cents is not None:
-        current.max_cents = max_cents
-    if account is not None:
-        current.bank_account = account
-    if days is not None:
-        current.days = days
-    current.when = when
-    after = snapshot(current)
-    if after == before:
-        return current, RunReport()
-    current.version += 1
-    current.updated_by, current.updated_at = actor, timezone.now()
-    current.save()
-    AutoPayChange.objects.create(customer=customer, actor=actor, actor_email=actor.email, before=before, after=after)
-    report = autopay_run(customer_ids=[customer.pk], now=now)
-    _email_admins(
-        customer,
-        "autopay_changed",
-        {"autopay": current, "actor": actor, "before": before, "report": report},
-        accounts=[current.bank_account],
-    )
-    return current, report
-
-
-def _check(
-    membership: CustomerMembership,
-    *,
-    kept: BankAccount | None,
-    enabled: bool,
-    max_cents: int | None,
-    bank_account_id: int | None,
-    days: int | None,
-) -> BankAccount | None:
-    if max_cents is not None and max_cents <= 0:
-        raise AutoPayError("The Maximum Payment Amount must be more than $0.00.", field="max_amount")
-    if enabled and max_cents is None:
-        raise AutoPayError("Enter the Maximum Payment Amount Auto Pay may pay on one invoice.", field="max_amount")
-    if days is not None and not 0 <= days <= MAX_DAYS:
-        raise AutoPayError(f"Enter a number of business days from 0 to {MAX_DAYS}.", field="days")
-    if enabled and days is None:
-        raise AutoPayError("Enter the number of business days before or after the due date.", field="days")
-    if kept is not None and bank_account_id in (None, kept.pk):
-        return kept  # unchanged: never switched behind the admin's back
-    usable = list(usable_bank_accounts(membership))
-    if bank_account_id is None:
-        if enabled and len(usable) == 1:
-            return usable[0]
-        if enabled and not usable:
-            raise AutoPayError("Add a bank account first; Auto Pay pays from it.", field="bank_account")
-        if enabled:
-            raise AutoPayError("Select the Bank Account to pay from.", field="bank_account")
-        return None
-    account = next((a for a in usable if a.pk == bank_account_id), None)
-    if account is None:
-        raise AutoPayError("Select a bank account you may pay from.", field="bank_account")
-    return account
-
-
-# --- The engine ----------------------------------------------------------------------------------
 
 
 def _unclaimed(customer_ids: Sequence[int] | None, invoice_ids: Sequence[int] | None) -> QuerySet[Invoice]:
@@ -240,7 +104,8 @@ def autopay_run(
         # A payment withdrawn because its invoice moved to another customer may be claimable there.
         report.scheduled += _claim_again(report, now)
     if report.scheduled or report.rescheduled:
-        transaction.on_commit(_queue_notices)
+        with transaction.atomic(savepoint=False):  # the sweep calls autopay_run outside a transaction
+            enqueue_on_commit("remit.autopay.tasks.send_autopay_notices", what="the Auto Pay notices")
     return report
 
 
@@ -446,120 +311,10 @@ def autopay_skip(*, payment: Payment, actor: User | None) -> Payment:
         payment = payment_cancel(payment=payment, actor=actor, reason=how)
         customer = Customer.objects.select_related("biller").get(pk=payment.customer_id)
         invoices = list(Invoice.objects.filter(allocations__payment=payment))
-        _email_admins(customer, "autopay_skipped", {"payment": payment, "invoices": invoices, "how": how})
+        email_admins(customer, "autopay_skipped", {"payment": payment, "invoices": invoices, "how": how})
     return payment
-
-
-# --- What changes around Auto Pay ----------------------------------------------------------------
 
 
 def autopay_follow_invoices(invoice_ids: Sequence[int]) -> None:
     """The receiver of ``invoices.hooks.invoices_changed``: invoices were created or edited."""
     autopay_run(invoice_ids=invoice_ids)
-
-
-def autopay_account_gone(bank_account: BankAccount, actor: User | None, reason: str) -> bool:
-    """The receiver of ``payments.hooks.bank_account_retired``: Auto Pay's bank account was removed,
-    blocked, or its owner lost access. Auto Pay turns off, its scheduled payments are withdrawn, and
-    the admins are told, in the caller's transaction. Returns whether it was on."""
-    autopay = AutoPay.objects.select_for_update().filter(bank_account=bank_account, enabled=True).first()
-    if autopay is None:
-        return False
-    before = snapshot(autopay)
-    autopay.enabled, autopay.version = False, autopay.version + 1
-    autopay.updated_at = timezone.now()
-    autopay.save()
-    AutoPayChange.objects.create(
-        customer_id=autopay.customer_id,
-        actor=actor,
-        actor_email=actor.email if actor else "",
-        reason=reason,
-        before=before,
-        after=snapshot(autopay),
-    )
-    report = autopay_run(customer_ids=[autopay.customer_id])
-    customer = Customer.objects.select_related("biller").get(pk=autopay.customer_id)
-    _email_admins(
-        customer,
-        "autopay_turned_off",
-        {"autopay": autopay, "reason": reason, "account": bank_account, "report": report},
-        accounts=[bank_account],
-    )
-    return True
-
-
-# --- Telling people ------------------------------------------------------------------------------
-
-
-def _email_admins(
-    customer: Customer, template: str, context: dict[str, Any], *, accounts: Sequence[BankAccount | None] = ()
-) -> None:
-    """Tell the customer's admins; a colleague's private account among ``accounts`` is named to the
-    others only as whose it is (one message per way of seeing it, ``email_people``)."""
-    biller = customer.biller
-    context = {**context, "customer": customer, "autopay_url": biller.portal_url("autopay/")}
-    email_people(people=admins(customer.pk), accounts=accounts, template=template, biller=biller, context=context)
-
-
-def _queue_notices() -> None:
-    from remit.autopay.tasks import send_autopay_notices
-
-    hand_to_worker(send_autopay_notices, what="the Auto Pay notices")
-
-
-def autopay_send_notices(*, limit_customers: int = 500) -> int:
-    """The advance notice (issue 6, 5): for each customer with new or changed Auto Pay payments, one
-    email to its admins with each payment's amount, date, masked account and a link to skip it; and
-    for invoices above the maximum, a notice to the biller that the rest must be paid by hand.
-    Each claim is notified once: the conditional update decides which run sends it."""
-    from remit.autopay.links import skip_url
-
-    sent = 0
-    customer_ids = list(
-        AutoPayClaim.objects.filter(notified_at__isnull=True)
-        .values_list("customer_id", flat=True)
-        .distinct()
-        .order_by("customer_id")[:limit_customers]
-    )
-    for customer_id in customer_ids:
-        with transaction.atomic():
-            claims = list(
-                AutoPayClaim.objects.select_related("payment__bank_account__added_by", "invoice")
-                .filter(customer_id=customer_id, notified_at__isnull=True)
-                .order_by("payment__pay_on", "invoice_id")
-            )
-            mine = AutoPayClaim.objects.filter(pk__in=[c.pk for c in claims], notified_at__isnull=True)
-            if mine.update(notified_at=timezone.now()) != len(claims):
-                transaction.set_rollback(True)  # another run is sending these
-                continue
-            upcoming = [c for c in claims if c.payment.status == PaymentStatus.SCHEDULED]
-            if not upcoming:
-                continue
-            customer = Customer.objects.select_related("biller").get(pk=customer_id)
-            items = [(claim, skip_url(claim.payment, customer.biller)) for claim in upcoming]
-            _email_admins(
-                customer, "autopay_scheduled", {"items": items}, accounts=[c.payment.bank_account for c in upcoming]
-            )
-            limited = [c for c in upcoming if c.left_to_pay_cents > 0]
-            if limited:
-                _email_biller_limit(customer, limited)
-            sent += 1
-    return sent
-
-
-def _email_biller_limit(customer: Customer, claims: list[AutoPayClaim]) -> None:
-    from django.conf import settings as django_settings
-
-    biller = customer.biller
-    owners = owner_emails(biller.pk)
-    if owners:
-        email_send(
-            to=owners,
-            template="autopay_limit_biller",
-            biller=biller,
-            context={
-                "customer": customer,
-                "claims": claims,
-                "console_url": f"{django_settings.REMIT_BASE_URL}/console/{biller.slug}/payments/",
-            },
-        )
