@@ -18,7 +18,7 @@ from remit.customers.models import Customer
 from remit.customers.selectors import admins, admins_of
 from remit.notifications.actions import email_send, outbox_batch
 from remit.payments.disclosure import email_people
-from remit.payments.models import Allocation, Payment
+from remit.payments.models import Allocation, BankAccount, Payment
 from remit.users.models import User
 
 CHUNK = 500  # returned payments read per round of queries
@@ -96,13 +96,20 @@ def _tell_customers(by_customer: dict[int, list[Returned]]) -> None:
         .order_by("invoice__due_date", "pk")
     )
     payments = (
-        Payment.objects.select_related("bank_account__added_by", "created_by")
+        Payment.objects.only("customer_id", "amount_cents", "pay_on", "bank_account_id", "created_by_id")
         .prefetch_related(Prefetch("allocations", queryset=allocations))
         .in_bulk(ids)
     )
+    # One object per customer account, bank account and payer, not one per payment.
     customers = Customer.objects.select_related("biller").in_bulk(list(by_customer))
+    accounts = BankAccount.objects.select_related("added_by").in_bulk(
+        list({p.bank_account_id for p in payments.values() if p.bank_account_id is not None})
+    )
+    payers = User.objects.in_bulk(list({p.created_by_id for p in payments.values() if p.created_by_id is not None}))
     for payment in payments.values():
-        payment.customer = customers[payment.customer_id]  # one object per customer account, not per payment
+        payment.customer = customers[payment.customer_id]
+        payment.bank_account = accounts.get(payment.bank_account_id) if payment.bank_account_id else None
+        payment.created_by = payers.get(payment.created_by_id) if payment.created_by_id else None
     admins = admins_of(by_customer)
     with outbox_batch():  # one INSERT per 100 emails
         for customer_id, items in by_customer.items():
