@@ -1,17 +1,27 @@
-"""Emails about what happened at the bank: a payment's new date, a returned payment. The customer's
-admins and the payer are told; the account is named to each as ``payments.disclosure`` allows."""
+"""Emails about what happened at the bank: a payment's new date, returned payments (one email per
+customer account, one digest per biller). The customer's admins and the payer are told; the account
+is named to each as ``payments.disclosure`` allows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
+from django.db.models import Prefetch, prefetch_related_objects
 
 from remit.ach.models import AchReturn
+from remit.billers.models import Biller
 from remit.billers.selectors import owner_emails
-from remit.customers.selectors import admins
-from remit.notifications.actions import email_send
+from remit.customers.models import Customer
+from remit.customers.selectors import admins, admins_of
+from remit.notifications.actions import email_send, outbox_batch
 from remit.payments.disclosure import email_people
-from remit.payments.models import Payment
+from remit.payments.models import Allocation, BankAccount, Payment
 from remit.users.models import User
+
+CHUNK = 500  # returned payments read per round of queries
 
 
 def _customer_recipients(payment: Payment) -> list[User]:
@@ -48,15 +58,105 @@ def tell_new_pay_on(payment_ids: list[int]) -> None:
         )
 
 
-def tell_returned(payment: Payment, *, code: str, meaning: str, blocked: bool, autopay_off: bool) -> None:
-    biller = payment.customer.biller
-    context = {**_context(payment), "code": code, "meaning": meaning, "blocked": blocked, "autopay_off": autopay_off}
+@dataclass(frozen=True)
+class Returned:
+    """A payment the bank returned, as its customer is told about it."""
+
+    payment_id: int
+    customer_id: int
+    code: str
+    meaning: str
+    blocked: bool  # the code says the account can't be debited again
+    autopay_off: bool  # Auto Pay used the account and was turned off with it
+
+
+def tell_customers_returned(returned: Sequence[Returned]) -> None:
+    """One email per customer account listing its returned payments, to its admins and whoever
+    scheduled one of them (every member may see the account's payments); each bank account named as
+    ``payments.disclosure`` allows the reader. A few queries per 500 payments, however many
+    customers. Call in the transaction of the returns."""
+    by_customer: dict[int, list[Returned]] = {}
+    for item in returned:
+        by_customer.setdefault(item.customer_id, []).append(item)
+    group: list[int] = []
+    for customer_id in sorted(by_customer):
+        group.append(customer_id)
+        if sum(len(by_customer[c]) for c in group) >= CHUNK:
+            _tell_customers({c: by_customer[c] for c in group})
+            group = []
+    if group:
+        _tell_customers({c: by_customer[c] for c in group})
+
+
+def _tell_customers(by_customer: dict[int, list[Returned]]) -> None:
+    ids = [item.payment_id for items in by_customer.values() for item in items]
+    allocations = (
+        Allocation.objects.select_related("invoice")
+        .only("payment_id", "invoice__number", "invoice__due_date")  # what the email says of an invoice
+        .order_by("invoice__due_date", "pk")
+    )
+    payments = (
+        Payment.objects.only("customer_id", "amount_cents", "pay_on", "bank_account_id", "created_by_id")
+        .prefetch_related(Prefetch("allocations", queryset=allocations))
+        .in_bulk(ids)
+    )
+    # One object per customer account, bank account and payer, not one per payment.
+    customers = Customer.objects.select_related("biller").in_bulk(list(by_customer))
+    accounts = BankAccount.objects.select_related("added_by").in_bulk(
+        list({p.bank_account_id for p in payments.values() if p.bank_account_id is not None})
+    )
+    payers = User.objects.in_bulk(list({p.created_by_id for p in payments.values() if p.created_by_id is not None}))
+    for payment in payments.values():
+        payment.customer = customers[payment.customer_id]
+        payment.bank_account = accounts.get(payment.bank_account_id) if payment.bank_account_id else None
+        payment.created_by = payers.get(payment.created_by_id) if payment.created_by_id else None
+    admins = admins_of(by_customer)
+    with outbox_batch():  # one INSERT per 100 emails
+        for customer_id, items in by_customer.items():
+            mine = [payments[item.payment_id] for item in sorted(items, key=lambda i: i.payment_id)]
+            people = list(admins.get(customer_id, []))
+            for payment in mine:
+                payer = payment.created_by
+                if payer is not None and payer.is_active and payer not in people:
+                    people.append(payer)
+            if people:
+                _tell_customer(people, mine, {item.payment_id: item for item in items})
+
+
+def _tell_customer(people: list[User], payments: list[Payment], said: dict[int, Returned]) -> None:
+    customer = payments[0].customer
+    biller = customer.biller
+    returns = [
+        {
+            "payment": payment,
+            "account": payment.bank_account,
+            "allocations": list(payment.allocations.all()),
+            "code": said[payment.pk].code,
+            "meaning": said[payment.pk].meaning,
+        }
+        for payment in payments
+    ]
+    accounts = list({p.bank_account_id: p.bank_account for p in payments if p.bank_account is not None}.values())
+    blocked: dict[int, dict[str, Any]] = {}  # the accounts that can't be used any more, once each
+    for payment in payments:
+        if said[payment.pk].blocked and payment.bank_account is not None:
+            item = blocked.setdefault(payment.bank_account.pk, {"account": payment.bank_account, "autopay_off": False})
+            item["autopay_off"] = item["autopay_off"] or said[payment.pk].autopay_off
+    one = len(payments) == 1
     email_people(
-        people=_customer_recipients(payment),
-        accounts=[payment.bank_account],
+        people=people,
+        accounts=accounts,
         template="payment_returned",
         biller=biller,
-        context=context,
+        context={
+            "customer": customer,
+            "returns": returns,
+            "payment": payments[0] if one else None,
+            "count": len(payments),
+            "total_cents": sum(payment.amount_cents for payment in payments),
+            "blocked": list(blocked.values()),
+            "payments_url": biller.portal_url(f"payments/{payments[0].pk}/" if one else "payments/"),
+        },
     )
 
 
@@ -66,7 +166,8 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
     for record in returns:
         by_biller.setdefault(record.entry.biller_id, []).append(record)
     for biller_id, records in by_biller.items():
-        biller = records[0].entry.payment.customer.biller
+        biller = Biller.objects.get(pk=biller_id)
+        prefetch_related_objects([record.entry.payment for record in records[:50]], "customer")  # their names
         owners = owner_emails(biller_id)
         if owners:
             email_send(

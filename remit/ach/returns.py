@@ -16,15 +16,17 @@ from django.db import IntegrityError, transaction
 from remit.ach.codes import CORRECTION_MEANINGS, UNUSABLE, return_meaning
 from remit.ach.models import AchCorrection, AchEntry, AchReturn, InboundFile
 from remit.ach.nacha import CorrectionAddenda, ReturnAddenda
-from remit.ach.notices import tell_biller_returned, tell_returned
+from remit.ach.notices import Returned, tell_biller_returned, tell_customers_returned
 from remit.ach.reader import NachaFormatError, ParsedEntry, read_file
 from remit.billers.models import Biller
 from remit.lib import crypto
 from remit.lib.errors import ActionError
-from remit.payments.actions import payment_return
+from remit.payments.actions import RETURNABLE, Return, payments_return_many
 from remit.payments.bank_accounts import account_lookup_hash, bank_account_retire
-from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType, Payment, PaymentStatus
+from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType
 from remit.users.models import User
+
+CHUNK = 500  # rows per statement: well under SQLite's limit on query parameters
 
 
 class ReturnFileError(ActionError):
@@ -63,10 +65,9 @@ def ach_import_returns(
         with transaction.atomic():
             inbound = InboundFile.objects.create(sha256=sha, filename=filename[:200], imported_by=actor)
             result = ImportResult(inbound=inbound)
+            _return_all([(e, a) for _, a, e in matched if isinstance(a, ReturnAddenda)], inbound, result)
             for _entry, addenda, ach_entry in matched:
-                if isinstance(addenda, ReturnAddenda):
-                    _return(ach_entry, addenda, inbound, result)
-                else:
+                if isinstance(addenda, CorrectionAddenda):
                     _correct(ach_entry, addenda, inbound, result)
             InboundFile.objects.filter(pk=inbound.pk).update(
                 return_count=result.returned, correction_count=result.corrected
@@ -84,9 +85,7 @@ def _sent_entries(entries: list[ParsedEntry], biller: Biller | None) -> dict[str
     traces = sorted({a.original_trace for e in entries if (a := e.return_addenda or e.correction) is not None})
     found: dict[str, list[AchEntry]] = {}
     for start in range(0, len(traces), 500):
-        sent = AchEntry.objects.select_related("payment__bank_account", "payment__customer__biller").filter(
-            trace_number__in=traces[start : start + 500]
-        )
+        sent = AchEntry.objects.select_related("payment").filter(trace_number__in=traces[start : start + 500])
         if biller is not None:
             sent = sent.filter(biller=biller)
         for ach_entry in sent:
@@ -117,32 +116,77 @@ def _match(entry: ParsedEntry, known: dict[str, list[AchEntry]]) -> Matched:
     return entry, addenda, found[0]
 
 
-def _return(ach_entry: AchEntry, addenda: ReturnAddenda, inbound: InboundFile, result: ImportResult) -> None:
-    if AchReturn.objects.filter(entry=ach_entry).exists():
-        return  # already returned (by another file)
-    payment = ach_entry.payment
-    code, meaning = addenda.reason_code, return_meaning(addenda.reason_code)
-    if payment.status not in (PaymentStatus.SENT, PaymentStatus.SETTLED):
-        return
-    note = f"Returned by the customer's bank: {code} {meaning}"
-    payment = payment_return(payment=payment, note=note, return_code=code)
-    blocked = code in UNUSABLE
-    autopay_off = False
-    account = payment.bank_account
-    if blocked and account is not None and account.status == BankAccountStatus.ACTIVE:
-        # History names no account (payments.disclosure): the Auto Pay page and the payment's events
-        # are read by colleagues who may not see a private account's details.
-        autopay_off = _block(account, f"The bank returned a payment from this account with {code} ({meaning})")
+def _return_all(returns: list[tuple[AchEntry, ReturnAddenda]], inbound: InboundFile, result: ImportResult) -> None:
+    """Return every payment the file returns, in bulk: a fixed number of queries per 500 payments
+    (the payments, their invoices' locks and amounts, the ``AchReturn`` rows, the webhooks, one email
+    per customer account), plus the retirement of each account a code says can't be debited."""
+    first: dict[int, tuple[AchEntry, ReturnAddenda]] = {}
+    for ach_entry, addenda in returns:
+        first.setdefault(ach_entry.pk, (ach_entry, addenda))  # a trace twice in one file: the first says
+    done: set[int] = set()
+    entry_ids = sorted(first)
+    for start in range(0, len(entry_ids), CHUNK):  # returned by an earlier file: left as it is
+        chunk = entry_ids[start : start + CHUNK]
+        done.update(AchReturn.objects.filter(entry_id__in=chunk).values_list("entry_id", flat=True))
+    todo = [
+        (ach_entry, addenda)
+        for ach_entry, addenda in first.values()
+        if ach_entry.pk not in done and ach_entry.payment.status in RETURNABLE
+    ]
+    asked = [Return(payment_id=e.payment_id, code=a.reason_code, note=_note(a.reason_code)) for e, a in todo]
+    returned = set(payments_return_many(asked))
+    todo = [(ach_entry, addenda) for ach_entry, addenda in todo if ach_entry.payment_id in returned]
+    autopay_off = _block_accounts(todo, result)
+    records = [
+        AchReturn(
+            entry=ach_entry,
+            inbound=inbound,
+            code=addenda.reason_code,
+            meaning=return_meaning(addenda.reason_code),
+            account_blocked=addenda.reason_code in UNUSABLE,
+        )
+        for ach_entry, addenda in todo
+    ]
+    AchReturn.objects.bulk_create(records, batch_size=CHUNK)
+    result.returned += len(records)
+    result.returns += records
+    tell_customers_returned(
+        [
+            Returned(
+                payment_id=ach_entry.payment_id,
+                customer_id=ach_entry.payment.customer_id,
+                code=record.code,
+                meaning=record.meaning,
+                blocked=record.account_blocked,
+                autopay_off=ach_entry.payment.bank_account_id in autopay_off,
+            )
+            for (ach_entry, _), record in zip(todo, records, strict=True)
+        ]
+    )
+
+
+def _note(code: str) -> str:
+    # History names no account (payments.disclosure): the payment's events are read by colleagues
+    # who may not see a private account's details.
+    return f"Returned by the customer's bank: {code} {return_meaning(code)}"
+
+
+def _block_accounts(returned: list[tuple[AchEntry, ReturnAddenda]], result: ImportResult) -> set[int]:
+    """Block, once each, the active accounts of payments returned with a code that says the account
+    can't be debited again. Returns the ids of those Auto Pay used (it is off now)."""
+    reasons: dict[int, str] = {}
+    for ach_entry, addenda in returned:
+        code = addenda.reason_code
+        if code in UNUSABLE and ach_entry.payment.bank_account_id is not None:
+            reason = f"The bank returned a payment from this account with {code} ({return_meaning(code)})"
+            reasons.setdefault(ach_entry.payment.bank_account_id, reason)
+    autopay_off: set[int] = set()
+    accounts = BankAccount.objects.filter(pk__in=sorted(reasons), status=BankAccountStatus.ACTIVE).order_by("pk")
+    for account in accounts:
         result.blocked_accounts += 1
-    record = AchReturn.objects.create(
-        entry=ach_entry, inbound=inbound, code=code, meaning=meaning, account_blocked=blocked
-    )
-    result.returned += 1
-    result.returns.append(record)
-    payment = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").get(
-        pk=payment.pk
-    )
-    tell_returned(payment, code=code, meaning=meaning, blocked=blocked, autopay_off=autopay_off)
+        if _block(account, reasons[account.pk]):
+            autopay_off.add(account.pk)
+    return autopay_off
 
 
 def _block(account: BankAccount, reason: str) -> bool:

@@ -9,6 +9,7 @@ reported — webhooks and emails are written in the transaction of the change th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,10 +24,11 @@ from remit.ledger import scheduling
 from remit.ledger.balances import refresh_invoice_amounts
 from remit.ledger.claims import claim_make_room
 from remit.ledger.errors import PaymentError as PaymentError
-from remit.ledger.locks import lock_invoices, lock_payment
+from remit.ledger.locks import lock_invoice_rows, lock_invoices
 from remit.ledger.scheduling import Plan, payments_schedule_many
-from remit.ledger.states import move, move_many
+from remit.ledger.states import CHUNK, move_many
 from remit.lib.money import format_cents
+from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
 from remit.payments.allocation import AllocationError, Payable, allocate
 from remit.payments.dates import pay_on_problem
@@ -34,7 +36,7 @@ from remit.payments.disclosure import email_people
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
-from remit.webhooks.emit import webhooks_emit, webhooks_paid_watch
+from remit.webhooks.emit import webhook_listeners, webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
 
 
@@ -261,14 +263,64 @@ def payments_settle(payment_ids: Sequence[int], *, note: str) -> int:
     return len(settled)
 
 
-def payment_return(*, payment: Payment, note: str, return_code: str = "") -> Payment:
-    """The customer's bank returned the debit: the money is not coming (or went back); the invoices
-    reopen. Call inside the caller's transaction. ``return_code``: the bank's R code, for webhooks."""
-    invoice_ids = list(payment.allocations.values_list("invoice_id", flat=True))
-    lock_invoices(invoice_ids)
-    payment = lock_payment(payment.pk)
-    move(payment, PaymentStatus.RETURNED, actor=None, note=note)
+@dataclass(frozen=True)
+class Return:
+    """The customer's bank returned the debit of ``payment_id``: ``code`` is its R code, ``note`` the
+    history's line (it names no account, see ``payments.disclosure``)."""
+
+    payment_id: int
+    code: str
+    note: str
+
+
+RETURNABLE = (PaymentStatus.SENT, PaymentStatus.SETTLED)
+
+
+def payments_return_many(returns: Sequence[Return]) -> list[int]:
+    """The customers' banks returned these debits: the money is not coming (or went back), so the
+    payments become returned and their invoices reopen. A payment that is no longer sent or settled
+    when its lock is taken (returned by another file a moment ago) is left as it is. Returns the ids
+    that were returned. Call inside the caller's transaction.
+
+    The locks of the one-payment path, in the same order (every invoice by id, then the payments by
+    id), and a fixed number of statements per 500 payments, however many: the moves (``move_many``,
+    once per old status and return code), the invoices' amounts, and ``payment.returned`` with each
+    payment's own code."""
+    require_transaction("Returning payments")
+    by_id = {r.payment_id: r for r in returns}
+    ids = sorted(by_id)
+    invoice_ids: list[int] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        invoice_ids += Allocation.objects.filter(payment_id__in=chunk).values_list("invoice_id", flat=True)
+    invoice_ids = sorted(set(invoice_ids))
+    for start in range(0, len(invoice_ids), CHUNK):  # chunks of one sorted list: still one order
+        lock_invoice_rows(invoice_ids[start : start + CHUNK])
+    returned: list[int] = []
+    biller_ids: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        locked = Payment.objects.select_for_update().filter(pk__in=chunk, status__in=RETURNABLE).order_by("pk")
+        old: dict[str, list[int]] = {}
+        for pk, status, biller_id in locked.values_list("pk", "status", "biller_id"):
+            old.setdefault(status, []).append(pk)
+            biller_ids.add(biller_id)
+        for status, these in old.items():
+            for note, same_note in _by_note([by_id[pk] for pk in these]).items():
+                returned += move_many(same_note, old=PaymentStatus(status), to=PaymentStatus.RETURNED, note=note)
     refresh_invoice_amounts(invoice_ids)
-    returned = {"return": {"code": return_code, "note": note}}
-    webhooks_emit(type=EventType.PAYMENT_RETURNED, ids=[payment.pk], biller_id=payment.biller_id, extra=returned)
-    return payment
+    returned.sort()
+    listeners = webhook_listeners(biller_ids=biller_ids)
+    for start in range(0, len(returned), CHUNK):
+        chunk = returned[start : start + CHUNK]
+        extras = {pk: {"return": {"code": by_id[pk].code, "note": by_id[pk].note}} for pk in chunk}
+        webhooks_emit(type=EventType.PAYMENT_RETURNED, ids=chunk, listeners=listeners, extras=extras)
+    return returned
+
+
+def _by_note(returns: list[Return]) -> dict[str, list[int]]:
+    """Payments grouped by their history's note (one per return code), for ``move_many``."""
+    grouped: dict[str, list[int]] = {}
+    for item in returns:
+        grouped.setdefault(item.note, []).append(item.payment_id)
+    return grouped

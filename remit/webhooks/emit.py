@@ -73,12 +73,13 @@ def webhooks_emit(
     biller_id: int | None = None,
     listeners: Listeners | None = None,
     extra: Mapping[str, Any] | None = None,
+    extras: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> list[int]:
     """Record event ``type`` for each object (invoices or payments, by id) and a delivery for every
     endpoint of its biller that wants it. Call inside the transaction of the change (outside one it
     raises RuntimeError): a rolled-back change emits nothing. ``biller_id`` (or ``listeners``) spares
-    the query that finds the billers of the ids. ``extra`` is added to every payload. Returns the new
-    events' ids."""
+    the query that finds the billers of the ids. ``extra`` is added to every payload, ``extras[id]``
+    to that object's (a returned payment's own return code). Returns the new events' ids."""
     require_transaction("Emitting webhooks")
     source = SOURCES[type]
     object_ids = sorted(set(ids))
@@ -95,8 +96,13 @@ def webhooks_emit(
         return []
     now = timezone.now()
     events = [
-        WebhookEvent(biller_id=biller, type=type, payload={**payload, **(extra or {})}, created_at=now)
-        for _, biller, payload in source.build(object_ids, billers)
+        WebhookEvent(
+            biller_id=biller,
+            type=type,
+            payload={**payload, **(extra or {}), **(extras or {}).get(object_id, {})},
+            created_at=now,
+        )
+        for object_id, biller, payload in source.build(object_ids, billers)
     ]
     WebhookEvent.objects.bulk_create(events)
     deliveries = [
