@@ -1,4 +1,5 @@
-"""Fixtures of the API's tests: a biller with a key, and a client that sends it."""
+"""Fixtures of the API's tests: a biller with a key, and a client that sends it (``api`` for a biller
+of its own, ``world_api`` for the shared world's)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from remit.invoices.models import Invoice
 from remit.payments.actions import payment_schedule
 from remit.payments.models import Payment
 from remit.test import (
+    World,
     make_bank_account,
     make_biller,
     make_customer,
@@ -62,6 +64,14 @@ def acme(db: Any) -> KeyedBiller:
 def api(acme: KeyedBiller) -> APIClient:
     """A client that sends Acme's API key."""
     return acme.client()
+
+
+@pytest.fixture
+def world_api(world: World) -> APIClient:
+    """A client that sends an API key of Acme, the shared world's biller (Globex and Initech are its
+    customers): for tests whose data comes from ``remit.test.World``."""
+    issued = api_key_create(biller=world.biller, actor=world.owner, name="Tests")
+    return KeyedBiller(world.biller, world.owner, issued.secret).client()
 
 
 @dataclass

@@ -8,8 +8,6 @@ import jsonschema_rs
 import pytest
 from django.test import Client
 
-from remit.api.actions import api_key_create
-from remit.api.tests.conftest import KeyedBiller
 from remit.customers.models import Customer
 from remit.invoices.models import Invoice
 
@@ -77,13 +75,6 @@ def test_a_customer_the_document_accepts_is_created(api, changes):
     response = api.post("/api/v1/customers", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["country"] == body.get("country", "US").upper()
-
-
-@pytest.fixture
-def world_api(world):
-    """A client that sends an API key of Acme, the shared world's biller, whose customer Globex is."""
-    issued = api_key_create(biller=world.biller, actor=world.owner, name="Tests")
-    return KeyedBiller(world.biller, world.owner, issued.secret).client()
 
 
 def invoice(customer, line=None, **changes):

@@ -13,7 +13,7 @@ from remit.customers.models import CustomerMembership
 from remit.ledger.balances import refresh_invoice_amounts
 from remit.payments.bank_accounts import bank_account_add
 from remit.payments.models import AchAuthorization, Allocation, BankAccount, Payment, PaymentMethod, PaymentStatus
-from remit.test import make_biller, make_customer, make_portal_user, portal_login
+from remit.test import portal_login
 
 pytestmark = pytest.mark.django_db
 
@@ -261,14 +261,11 @@ def test_signed_out_people_are_sent_to_sign_in(world):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_steps_6_and_7_in_a_browser(page, live_server):
+def test_steps_6_and_7_in_a_browser(page, live_server, world):
     """Add Bank Account with a mistake first, then Private, the Terms of Service and Save; then Remove.
     Every page is checked with axe-core and photographed (var/screenshots/portal-bank-*.png)."""
     from conftest import axe_violations, screenshot
     from remit.test import PASSWORD
-
-    acme, _ = make_biller("Acme Supply Co.")
-    make_portal_user(make_customer(acme, "Globex Corporation", email="ap@globex.example"))
 
     def check(name):
         screenshot(page, name)
@@ -276,7 +273,7 @@ def test_steps_6_and_7_in_a_browser(page, live_server):
         assert page.console_errors == [], name
 
     page.goto(f"{live_server.url}/acme-supply/signin/?next={LIST}")
-    page.get_by_label("Email").fill("ap@globex.example")
+    page.get_by_label("Email").fill(world.admin.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(f"{live_server.url}{LIST}")
