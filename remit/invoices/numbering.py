@@ -1,8 +1,17 @@
 """Invoice numbers: per biller, sequential, never repeated, no gaps from failed attempts.
 
-The counter row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite's write lock does the same)
-in the transaction that creates the invoice, so a rolled-back invoice gives its number back and
-two parallel creations get consecutive numbers. Numbers that imports brought in are skipped.
+The biller's counter row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite's write lock does the
+same) and advanced in the transaction that creates the invoices, so a rolled-back creation gives its
+numbers back: the counter's update is rolled back with it, and no other transaction can have taken
+a later number meanwhile, because it waited for the lock. Numbers that imports or people brought in
+are skipped.
+
+The lock is held until the commit, so creations of one biller are serialised for as long as they
+hold it. ``invoices_create`` therefore takes the numbers as the last step of its transaction: the
+invoices are inserted under a placeholder number, their lines, events, webhooks and Auto Pay's work
+are written, and only then is the counter locked, advanced and the numbers written in — the lock is
+held for three short statements and the commit, not for the whole creation. (Taking numbers in a
+separate, earlier transaction would not do: a creation that then failed would leave a gap.)
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ NUMBER_PATTERN = re.compile(NUMBER_SHAPE)  # fullmatch: "$" would let a trailing
 NUMBER_RULE = "Use up to 40 letters, digits and - _ / . # for the invoice number."
 PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9\-_/.#]{0,12}$")
 DIGITS = 5
+CANDIDATES_PER_QUERY = 10_000  # numbers checked against the biller's invoices with one IN (…)
 
 
 def format_number(prefix: str, number: int) -> str:
@@ -26,21 +36,26 @@ def format_number(prefix: str, number: int) -> str:
 
 
 def _locked_counter(biller: Biller) -> InvoiceCounter:
+    counter = InvoiceCounter.objects.select_for_update().filter(biller=biller).first()
+    if counter is not None:
+        return counter
     try:
         with transaction.atomic():
-            InvoiceCounter.objects.get_or_create(biller=biller)
+            InvoiceCounter.objects.create(biller=biller)
     except IntegrityError:
         pass  # another transaction created it a moment ago
     return InvoiceCounter.objects.select_for_update().get(biller=biller)
 
 
 def take_numbers(biller: Biller, count: int = 1) -> list[str]:
-    """Reserve ``count`` consecutive free numbers. Call inside the transaction that uses them."""
+    """Reserve ``count`` consecutive free numbers. Call inside the transaction that uses them, as
+    late in it as possible (the counter stays locked until it ends)."""
     counter = _locked_counter(biller)
     numbers: list[str] = []
     candidate = counter.next_number
     while len(numbers) < count:
-        batch = [format_number(biller.invoice_prefix, n) for n in range(candidate, candidate + count - len(numbers))]
+        wanted = min(count - len(numbers), CANDIDATES_PER_QUERY)
+        batch = [format_number(biller.invoice_prefix, n) for n in range(candidate, candidate + wanted)]
         taken = set(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
         numbers += [number for number in batch if number not in taken]
         candidate += len(batch)
