@@ -28,7 +28,7 @@ from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.payments.models import CLEARED, IN_FLIGHT, Allocation, Payment
 from remit.users.models import User
-from remit.webhooks.actions import webhooks_emit, webhooks_paid_watch
+from remit.webhooks.actions import webhook_listeners, webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
 
 BATCH = 1_000  # invoices per INSERT and per IN (…): far below every database's parameter limit
@@ -154,8 +154,10 @@ def invoices_create(
             invoices += _insert(biller, actor, batch, now, imported)
             if written is not None:
                 written([draft for draft, _, _ in batch])
+        listeners = webhook_listeners(biller_ids=[biller.pk])  # read before the counter is locked
         unnumbered = [invoice for invoice, (draft, _, _) in zip(invoices, checked, strict=True) if not draft.number]
-        # The number comes last: the counter row stays locked only from here to the commit.
+        # The numbers come last: the counter row stays locked from here to the commit only. The
+        # webhooks (their payloads) and Auto Pay (its webhooks) need the numbers, so they follow.
         if unnumbered:
             _number(biller, unnumbered)
     except IntegrityError:
@@ -164,7 +166,7 @@ def invoices_create(
         numbers = ", ".join(draft.number for draft, _, _ in checked if draft.number)
         message = f"Invoice number {numbers} is already used." if numbers else "Numbering failed; try again."
         raise InvoiceError.single(message, "number") from None
-    webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk for invoice in invoices], biller_id=biller.pk)
+    webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk for invoice in invoices], listeners=listeners)
     _autopay_follows([invoice.pk for invoice in invoices])
     return invoices
 

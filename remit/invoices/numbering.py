@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from remit.billers.models import Biller
 from remit.invoices.models import Invoice, InvoiceCounter
@@ -35,30 +35,36 @@ def format_number(prefix: str, number: int) -> str:
     return f"{prefix}{number:0{DIGITS}d}"
 
 
-def _locked_counter(biller: Biller) -> InvoiceCounter:
-    counter = InvoiceCounter.objects.select_for_update().filter(biller=biller).first()
-    if counter is not None:
-        return counter
-    try:
-        with transaction.atomic():
-            InvoiceCounter.objects.create(biller=biller)
-    except IntegrityError:
-        pass  # another transaction created it a moment ago
-    return InvoiceCounter.objects.select_for_update().get(biller=biller)
+def _advance(biller: Biller, count: int) -> int:
+    """Lock the biller's counter and move it on by ``count``; returns the first number moved past.
+    One statement (UPDATE … RETURNING) while the counter exists, which is every time but the first."""
+    for attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE invoices_invoicecounter SET next_number = next_number + %s WHERE biller_id = %s "
+                "RETURNING next_number",
+                [count, biller.pk],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]) - count
+        if attempt == 0:
+            try:
+                with transaction.atomic():
+                    InvoiceCounter.objects.create(biller=biller)
+            except IntegrityError:
+                pass  # another transaction created it a moment ago
+    raise RuntimeError(f"The invoice counter of biller {biller.pk} can't be found.")
 
 
 def take_numbers(biller: Biller, count: int = 1) -> list[str]:
     """Reserve ``count`` consecutive free numbers. Call inside the transaction that uses them, as
     late in it as possible (the counter stays locked until it ends)."""
-    counter = _locked_counter(biller)
     numbers: list[str] = []
-    candidate = counter.next_number
     while len(numbers) < count:
         wanted = min(count - len(numbers), CANDIDATES_PER_QUERY)
-        batch = [format_number(biller.invoice_prefix, n) for n in range(candidate, candidate + wanted)]
+        start = _advance(biller, wanted)
+        batch = [format_number(biller.invoice_prefix, n) for n in range(start, start + wanted)]
         taken = set(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
         numbers += [number for number in batch if number not in taken]
-        candidate += len(batch)
-    counter.next_number = candidate
-    counter.save(update_fields=["next_number"])
     return numbers
