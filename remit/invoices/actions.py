@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -32,6 +32,7 @@ from remit.webhooks.actions import webhook_listeners, webhooks_emit, webhooks_pa
 from remit.webhooks.models import EventType
 
 BATCH = 1_000  # invoices per INSERT and per IN (…): far below every database's parameter limit
+NUMBERS_PER_STATEMENT = 10_000  # numbers per IN (…) or VALUES list: within SQLite's 32,766 parameters
 T = TypeVar("T")
 
 
@@ -203,7 +204,7 @@ def _check_drafts(biller: Biller, drafts: Sequence[InvoiceDraft]) -> list[Checke
 
 def _numbers_taken(biller: Biller, numbers: Sequence[str]) -> set[str]:
     taken: set[str] = set()
-    for batch in _batches(numbers, BATCH):
+    for batch in _batches(numbers, NUMBERS_PER_STATEMENT):
         taken.update(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
     return taken
 
@@ -259,7 +260,16 @@ def _event_data(draft: InvoiceDraft, totals: Totals) -> dict[str, int]:
 def _number(biller: Biller, invoices: Sequence[Invoice]) -> None:
     for invoice, number in zip(invoices, take_numbers(biller, len(invoices)), strict=True):
         invoice.number = number
-    Invoice.objects.bulk_update(invoices, ["number"], batch_size=BATCH)
+    # One UPDATE … FROM (VALUES …) per 10,000 invoices (PostgreSQL, SQLite ≥ 3.33): bulk_update's
+    # CASE would need one statement per 1,000 and compare every row with every branch.
+    for chunk in _batches(invoices, NUMBERS_PER_STATEMENT):
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE invoices_invoice SET number = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
+                "WHERE invoices_invoice.id = v.column1",
+                [value for invoice in chunk for value in (invoice.pk, invoice.number)],
+            )
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
