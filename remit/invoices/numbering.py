@@ -9,8 +9,10 @@ are skipped.
 The lock is held until the commit, so creations of one biller are serialised for as long as they
 hold it. ``invoices_create`` therefore takes the numbers as the last step of its transaction: the
 invoices are inserted under a placeholder number, their lines, events, webhooks and Auto Pay's work
-are written, and only then is the counter locked, advanced and the numbers written in — the lock is
-held for three short statements and the commit, not for the whole creation. (Taking numbers in a
+are written, and only then is the counter locked, advanced and the numbers written in. Only the
+``invoice.created`` webhooks and Auto Pay (whose payment webhooks carry the number) follow before the
+commit: for an invoice of a customer without Auto Pay the lock is held for four short statements and
+the commit (twelve before), not for the whole creation. (Taking numbers in a
 separate, earlier transaction would not do: a creation that then failed would leave a gap.)
 """
 
