@@ -1,5 +1,6 @@
 """The API behind the production server: invoices created per second by 10 concurrent clients, beside
-the same server's rate for `/healthz` (the ratio shows what Remit's own code costs per request).
+the same server's rate for `/healthz` (the ratio shows what Remit's own code costs per request; the
+goal is a quarter of it).
 
 gunicorn runs as `remit run` runs it in production (2 × cores + 1 sync workers) on the bench's
 database; the clients are threads with one keep-alive connection each.
@@ -26,6 +27,7 @@ from remit.customers.rules import CustomerFields
 
 Row = tuple[str, str, str]
 CLIENTS = 10
+GOAL = 0.25  # invoices created per second, as a share of /healthz requests per second
 
 
 def _free_port() -> int:
@@ -117,7 +119,7 @@ def invoice_creation(database_url: str, *, seconds: float = 20.0) -> list[Row]:
             server.kill()
     created = customer.invoices.count()
     health_rate, api_rate = health_ok / seconds, made_ok / seconds
-    ratio = f"{health_rate / api_rate:.1f}× slower than /healthz" if api_rate else "no invoice was created"
+    share = f"{api_rate / health_rate:.1%} of /healthz's rate (goal ≥ {GOAL:.0%})" if health_rate else "no /healthz"
     return [
         (
             f"GET /healthz, {CLIENTS} clients, gunicorn {workers} workers ({connection.vendor})",
@@ -127,6 +129,6 @@ def invoice_creation(database_url: str, *, seconds: float = 20.0) -> list[Row]:
         (
             f"POST /api/v1/invoices, {CLIENTS} clients, same server ({connection.vendor})",
             f"{api_rate:,.0f} invoices/s",
-            f"{made_failed} failed; {created:,} invoices in the database; {ratio}",
+            f"{share}; {made_failed} failed; {created:,} invoices in the database",
         ),
     ]

@@ -1,4 +1,4 @@
-"""Every change to an invoice: create, edit, send, void, and the amounts that payments leave on it.
+"""Every change to an invoice: create (one or many), edit, send, void.
 
 Each action runs in one transaction, appends an ``InvoiceEvent`` and queues its emails through the
 outbox. Views, the importer, the API and background jobs call these; none repeats their rules.
@@ -7,12 +7,14 @@ outbox. Views, the importer, the API and background jobs call these; none repeat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from remit.billers.models import Biller
@@ -28,8 +30,12 @@ from remit.lib.errors import ActionError
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
 from remit.users.models import User
-from remit.webhooks.emit import webhooks_emit
+from remit.webhooks.emit import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
+
+BATCH = 1_000  # invoices per INSERT and per IN (…): far below every database's parameter limit
+NUMBERS_PER_STATEMENT = 10_000  # numbers per IN (…) or VALUES list: within SQLite's 32,766 parameters
+T = TypeVar("T")
 
 
 class InvoiceError(ActionError):
@@ -55,6 +61,7 @@ class InvoiceDraft:
     tax_rate: Decimal = Decimal(0)
     memo: str = ""
     number: str = ""  # empty: the next number of the biller's sequence
+    file_line: int | None = None  # imported: the line of the file it starts on, kept in its event
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def add_error(self, name: str, message: str) -> None:
@@ -97,7 +104,11 @@ def invoice_check(biller: Biller, draft: InvoiceDraft) -> tuple[date, Totals | N
 
 
 def _write_lines(invoice: Invoice, lines: Sequence[Line], totals: Totals) -> None:
-    InvoiceLine.objects.bulk_create(
+    InvoiceLine.objects.bulk_create(_lines(invoice, lines, totals))
+
+
+def _lines(invoice: Invoice, lines: Sequence[Line], totals: Totals) -> Iterator[InvoiceLine]:
+    return (
         InvoiceLine(
             invoice=invoice,
             position=position,
@@ -114,52 +125,177 @@ def _number_taken(biller: Biller, number: str) -> bool:
     return Invoice.objects.filter(biller=biller, number=number).exists()
 
 
-@transaction.atomic
 def invoice_create(
+    *, biller: Biller, actor: User | None, draft: InvoiceDraft, api_key_id: int | None = None
+) -> Invoice:
+    """One invoice (the console's form, the API): ``invoices_create`` with one draft."""
+    return invoices_create(biller=biller, actor=actor, drafts=[draft], api_key_id=api_key_id)[0]
+
+
+@transaction.atomic
+def invoices_create(
     *,
     biller: Biller,
     actor: User | None,
-    draft: InvoiceDraft,
+    drafts: Sequence[InvoiceDraft],
     imported: bool = False,
+    written: Callable[[Sequence[InvoiceDraft]], None] | None = None,
     api_key_id: int | None = None,
-) -> Invoice:
-    due, totals = invoice_check(biller, draft)
-    if draft.number and _number_taken(biller, draft.number):
-        draft.add_error("number", f"Invoice number {draft.number} is already used.")
-    if draft.errors or totals is None:
-        raise InvoiceError(draft.errors)
-    number = draft.number or take_numbers(biller)[0]
-    invoice = Invoice(
-        biller=biller,
-        customer=draft.customer,
-        number=number,
-        issue_date=draft.issue_date,
-        due_date=due,
-        terms=draft.terms,
-        memo=draft.memo.strip(),
-        tax_rate=draft.tax_rate,
-        subtotal_cents=totals.subtotal_cents,
-        tax_cents=totals.tax_cents,
-        total_cents=totals.total_cents,
-        created_by=actor,
-    )
+) -> list[Invoice]:
+    """Create invoices, all or none: their lines, an event each, ``invoice.created`` and Auto Pay's
+    follow-up. Every draft is checked first and collects its own errors; if any is refused,
+    ``InvoiceError`` is raised with all of them and nothing is written.
+
+    Drafts without a number get the next numbers of the biller's sequence, in their order, taken
+    last (numbering.py explains why). ``imported``: the drafts come from a file (the events say so
+    and record ``draft.file_line``). ``written(drafts)`` is called after each batch is inserted,
+    for a progress bar.
+    """
+    checked = _check_drafts(biller, drafts)
+    now = timezone.now()
+    invoices: list[Invoice] = []
     try:
-        with transaction.atomic():
-            invoice.save()
+        for batch in _batches(checked, BATCH):
+            invoices += _insert(biller, actor, batch, now, imported, api_key_id)
+            if written is not None:
+                written([draft for draft, _, _ in batch])
+        listeners = webhook_listeners(biller_ids=[biller.pk])  # read before the counter is locked
+        unnumbered = [invoice for invoice, (draft, _, _) in zip(invoices, checked, strict=True) if not draft.number]
+        # The numbers come last: the counter row stays locked from here to the commit only. The
+        # webhooks (their payloads) and Auto Pay (its webhooks) need the numbers, so they follow.
+        if unnumbered:
+            _number(biller, unnumbered)
     except IntegrityError:
-        raise InvoiceError.single(f"Invoice number {number} is already used.", "number") from None
-    _write_lines(invoice, draft.lines, totals)
-    kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
-    InvoiceEvent.objects.create(
-        invoice=invoice, actor=actor, api_key_id=api_key_id, kind=kind, data={"total_cents": totals.total_cents}
+        # Another transaction saved one of these numbers after they were checked. No savepoint is
+        # needed: raising out of this atomic block rolls everything back.
+        numbers = ", ".join(draft.number for draft, _, _ in checked if draft.number)
+        message = f"Invoice number {numbers} is already used." if numbers else "Numbering failed; try again."
+        raise InvoiceError.single(message, "number") from None
+    webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk for invoice in invoices], listeners=listeners)
+    _autopay_follows([invoice.pk for invoice in invoices])
+    return invoices
+
+
+Checked = tuple[InvoiceDraft, date, Totals]
+
+
+def _check_drafts(biller: Biller, drafts: Sequence[InvoiceDraft]) -> list[Checked]:
+    """Every rule of every draft, errors on the draft; raises InvoiceError if any draft has one."""
+    checked: list[Checked] = []
+    for draft in drafts:
+        due, totals = invoice_check(biller, draft)
+        if totals is not None:
+            checked.append((draft, due, totals))
+    seen: set[str] = set()
+    for draft in drafts:
+        if draft.number in seen:
+            draft.add_error("number", f"Invoice number {draft.number} is used twice.")
+        elif draft.number:
+            seen.add(draft.number)
+    taken = _numbers_taken(biller, sorted(seen))
+    for draft in drafts:
+        if draft.number in taken:
+            draft.add_error("number", f"Invoice number {draft.number} is already used.")
+    refused = [draft for draft in drafts if draft.errors]
+    if refused:
+        errors: dict[str, list[str]] = {}
+        for draft in refused:
+            for name, messages in draft.errors.items():
+                errors.setdefault(name, []).extend(messages)
+        raise InvoiceError(errors)
+    return checked
+
+
+def _numbers_taken(biller: Biller, numbers: Sequence[str]) -> set[str]:
+    taken: set[str] = set()
+    for batch in _batches(numbers, NUMBERS_PER_STATEMENT):
+        taken.update(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
+    return taken
+
+
+def _insert(
+    biller: Biller,
+    actor: User | None,
+    batch: Sequence[Checked],
+    now: datetime,
+    imported: bool,
+    api_key_id: int | None,
+) -> list[Invoice]:
+    invoices = [
+        Invoice(
+            biller=biller,
+            customer=draft.customer,
+            # Unique and never a real number ("~" is not allowed in one); numbered before the commit.
+            number=draft.number or f"~{uuid.uuid4().hex}",
+            issue_date=draft.issue_date,
+            due_date=due,
+            terms=draft.terms,
+            memo=draft.memo.strip(),
+            tax_rate=draft.tax_rate,
+            subtotal_cents=totals.subtotal_cents,
+            tax_cents=totals.tax_cents,
+            total_cents=totals.total_cents,
+            created_by=actor,
+            created_at=now,
+        )
+        for draft, due, totals in batch
+    ]
+    Invoice.objects.bulk_create(invoices)
+    # PostgreSQL and SQLite ≥ 3.35 return the new ids from a bulk INSERT; the lines and events need them.
+    if any(invoice.pk is None for invoice in invoices):
+        raise RuntimeError("The database did not return the ids of the new invoices.")
+    InvoiceLine.objects.bulk_create(
+        (
+            line
+            for invoice, (draft, _, totals) in zip(invoices, batch, strict=True)
+            for line in _lines(invoice, draft.lines, totals)
+        ),
+        batch_size=BATCH,
     )
-    webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk], biller_id=biller.pk)
-    _autopay_follows([invoice.pk])
-    return invoice
+    kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
+    InvoiceEvent.objects.bulk_create(
+        InvoiceEvent(
+            invoice=invoice,
+            actor=actor,
+            api_key_id=api_key_id,
+            kind=kind,
+            data=_event_data(draft, totals),
+            created_at=now,
+        )
+        for invoice, (draft, _, totals) in zip(invoices, batch, strict=True)
+    )
+    return invoices
+
+
+def _event_data(draft: InvoiceDraft, totals: Totals) -> dict[str, int]:
+    if draft.file_line is None:
+        return {"total_cents": totals.total_cents}
+    return {"total_cents": totals.total_cents, "line": draft.file_line}
+
+
+def _number(biller: Biller, invoices: Sequence[Invoice]) -> None:
+    for invoice, number in zip(invoices, take_numbers(biller, len(invoices)), strict=True):
+        invoice.number = number
+    # One UPDATE … FROM (VALUES …) per 10,000 invoices (PostgreSQL, SQLite ≥ 3.33): bulk_update's
+    # CASE would need one statement per 1,000 and compare every row with every branch.
+    for chunk in _batches(invoices, NUMBERS_PER_STATEMENT):
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE invoices_invoice SET number = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
+                "WHERE invoices_invoice.id = v.column1",
+                [value for invoice in chunk for value in (invoice.pk, invoice.number)],
+            )
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _autopay_follows(invoice_ids: Sequence[int]) -> None:
-    """Auto Pay schedules, re-plans or withdraws its payments for these invoices, in this transaction."""
+    """Auto Pay schedules, re-plans or withdraws its payments for these invoices, in this transaction
+    (the ``invoices_changed`` hook: Auto Pay sits above invoices)."""
     invoices_changed(invoice_ids)
 
 

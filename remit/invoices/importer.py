@@ -2,8 +2,9 @@
 
 Every row is checked first, by the rules the console's forms use (``check_customer_fields``,
 ``invoice_check``), and every problem is collected with its line in the file, so the biller can fix
-the whole file at once. Only a file without problems is written: in one transaction, with
-``bulk_create`` in batches, because ``invoice_create`` per row would take minutes for 50,000 rows.
+the whole file at once. Only a file without problems is written: customers in one transaction with
+``bulk_create`` in batches, invoices by ``invoices_create`` (the console's and the API's write path,
+which inserts in batches too).
 Reading the file (encoding, size, header, line numbers) is ``remit/lib/csv_table.py``.
 
 Progress: ``progress(done, total)`` counts each data row twice — once when it is checked and once
@@ -26,21 +27,16 @@ from django.utils import timezone
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerEvent
 from remit.customers.rules import CustomerFields, check_customer_fields, parse_emails
-from remit.invoices.actions import InvoiceDraft, invoice_check
-from remit.invoices.hooks import invoices_changed
-from remit.invoices.models import Invoice, InvoiceEvent, InvoiceLine
-from remit.invoices.numbering import take_numbers
+from remit.invoices.actions import InvoiceDraft, InvoiceError, invoice_check, invoices_create
+from remit.invoices.models import Invoice
 from remit.invoices.totals import Line, Totals, TotalsError, due_date_for
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, normalize, read_table, read_text
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
 from remit.lib.terms import TERMS_DAYS, TERMS_LABELS
 from remit.users.models import User
-from remit.webhooks.emit import Listeners, webhook_listeners, webhooks_emit
-from remit.webhooks.models import EventType
 
 MAX_PROBLEMS = 1_000
 BATCH = 1_000  # rows per INSERT and per IN (…) lookup: far below every database's parameter limit
-NUMBERS_PER_CALL = 10_000  # take_numbers checks its candidates with one IN (…); keep that list bounded
 PROGRESS_EVERY = 500
 MAX_QUANTITY = Decimal("999999999.999")  # InvoiceLine.quantity holds 12 digits, 3 of them decimals
 
@@ -519,7 +515,7 @@ def import_invoices(
         return _failed(problems)
     try:
         lines = _write_invoices(biller, actor, checked, tick)
-    except IntegrityError:
+    except (IntegrityError, InvoiceError):  # a number the check found free was taken since
         return _failed([ImportProblem(0, "", CHANGED_MEANWHILE.format(what="an invoice", key="number"))])
     return ImportResult(invoices_created=len(checked), lines_created=lines, ignored_columns=table.ignored)
 
@@ -584,6 +580,7 @@ def _check_group(
         tax_rate=head.tax_rate,
         memo=head.memo,
         number=first.number,
+        file_line=first.line,
     )
     due, totals = invoice_check(biller, draft)
     problems += _draft_problems(draft, table, first.line, [row.line for row in rows])
@@ -616,77 +613,10 @@ def _draft_field(table: Table, key: str, message: str) -> str:
 
 
 def _write_invoices(biller: Biller, actor: User | None, checked: list[CheckedInvoice], tick: _Ticker) -> int:
-    own = [(invoice, invoice.draft.number) for invoice in checked if invoice.draft.number]
-    auto = [invoice for invoice in checked if not invoice.draft.number]
-    now = timezone.now()
-    lines = 0
-    created: list[int] = []
-    with transaction.atomic():
-        listeners = webhook_listeners(biller_ids=[biller.pk])  # read once for the whole file
-        for batch in _batches(own, BATCH):
-            lines += _insert_invoices(biller, actor, batch, now, tick, listeners, created)
-        # The sequence is taken after the file's own numbers are saved, so that it skips them.
-        for chunk in _batches(auto, NUMBERS_PER_CALL):
-            numbered = list(zip(chunk, take_numbers(biller, len(chunk)), strict=True))
-            for batch in _batches(numbered, BATCH):
-                lines += _insert_invoices(biller, actor, batch, now, tick, listeners, created)
-        invoices_changed(created)  # Auto Pay schedules the new invoices in the import's transaction
-    return lines
+    drafts = [invoice.draft for invoice in checked]
 
+    def written(batch: Sequence[InvoiceDraft]) -> None:
+        tick.step(sum(len(draft.lines) for draft in batch))  # a line per row of the file
 
-def _insert_invoices(
-    biller: Biller,
-    actor: User | None,
-    batch: Sequence[tuple[CheckedInvoice, str]],
-    now: datetime,
-    tick: _Ticker,
-    listeners: Listeners,
-    created: list[int],
-) -> int:
-    invoices = [
-        Invoice(
-            biller=biller,
-            customer=checked.draft.customer,
-            number=number,
-            issue_date=checked.draft.issue_date,
-            due_date=checked.due,
-            terms=checked.draft.terms,
-            memo=checked.draft.memo.strip(),
-            tax_rate=checked.draft.tax_rate,
-            subtotal_cents=checked.totals.subtotal_cents,
-            tax_cents=checked.totals.tax_cents,
-            total_cents=checked.totals.total_cents,
-            created_by=actor,
-            created_at=now,
-        )
-        for checked, number in batch
-    ]
-    Invoice.objects.bulk_create(invoices)
-    _require_ids(invoices)
-    lines = [
-        InvoiceLine(
-            invoice=invoice,
-            position=position,
-            description=line.description.strip(),
-            quantity=line.quantity,
-            unit_price_cents=line.unit_price_cents,
-            amount_cents=amount,
-        )
-        for invoice, (checked, _) in zip(invoices, batch, strict=True)
-        for position, (line, amount) in enumerate(zip(checked.draft.lines, checked.totals.line_amounts, strict=True), 1)
-    ]
-    InvoiceLine.objects.bulk_create(lines, batch_size=BATCH)
-    InvoiceEvent.objects.bulk_create(
-        InvoiceEvent(
-            invoice=invoice,
-            actor=actor,
-            kind=InvoiceEvent.Kind.IMPORTED,
-            data={"total_cents": checked.totals.total_cents, "line": checked.line},
-            created_at=now,
-        )
-        for invoice, (checked, _) in zip(invoices, batch, strict=True)
-    )
-    created += [invoice.pk for invoice in invoices]
-    webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk for invoice in invoices], listeners=listeners)
-    tick.step(sum(checked.rows for checked, _ in batch))
-    return len(lines)
+    invoices_create(biller=biller, actor=actor, drafts=drafts, imported=True, written=written)
+    return sum(len(draft.lines) for draft in drafts)

@@ -14,7 +14,9 @@ from remit.autopay.models import AutoPay, AutoPayClaim
 from remit.autopay.notices import autopay_send_notices
 from remit.autopay.rules import autopay_pay_on
 from remit.autopay.settings import autopay_save
+from remit.customers.models import Customer
 from remit.invoices.actions import InvoiceDraft, invoice_update, invoice_void
+from remit.invoices.importer import import_invoices
 from remit.invoices.models import Invoice
 from remit.invoices.totals import Line
 from remit.payments.actions import PaymentError, payment_record_offline, payment_schedule
@@ -77,6 +79,22 @@ def test_a_new_invoice_is_scheduled_when_it_is_created(world, account):
     invoice = world.invoice(amount_cents=99000)
     claim = AutoPayClaim.objects.get(invoice=invoice)
     assert claim.payment.amount_cents == 99000 and claim.payment.pay_on == expected_pay_on(world, invoice)
+
+
+def test_imported_invoices_are_scheduled_in_the_import_and_others_are_left_alone(world, account):
+    turn_on(world, account)
+    Customer.objects.filter(pk=world.customer.pk).update(reference="GLX-1")
+    Customer.objects.filter(pk=world.other_customer.pk).update(reference="INI-7")
+    data = (
+        b"Invoice Number,Customer Reference,Issue Date,Terms,Description,Quantity,Unit Price\r\n"
+        b"A-1,GLX-1,2026-11-02,Net 30,Widgets,2,125.00\r\n"
+        b",GLX-1,2026-11-02,Net 30,Gadgets,1,10.00\r\n"
+        b"A-2,INI-7,2026-11-02,Net 30,Widgets,1,10.00\r\n"
+    )
+    assert import_invoices(biller=world.biller, actor=world.owner, file=data).ok
+    scheduled = {c.invoice.number: c.payment.amount_cents for c in AutoPayClaim.objects.select_related("invoice")}
+    assert scheduled == {"A-1": 25000, "INV-00001": 1000}
+    assert not AutoPayClaim.objects.filter(customer=world.other_customer).exists()
 
 
 def test_running_the_sweep_again_and_again_schedules_nothing_more(world, account):

@@ -3,11 +3,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from remit.billers.actions import biller_update_invoice_settings
 from remit.customers.actions import customer_archive
-from remit.invoices.actions import InvoiceDraft, InvoiceError, invoice_create, invoice_update
+from remit.invoices.actions import InvoiceDraft, InvoiceError, invoice_create, invoice_update, invoices_create
 from remit.invoices.models import Invoice, InvoiceEvent
 from remit.invoices.totals import Line
 from remit.payments.actions import payment_record_offline
@@ -143,3 +143,65 @@ def test_parallel_creation_never_repeats_or_skips_a_number():
     assert errors == []
     numbers = sorted(Invoice.objects.filter(biller=biller).values_list("number", flat=True))
     assert numbers == [f"INV-{n:05d}" for n in range(1, workers * per_worker + 1)]
+
+
+def test_many_drafts_are_created_in_order_and_numbered_around_their_own_numbers():
+    biller, owner = make_biller()
+    customer = make_customer(biller)
+    drafts = [draft(customer), draft(customer, number="INV-00002"), draft(customer), draft(customer, number="X-1")]
+    invoices = invoices_create(biller=biller, actor=owner, drafts=drafts)
+    assert [invoice.number for invoice in invoices] == ["INV-00001", "INV-00002", "INV-00003", "X-1"]
+    assert [invoice.number for invoice in Invoice.objects.order_by("pk")] == [i.number for i in invoices]
+    assert InvoiceEvent.objects.filter(kind=InvoiceEvent.Kind.CREATED).count() == 4
+    assert make_invoice(customer).number == "INV-00004"
+
+
+def test_one_refused_draft_stops_them_all_and_each_keeps_its_errors():
+    biller, _ = make_biller()
+    customer = make_customer(biller)
+    make_invoice(customer, number="A-1")
+    good = draft(customer)
+    taken = draft(customer, number="A-1")
+    twice = [draft(customer, number="B-1"), draft(customer, number="B-1", lines=[])]
+    with pytest.raises(InvoiceError) as error:
+        invoices_create(biller=biller, actor=None, drafts=[good, taken, *twice])
+    assert good.errors == {}
+    assert taken.errors == {"number": ["Invoice number A-1 is already used."]}
+    assert twice[0].errors == {}
+    assert twice[1].errors["number"] == ["Invoice number B-1 is used twice."]
+    assert "lines" in twice[1].errors
+    assert error.value.errors["number"] == ["Invoice number A-1 is already used.", "Invoice number B-1 is used twice."]
+    assert list(Invoice.objects.values_list("number", flat=True)) == ["A-1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_number_lock_is_not_held_while_the_invoices_are_written():
+    """The counter is locked only at the end of the transaction (numbering.py): while the
+    invoices, lines and events are written, another creation could take its numbers."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite locks the whole database for a write")
+    biller, _ = make_biller()
+    customer = make_customer(biller)
+    make_invoice(customer)  # the counter row exists
+    locked_elsewhere: list[bool] = []
+
+    def try_the_lock_from_another_connection(_: object) -> None:
+        def probe() -> None:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT 1 FROM invoices_invoicecounter WHERE biller_id = %s FOR UPDATE NOWAIT", [biller.pk]
+                    )
+                locked_elsewhere.append(False)
+            except OperationalError:
+                locked_elsewhere.append(True)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join()
+
+    invoices_create(biller=biller, actor=None, drafts=[draft(customer)], written=try_the_lock_from_another_connection)
+    assert locked_elsewhere == [False]
+    assert Invoice.objects.order_by("-pk").values_list("number", flat=True)[0] == "INV-00002"
