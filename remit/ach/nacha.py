@@ -139,6 +139,8 @@ def ach_text(s: str) -> str:
     """Text as NACHA alphanumeric fields take it: printable ASCII, upper case. Accents are dropped
     ("é" → "E", via NFKD), typographic quotes and dashes become ASCII ones, other whitespace becomes a
     space, and anything else becomes "?"."""
+    if s.isascii() and s.isprintable():
+        return s.upper()  # what the loop below makes of printable ASCII, without the loop
     cleaned = []
     for char in unicodedata.normalize("NFKD", s.upper().translate(_PUNCTUATION)):
         if " " <= char <= "~":

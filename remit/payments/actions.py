@@ -26,7 +26,7 @@ from remit.ledger.claims import claim_make_room
 from remit.ledger.errors import PaymentError as PaymentError
 from remit.ledger.locks import lock_invoice_rows, lock_invoices
 from remit.ledger.scheduling import Plan, payments_schedule_many
-from remit.ledger.states import CHUNK, move_many
+from remit.ledger.states import CHUNK, move_locked, move_many
 from remit.lib.money import format_cents
 from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
@@ -36,7 +36,7 @@ from remit.payments.disclosure import email_people
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
-from remit.webhooks.emit import webhook_listeners, webhooks_emit, webhooks_paid_watch
+from remit.webhooks.emit import Listeners, webhook_listeners, webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
 
 
@@ -242,14 +242,17 @@ def payment_cancel_by_member(*, membership: CustomerMembership, payment: Payment
     return payment_cancel(payment=payment, actor=membership.user, reason="Cancelled in the portal")
 
 
-def payments_mark_sent(payment_ids: Sequence[int], *, note: str) -> int:
-    """ACH export: scheduled → sent, for payments the caller has locked (their money stays pending)."""
-    ids = list(payment_ids)
-    moved = move_many(ids, old=PaymentStatus.SCHEDULED, to=PaymentStatus.SENT, note=note)
-    if len(moved) != len(set(ids)):
-        raise PaymentError("A payment changed while it was being sent to the bank; nothing was sent.")
-    webhooks_emit(type=EventType.PAYMENT_SENT, ids=moved)
-    return len(moved)
+def payments_mark_sent(payment_ids: Sequence[int], *, note: str, listeners: Listeners | None = None) -> int:
+    """ACH export: scheduled → sent, for payments the caller has locked and read as scheduled (their
+    money stays pending). All or none: a payment that changed anyway raises ``PaymentError``.
+    ``listeners``: the biller's webhook listeners, when the caller read them once for many calls."""
+    ids = sorted(set(payment_ids))
+    try:
+        move_locked(ids, old=PaymentStatus.SCHEDULED, to=PaymentStatus.SENT, note=note)
+    except PaymentError:
+        raise PaymentError("A payment changed while it was being sent to the bank; nothing was sent.") from None
+    webhooks_emit(type=EventType.PAYMENT_SENT, ids=ids, listeners=listeners)
+    return len(ids)
 
 
 def payments_settle(payment_ids: Sequence[int], *, note: str) -> int:

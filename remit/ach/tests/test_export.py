@@ -284,3 +284,48 @@ def test_the_file_is_readable_by_its_owner_only(acme, export):
     result = export(biller=biller, effective_date=payment.pay_on)
     assert result.file is not None
     assert (outbound_dir() / result.file.filename).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_file_of_several_pages_costs_four_queries_a_page_and_reads_the_listeners_once(acme, export, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.ach import export as export_module
+    from remit.lib import crypto
+    from remit.payments.models import PaymentEvent
+    from remit.webhooks.models import EventType, WebhookEndpoint, WebhookEvent
+
+    biller, owner = acme
+    customer, user, account = payer(biller, "Jo Smith", personal=True, number="55501234")
+    first = pay(biller, user, account, [make_invoice(customer, amount_cents=1000)])
+    payments = [first] + [
+        pay(biller, user, account, [make_invoice(customer, amount_cents=1001 + n)], pay_on=first.pay_on)
+        for n in range(6)
+    ]
+    WebhookEndpoint.objects.create(
+        biller=biller,
+        url="https://hooks.acme.example/remit",
+        events=[EventType.INVOICE_CREATED],  # listening, but not to payment.sent
+        secret_encrypted=crypto.encrypt("s"),
+        created_by=owner,
+    )
+    monkeypatch.setattr(export_module, "CHUNK", 2)  # 7 payments: 4 pages
+    with CaptureQueriesContext(connection) as queries:
+        result = export(biller=biller, effective_date=first.pay_on)
+    assert result.payments == 7
+    sql = [query["sql"] for query in queries.captured_queries]
+    # Per page: one SELECT of its payments (locked, with what the entries need), the entries'
+    # INSERT, the status UPDATE and the events' INSERT; the listeners once for the whole file.
+    assert sum(q.startswith('SELECT "payments_payment"') for q in sql) == 4 + 1  # the last one finds none
+    assert sum(q.startswith('INSERT INTO "ach_achentry"') for q in sql) == 4
+    assert sum(q.startswith('UPDATE "payments_payment"') for q in sql) == 4
+    assert sum(q.startswith('INSERT INTO "payments_paymentevent"') for q in sql) == 4
+    assert sum("webhooks_webhookendpoint" in q for q in sql) == 1
+    traces = [r["trace"] for r in check_file(read(result.file)) if r["kind"] == "entry"]
+    assert traces == [f"11100002{n:07d}" for n in range(1, 8)]
+    ids = [payment.pk for payment in payments]
+    assert dict(AchEntry.objects.values_list("payment_id", "trace_number")) == dict(zip(ids, traces, strict=True))
+    assert set(Payment.objects.filter(pk__in=ids).values_list("status", flat=True)) == {PaymentStatus.SENT}
+    sent = PaymentEvent.objects.filter(to_status=PaymentStatus.SENT).values_list("payment_id", flat=True)
+    assert sorted(sent) == sorted(ids)
+    assert not WebhookEvent.objects.filter(type=EventType.PAYMENT_SENT).exists()

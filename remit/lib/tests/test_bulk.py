@@ -1,0 +1,49 @@
+"""``insert_rows`` writes exactly the rows it is given, in one statement on PostgreSQL and within the
+database's limit on parameters elsewhere."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from remit.ach.models import AchEntry, AchFile
+from remit.lib.bulk import insert_rows
+from remit.test import ach_payment_rows, make_biller, make_customer, make_invoice
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = ("file", "payment", "biller", "batch_number", "sec_code", "trace_number", "amount_cents")
+
+
+def test_it_writes_every_row_as_given_within_the_parameter_limit(monkeypatch):
+    biller, _ = make_biller("Acme Supply Co.")
+    customer = make_customer(biller, "Globex Corporation")
+    payments = [
+        ach_payment_rows(customer, [(make_invoice(customer, amount_cents=100 + n), 100 + n)], pay_on=date(2026, 12, 4))
+        for n in range(5)
+    ]
+    now = timezone.now()
+    file = AchFile.objects.create(
+        biller=biller, filename="f.ach", effective_date=date(2026, 12, 4), created_at=now, created_on=now.date(),
+        file_id_modifier="A", sha256="", size_bytes=0, entry_count=0, batch_count=0, total_debit_cents=0,
+        total_credit_cents=0,
+    )  # fmt: skip
+    rows = [(file.pk, p.pk, biller.pk, 1, "CCD", f"11100002{n:07d}", p.amount_cents) for n, p in enumerate(payments)]
+    monkeypatch.setattr(connection.features, "max_query_params", 2 * len(FIELDS))  # two rows a statement
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(AchEntry, FIELDS, rows)
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
+    written = AchEntry.objects.order_by("trace_number").values_list(
+        "file_id", "payment_id", "biller_id", "batch_number", "sec_code", "trace_number", "amount_cents"
+    )
+    assert list(written) == rows
+
+
+def test_no_rows_no_statement():
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(AchEntry, FIELDS, [])
+    assert len(queries) == 0
