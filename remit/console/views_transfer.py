@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from remit.console.forms import ImportForm
 from remit.console.views import ConsoleRequest, View, console_view
+from remit.customers.importer import CUSTOMERS, import_customers
 from remit.invoices.exports import csv_response, invoices_csv_rows, payments_csv_rows
-from remit.invoices.importer import CUSTOMERS, INVOICES, import_customers, import_invoices
+from remit.invoices.importer import INVOICES, import_invoices
 
 IMPORTERS = {"customers": import_customers, "invoices": import_invoices}
 

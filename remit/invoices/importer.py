@@ -1,151 +1,39 @@
-"""Import customers and invoices from a CSV file: all of it or — if any row is wrong — none of it.
+"""Import invoices from a CSV file: all of it or — if any row is wrong — none of it.
 
-Every row is checked first, by the rules the console's forms use (``check_customer_fields``,
-``invoice_check``), and every problem is collected with its line in the file, so the biller can fix
-the whole file at once. Only a file without problems is written: customers in one transaction with
-``bulk_create`` in batches, invoices by ``invoices_create`` (the console's and the API's write path,
-which inserts in batches too).
-Reading the file (encoding, size, header, line numbers) is ``remit/lib/csv_table.py``.
-
-Progress: ``progress(done, total)`` counts each data row twice — once when it is checked and once
-when it is written — so ``total`` is twice the number of rows and a bar fills evenly without going
-back. ``progress_phase`` turns the pair into words for a command line.
+Every row is checked first, by the rules the console's form uses (``invoice_check``), and every
+problem is collected with its line in the file, so the biller can fix the whole file at once. Rows
+sharing an invoice number are the lines of one invoice. Only a file without problems is written, by
+``invoices_create`` (the console's and the API's write path, which inserts in batches). Customers
+are imported by ``remit/customers/importer.py``; what both imports share (the result, progress,
+batches) is ``remit/lib/csv_import.py``; reading the file is ``remit/lib/csv_table.py``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, TypeVar
 
-from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.db import IntegrityError
 
 from remit.billers.models import Biller
-from remit.customers.models import Customer, CustomerEvent
-from remit.customers.rules import CustomerFields, check_customer_fields, parse_emails
+from remit.customers.models import Customer
 from remit.invoices.actions import InvoiceDraft, InvoiceError, invoice_check, invoices_create
 from remit.invoices.models import Invoice
 from remit.invoices.totals import Line, Totals, TotalsError, due_date_for
+from remit.lib.csv_import import BATCH, CHANGED_MEANWHILE, ImportResult, Progress, Ticker, batches, failed
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, normalize, read_table, read_text
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
 from remit.lib.terms import TERMS_DAYS, TERMS_LABELS
 from remit.users.models import User
 
-MAX_PROBLEMS = 1_000
-BATCH = 1_000  # rows per INSERT and per IN (…) lookup: far below every database's parameter limit
-PROGRESS_EVERY = 500
 MAX_QUANTITY = Decimal("999999999.999")  # InvoiceLine.quantity holds 12 digits, 3 of them decimals
-
-CHANGED_MEANWHILE = (
-    "Someone saved {what} with the same {key} as a row of this file while it was being imported. "
-    "Nothing was imported; import the file again to see which row it is."
-)
 SAME_INVOICE = "customer, issue date, due date or terms, tax rate and memo"
 
-Progress = Callable[[int, int], None]
 T = TypeVar("T")
-
-
-# --- Results ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportResult:
-    customers_created: int = 0
-    invoices_created: int = 0
-    lines_created: int = 0
-    problems: list[ImportProblem] = field(default_factory=list)
-    more_problems: int = 0  # found beyond MAX_PROBLEMS: counted, not listed
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def problem_count(self) -> int:
-        return len(self.problems) + self.more_problems
-
-    def summary(self) -> str:
-        if not self.ok:
-            return f"Nothing was imported: the file has {_count(self.problem_count, 'problem')}."
-        if self.invoices_created:
-            text = f"Imported {_count(self.invoices_created, 'invoice')} with {_count(self.lines_created, 'line')}."
-        else:
-            text = f"Imported {_count(self.customers_created, 'customer')}."
-        if self.ignored_columns:
-            text += (
-                " Columns Remit doesn't use were ignored: " + ", ".join(f"“{c}”" for c in self.ignored_columns) + "."
-            )
-        return text
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _failed(problems: list[ImportProblem]) -> ImportResult:
-    problems = sorted(problems, key=lambda problem: problem.line)  # stable: a row's problems stay in order
-    return ImportResult(problems=problems[:MAX_PROBLEMS], more_problems=max(len(problems) - MAX_PROBLEMS, 0))
-
-
-def progress_phase(done: int, total: int) -> tuple[str, int, int]:
-    """(what is happening, rows done in that phase, rows in the file), for a progress bar's words."""
-    rows = total // 2
-    return ("checking", done, rows) if done <= rows and done < total else ("importing", done - rows, rows)
-
-
-@dataclass
-class _Ticker:
-    """Counts steps; calls ``progress`` at the start, every PROGRESS_EVERY steps and at the end."""
-
-    callback: Progress | None
-    total: int
-    done: int = 0
-    reported: int = -1
-
-    def step(self, count: int = 1) -> None:
-        self.done += count
-        if self.done in (0, self.total) or self.done - self.reported >= PROGRESS_EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        """Report where we are now (at the end of a phase)."""
-        if self.callback is not None and self.done != self.reported:
-            self.reported = self.done
-            self.callback(self.done, self.total)
-
-
-# --- The columns of each kind of file ------------------------------------------------------------
-
-
-CUSTOMERS = Layout(
-    "customers",
-    (
-        Column("name", "name", ("name", "customer name", "customer", "company", "company name"), required=True),
-        Column(
-            "reference",
-            "reference",
-            ("reference", "customer reference", "customer ref", "customer id", "account number", "account no"),
-        ),
-        Column(
-            "billing_emails",
-            "email",
-            ("email", "emails", "email address", "billing email", "billing emails", "billing email address"),
-            required=True,  # the customer rules need at least one address to send invoices to
-        ),
-        Column("address_line1", "address", ("address", "address line 1", "address 1", "street", "street address")),
-        Column("address_line2", "address line 2", ("address line 2", "address 2")),
-        Column("city", "city", ("city", "town")),
-        Column("state", "state", ("state", "province", "region")),
-        Column("postal_code", "zip", ("zip", "zip code", "postal code", "postcode")),
-        Column("country", "country", ("country", "country code")),
-    ),
-)
 
 INVOICES = Layout(
     "invoices",
@@ -171,131 +59,7 @@ INVOICES = Layout(
 )
 
 
-# --- Writing in batches ---------------------------------------------------------------------------
-
-
-def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _require_ids(rows: Sequence[models.Model]) -> None:
-    # PostgreSQL and SQLite ≥ 3.35 return the new ids from a bulk INSERT; the lines and events need them.
-    if any(row.pk is None for row in rows):
-        raise RuntimeError("The database did not return the ids of the imported rows.")
-
-
-# --- Customers -------------------------------------------------------------------------------------
-
-
-def import_customers(
-    *, biller: Biller, actor: User | None, file: bytes | IO[bytes], progress: Progress | None = None
-) -> ImportResult:
-    try:
-        table = read_table(read_text(file), CUSTOMERS)
-    except FileProblem as error:
-        return _failed(error.problems)
-    tick = _Ticker(progress, total=2 * len(table.rows))
-    tick.step(0)
-    checked, problems = _check_customers(biller, table, tick)
-    tick.flush()
-    if problems:
-        return _failed(problems)
-    try:
-        _write_customers(biller, actor, checked, tick)
-    except IntegrityError:
-        return _failed([ImportProblem(0, "", CHANGED_MEANWHILE.format(what="a customer", key="reference"))])
-    return ImportResult(customers_created=len(checked), ignored_columns=table.ignored)
-
-
-def _check_customers(
-    biller: Biller, table: Table, tick: _Ticker
-) -> tuple[list[tuple[int, CustomerFields]], list[ImportProblem]]:
-    # The rule of customers/actions.py's reference_taken (any customer of the biller, archived too,
-    # case-insensitive), read once as a set rather than once per row.
-    existing = Customer.objects.filter(biller=biller).exclude(reference="").values_list("reference", flat=True)
-    taken = {reference.lower() for reference in existing}
-    seen: dict[str, int] = {}
-    checked: list[tuple[int, CustomerFields]] = []
-    problems: list[ImportProblem] = []
-    for row in table.rows:
-        fields, row_problems = _customer_fields(row, table)
-        problems += row_problems
-        reference = fields.reference.lower()
-        if reference and not any(problem.field == table.label("reference") for problem in row_problems):
-            if reference in taken:
-                message = f"Another customer already has the reference “{fields.reference}”."
-                problems.append(ImportProblem(row.line, table.label("reference"), message))
-            elif reference in seen:
-                message = (
-                    f"Line {seen[reference]} has the same reference “{fields.reference}”; each customer needs its own."
-                )
-                problems.append(ImportProblem(row.line, table.label("reference"), message))
-            seen.setdefault(reference, row.line)
-        checked.append((row.line, fields))
-        tick.step()
-    return checked, problems
-
-
-def _customer_fields(row: Row, table: Table) -> tuple[CustomerFields, list[ImportProblem]]:
-    emails, invalid = parse_emails(row.get("billing_emails"))
-    fields = CustomerFields(
-        name=row.get("name"),
-        billing_emails=emails,
-        reference=row.get("reference"),
-        address_line1=row.get("address_line1"),
-        address_line2=row.get("address_line2"),
-        city=row.get("city"),
-        state=row.get("state"),
-        postal_code=row.get("postal_code"),
-        country=row.get("country") or "US",
-    )
-    errors = check_customer_fields(fields)
-    email_label = table.label("billing_emails")
-    problems = [ImportProblem(row.line, email_label, f"“{bad}” is not an email address.") for bad in invalid]
-    for name, messages in errors.errors.items():
-        if name == "billing_emails" and invalid and not emails:
-            continue  # "enter at least one address" would only repeat the problem above
-        problems += [ImportProblem(row.line, table.label(name), message) for message in messages]
-    # The rules leave these lengths to the form's fields; a file has no form, so check them here.
-    for name in ("address_line1", "address_line2", "city", "state", "postal_code"):
-        limit = _max_length(Customer, name)
-        if len(getattr(fields, name)) > limit:
-            message = f"The {CUSTOMERS.column(name).label} is longer than {limit} characters."
-            problems.append(ImportProblem(row.line, table.label(name), message))
-    return fields, problems
-
-
-def _max_length(model: type[models.Model], name: str) -> int:
-    column = model._meta.get_field(name)
-    assert isinstance(column, models.CharField)
-    assert column.max_length is not None
-    return column.max_length
-
-
-def _write_customers(
-    biller: Biller, actor: User | None, checked: list[tuple[int, CustomerFields]], tick: _Ticker
-) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        for batch in _batches(checked, BATCH):
-            customers = [Customer(biller=biller, created_at=now, **asdict(fields)) for _, fields in batch]
-            Customer.objects.bulk_create(customers)
-            _require_ids(customers)
-            CustomerEvent.objects.bulk_create(
-                CustomerEvent(
-                    customer=customer,
-                    actor=actor,
-                    kind=CustomerEvent.Kind.IMPORTED,
-                    data={"line": line},
-                    created_at=now,
-                )
-                for customer, (line, _) in zip(customers, batch, strict=True)
-            )
-            tick.step(len(batch))
-
-
-# --- Invoices: one row ------------------------------------------------------------------------------
+# --- One row --------------------------------------------------------------------------------------
 
 TERMS_BY_NAME = {
     **{normalize(key): key for key in TERMS_DAYS},
@@ -485,7 +249,7 @@ def _parse_quantity(text: str) -> Decimal:
     return quantity
 
 
-# --- Invoices: the file ----------------------------------------------------------------------------
+# --- The file -------------------------------------------------------------------------------------
 
 LINE_MESSAGE = re.compile(r"^Line (\d+): (.+)$")  # invoice_check's messages about one line of an invoice
 DRAFT_FIELDS = {"number": "number", "terms": "terms", "due_date": "due_date", "memo": "memo", "lines": "description"}
@@ -506,21 +270,21 @@ def import_invoices(
     try:
         table = read_table(read_text(file), INVOICES)
     except FileProblem as error:
-        return _failed(error.problems)
-    tick = _Ticker(progress, total=2 * len(table.rows))
+        return failed(error.problems)
+    tick = Ticker(progress, total=2 * len(table.rows))
     tick.step(0)
     checked, problems = _check_invoices(biller, table, tick)
     tick.flush()
     if problems:
-        return _failed(problems)
+        return failed(problems)
     try:
         lines = _write_invoices(biller, actor, checked, tick)
     except (IntegrityError, InvoiceError):  # a number the check found free was taken since
-        return _failed([ImportProblem(0, "", CHANGED_MEANWHILE.format(what="an invoice", key="number"))])
+        return failed([ImportProblem(0, "", CHANGED_MEANWHILE.format(what="an invoice", key="number"))])
     return ImportResult(invoices_created=len(checked), lines_created=lines, ignored_columns=table.ignored)
 
 
-def _check_invoices(biller: Biller, table: Table, tick: _Ticker) -> tuple[list[CheckedInvoice], list[ImportProblem]]:
+def _check_invoices(biller: Biller, table: Table, tick: Ticker) -> tuple[list[CheckedInvoice], list[ImportProblem]]:
     customers = CustomerIndex(biller)
     groups: dict[str, list[InvoiceRow]] = {}
     problems: list[ImportProblem] = []
@@ -545,7 +309,7 @@ def _check_invoices(biller: Biller, table: Table, tick: _Ticker) -> tuple[list[C
 
 def _numbers_taken(biller: Biller, numbers: list[str]) -> set[str]:
     taken: set[str] = set()
-    for batch in _batches(numbers, BATCH):
+    for batch in batches(numbers, BATCH):
         taken.update(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
     return taken
 
@@ -612,7 +376,7 @@ def _draft_field(table: Table, key: str, message: str) -> str:
     return table.label(DRAFT_FIELDS[key]) if key in DRAFT_FIELDS else ""
 
 
-def _write_invoices(biller: Biller, actor: User | None, checked: list[CheckedInvoice], tick: _Ticker) -> int:
+def _write_invoices(biller: Biller, actor: User | None, checked: list[CheckedInvoice], tick: Ticker) -> int:
     drafts = [invoice.draft for invoice in checked]
 
     def written(batch: Sequence[InvoiceDraft]) -> None:

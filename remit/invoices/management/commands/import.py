@@ -13,7 +13,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from remit.billers.models import Biller
 from remit.billers.selectors import biller_by_slug, current_slug_for
-from remit.invoices.importer import ImportResult, import_customers, import_invoices, progress_phase
+from remit.customers.importer import import_customers
+from remit.invoices.importer import import_invoices
+from remit.lib.csv_import import ImportResult, progress_phase
 
 IMPORTERS = {"customers": import_customers, "invoices": import_invoices}
 
