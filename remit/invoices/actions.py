@@ -418,7 +418,9 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str, api_key_i
             f"{format_cents(invoice.paid_cents)} has already been paid on this invoice, so it can't be voided. "
             "Refund the customer or edit the invoice instead."
         )
-    released = release_invoice(invoice=invoice, actor=actor, reason=f"Invoice {invoice.number} was voided")
+    released = release_invoice(
+        invoice=invoice, actor=actor, reason=f"Invoice {invoice.number} was voided", api_key_id=api_key_id
+    )
     if invoice.pending_cents - released > 0:
         raise InvoiceError.single(
             "A payment for this invoice is already on its way to the bank; wait until it settles."

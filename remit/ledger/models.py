@@ -256,6 +256,8 @@ class PaymentEvent(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    # The API key whose request made the change (the API's writes: ``actor`` is then None).
+    api_key = models.ForeignKey("api.ApiKey", on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
     from_status = models.CharField(max_length=10, choices=PaymentStatus.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=PaymentStatus.choices)
     note = models.CharField(max_length=500, blank=True)

@@ -126,18 +126,20 @@ def payment_adjust(
     invoice_cents: dict[int, int] | None = None,
     pay_on: date | None = None,
     bank_account: BankAccount | None = None,
+    api_key_id: int | None = None,
 ) -> Payment:
     """Change a payment that is still *scheduled*: its part of some invoices (0 takes the invoice out),
     its Pay On date, its bank account. A payment left with nothing is cancelled. Every change is one
     history line. Call inside the caller's transaction with the invoices of ``invoice_cents`` locked;
-    their amounts are refreshed here. This is the only place a scheduled payment changes."""
+    their amounts are refreshed here. ``api_key_id``: the API key whose request this follows from,
+    kept in the history. This is the only place a scheduled payment changes."""
     payment = lock_payment(payment.pk)
     if payment.status != PaymentStatus.SCHEDULED:
         raise PaymentError(f"This payment is {payment.get_status_display().lower()}; it can no longer change.")
     touched, changes = _reallocate(payment, invoice_cents or {})
     amount = payment.allocations.aggregate(total=Sum("amount_cents"))["total"] or 0
     if amount == 0:
-        move(payment, PaymentStatus.CANCELLED, actor=actor, note=note)
+        move(payment, PaymentStatus.CANCELLED, actor=actor, note=note, api_key_id=api_key_id)
         refresh_invoice_amounts(touched)
         return payment
     fields: dict[str, object] = {}
@@ -156,6 +158,7 @@ def payment_adjust(
         PaymentEvent.objects.create(
             payment=payment,
             actor=actor,
+            api_key_id=api_key_id,
             from_status=payment.status,
             to_status=payment.status,
             note=f"{note}: {'; '.join(changes)}"[:500],
@@ -201,7 +204,7 @@ def payment_cancel(*, payment: Payment, actor: User | None, reason: str) -> Paym
     return payment
 
 
-def release_invoice(*, invoice: Invoice, actor: User | None, reason: str) -> int:
+def release_invoice(*, invoice: Invoice, actor: User | None, reason: str, api_key_id: int | None = None) -> int:
     """Take ``invoice`` out of every payment that is scheduled and not yet sent to the bank.
 
     A payment that paid only this invoice is cancelled; one that also paid others is reduced by this
@@ -210,7 +213,13 @@ def release_invoice(*, invoice: Invoice, actor: User | None, reason: str) -> int
     released = 0
     allocations = Allocation.objects.filter(invoice=invoice, payment__status=PaymentStatus.SCHEDULED)
     for payment_id, cents in list(allocations.values_list("payment_id", "amount_cents")):
-        payment_adjust(payment=Payment(pk=payment_id), actor=actor, note=reason, invoice_cents={invoice.pk: 0})
+        payment_adjust(
+            payment=Payment(pk=payment_id),
+            actor=actor,
+            note=reason,
+            invoice_cents={invoice.pk: 0},
+            api_key_id=api_key_id,
+        )
         released += cents
     refresh_invoice_amounts([invoice.pk])
     return released

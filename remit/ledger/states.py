@@ -23,7 +23,9 @@ def _check(old: PaymentStatus, to: PaymentStatus) -> None:
         raise PaymentError(f"A {old.label.lower()} payment can't become {to.label.lower()}.")
 
 
-def move(payment: Payment, to: PaymentStatus, *, actor: User | None, note: str = "") -> None:
+def move(
+    payment: Payment, to: PaymentStatus, *, actor: User | None, note: str = "", api_key_id: int | None = None
+) -> None:
     """Change one payment's status if, and only if, it is still in the status we read."""
     require_transaction("A payment's status change")
     old = PaymentStatus(payment.status)
@@ -32,7 +34,9 @@ def move(payment: Payment, to: PaymentStatus, *, actor: User | None, note: str =
     if changed != 1:
         raise PaymentError("This payment changed a moment ago. Reload the page and try again.")
     payment.status = to
-    PaymentEvent.objects.create(payment=payment, actor=actor, from_status=old, to_status=to, note=note[:500])
+    PaymentEvent.objects.create(
+        payment=payment, actor=actor, api_key_id=api_key_id, from_status=old, to_status=to, note=note[:500]
+    )
 
 
 def move_many(

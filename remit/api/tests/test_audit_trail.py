@@ -6,8 +6,11 @@ from django.db.models import RestrictedError
 from rest_framework.test import APIClient
 
 from remit.api.actions import api_key_create
-from remit.customers.models import CustomerEvent
+from remit.customers.models import Customer, CustomerEvent
 from remit.invoices.models import InvoiceEvent
+from remit.payments.actions import payment_schedule
+from remit.payments.models import PaymentEvent, PaymentStatus
+from remit.test import make_bank_account, make_portal_user, soonest_pay_on
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +58,26 @@ def test_each_invoice_write_records_its_key(sync, acme):
     events = InvoiceEvent.objects.filter(invoice_id=invoice_id).order_by("pk")
     assert [event.kind for event in events] == ["created", "sent", "voided"]
     assert all(event.api_key == key and event.actor is None for event in events)
+
+
+def test_payments_a_void_cancels_name_the_key_too(sync):
+    client, key = sync
+    customer_id = new_customer(client)
+    invoice_id = new_invoice(client, customer_id)
+    customer = Customer.objects.get(pk=customer_id)
+    payment = payment_schedule(
+        payer=make_portal_user(customer),
+        invoice_ids=[invoice_id],
+        bank_account_id=make_bank_account(customer.memberships.get().user).pk,
+        pay_on=soonest_pay_on(customer.biller),
+        total_cents=1999,
+    )
+    assert (
+        client.post(f"/api/v1/invoices/{invoice_id}/void", {"reason": "Ordered twice"}, format="json").status_code
+        == 200
+    )
+    cancelled = PaymentEvent.objects.get(payment=payment, to_status=PaymentStatus.CANCELLED)
+    assert (cancelled.api_key, cancelled.actor) == (key, None)
 
 
 def test_the_console_shows_which_key_wrote(sync, acme, client):
