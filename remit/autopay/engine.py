@@ -86,9 +86,21 @@ def _stale(customer_ids: Sequence[int] | None, invoice_ids: Sequence[int] | None
 def _concern_autopay(invoice_ids: Sequence[int]) -> bool:
     """Whether any of these invoices is of a customer with Auto Pay on, or is claimed by Auto Pay.
     Most invoices created or edited are neither: one light query then spares the run's two heavy
-    ones."""
-    claimed = Exists(AutoPayClaim.objects.filter(invoice=OuterRef("pk")))
-    return Invoice.objects.filter(Q(customer__autopay__enabled=True) | claimed, pk__in=invoice_ids).exists()
+    ones. Written in SQL because it runs on every invoice created or edited (an API request's
+    hot path), where building the same query through the ORM costs seven times as much CPU.
+    Each invoice joins at most one Auto Pay setting (one per customer) and one claim (one per invoice)."""
+    if not invoice_ids:
+        return False
+    ids = ", ".join(["%s"] * len(invoice_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM invoices_invoice i "  # noqa: S608 (only placeholders are formatted in)
+            "LEFT JOIN autopay_autopay a ON a.customer_id = i.customer_id AND a.enabled "
+            "LEFT JOIN autopay_autopayclaim c ON c.invoice_id = i.id "
+            f"WHERE i.id IN ({ids}) AND (a.id IS NOT NULL OR c.id IS NOT NULL) LIMIT 1",
+            list(invoice_ids),
+        )
+        return cursor.fetchone() is not None
 
 
 def autopay_run(
@@ -325,6 +337,8 @@ def autopay_skip(*, payment: Payment, actor: User | None) -> Payment:
     return payment
 
 
-def autopay_follow_invoices(invoice_ids: Sequence[int]) -> None:
-    """The receiver of ``invoices.hooks.invoices_changed``: invoices were created or edited."""
-    autopay_run(invoice_ids=invoice_ids)
+def autopay_follow_invoices(invoice_ids: Sequence[int]) -> bool:
+    """The receiver of ``invoices.hooks.invoices_changed``: invoices were created or edited. Whether
+    Auto Pay scheduled, moved or withdrew a payment of theirs."""
+    report = autopay_run(invoice_ids=invoice_ids)
+    return bool(report.scheduled or report.rescheduled or report.withdrawn)

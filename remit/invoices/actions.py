@@ -128,8 +128,9 @@ def _number_taken(biller: Biller, number: str) -> bool:
 def invoice_create(
     *, biller: Biller, actor: User | None, draft: InvoiceDraft, api_key_id: int | None = None
 ) -> Invoice:
-    """One invoice (the console's form, the API): ``invoices_create`` with one draft."""
-    return invoices_create(biller=biller, actor=actor, drafts=[draft], api_key_id=api_key_id)[0]
+    """One invoice (the console's form, the API): ``invoices_create`` with one draft, returned with
+    its lines (``with_lines``)."""
+    return invoices_create(biller=biller, actor=actor, drafts=[draft], api_key_id=api_key_id, with_lines=True)[0]
 
 
 @transaction.atomic
@@ -141,6 +142,7 @@ def invoices_create(
     imported: bool = False,
     written: Callable[[Sequence[InvoiceDraft]], None] | None = None,
     api_key_id: int | None = None,
+    with_lines: bool = False,
 ) -> list[Invoice]:
     """Create invoices, all or none: their lines, an event each, ``invoice.created`` and Auto Pay's
     follow-up. Every draft is checked first and collects its own errors; if any is refused,
@@ -150,13 +152,17 @@ def invoices_create(
     last (numbering.py explains why). ``imported``: the drafts come from a file (the events say so
     and record ``draft.file_line``). ``written(drafts)`` is called after each batch is inserted,
     for a progress bar.
+
+    The invoices returned are as stored (numbers, and amounts again if Auto Pay scheduled a payment).
+    ``with_lines``: each also keeps its lines, and its sends (none yet), so that showing it reads
+    nothing back (the API answers with the whole invoice); an import leaves them to be collected.
     """
     checked = _check_drafts(biller, drafts)
     now = timezone.now()
     invoices: list[Invoice] = []
     try:
         for batch in _batches(checked, BATCH):
-            invoices += _insert(biller, actor, batch, now, imported, api_key_id)
+            invoices += _insert(biller, actor, batch, now, imported, api_key_id, with_lines)
             if written is not None:
                 written([draft for draft, _, _ in batch])
         listeners = webhook_listeners(biller_ids=[biller.pk])  # read before the counter is locked
@@ -172,7 +178,8 @@ def invoices_create(
         message = f"Invoice number {numbers} is already used." if numbers else "Numbering failed; try again."
         raise InvoiceError.single(message, "number") from None
     webhooks_emit(type=EventType.INVOICE_CREATED, ids=[invoice.pk for invoice in invoices], listeners=listeners)
-    _autopay_follows([invoice.pk for invoice in invoices])
+    if _autopay_follows([invoice.pk for invoice in invoices]):
+        _read_amounts(invoices)
     return invoices
 
 
@@ -220,6 +227,7 @@ def _insert(
     now: datetime,
     imported: bool,
     api_key_id: int | None,
+    with_lines: bool,
 ) -> list[Invoice]:
     invoices = [
         Invoice(
@@ -244,14 +252,14 @@ def _insert(
     # PostgreSQL and SQLite ≥ 3.35 return the new ids from a bulk INSERT; the lines and events need them.
     if any(invoice.pk is None for invoice in invoices):
         raise RuntimeError("The database did not return the ids of the new invoices.")
-    InvoiceLine.objects.bulk_create(
-        (
-            line
-            for invoice, (draft, _, totals) in zip(invoices, batch, strict=True)
-            for line in _lines(invoice, draft.lines, totals)
-        ),
-        batch_size=BATCH,
-    )
+    lines = [
+        list(_lines(invoice, draft.lines, totals)) for invoice, (draft, _, totals) in zip(invoices, batch, strict=True)
+    ]
+    InvoiceLine.objects.bulk_create((line for of_one in lines for line in of_one), batch_size=BATCH)
+    if with_lines:
+        for invoice, of_one in zip(invoices, lines, strict=True):
+            # What prefetch_related("lines", "sends") would have read: Django's own cache of them.
+            invoice._prefetched_objects_cache = {"lines": of_one, "sends": []}  # type: ignore[attr-defined]
     kind = InvoiceEvent.Kind.IMPORTED if imported else InvoiceEvent.Kind.CREATED
     InvoiceEvent.objects.bulk_create(
         InvoiceEvent(
@@ -288,15 +296,23 @@ def _number(biller: Biller, invoices: Sequence[Invoice]) -> None:
             )
 
 
+def _read_amounts(invoices: Sequence[Invoice]) -> None:
+    """Auto Pay scheduled payments for some of these invoices: their ``pending_cents`` moved."""
+    by_id = {invoice.pk: invoice for invoice in invoices}
+    for batch in _batches(list(by_id), BATCH):
+        for pk, paid, pending in Invoice.objects.filter(pk__in=batch).values_list("pk", "paid_cents", "pending_cents"):
+            by_id[pk].paid_cents, by_id[pk].pending_cents = paid, pending
+
+
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _autopay_follows(invoice_ids: Sequence[int]) -> None:
+def _autopay_follows(invoice_ids: Sequence[int]) -> bool:
     """Auto Pay schedules, re-plans or withdraws its payments for these invoices, in this transaction
-    (the ``invoices_changed`` hook: Auto Pay sits above invoices)."""
-    invoices_changed(invoice_ids)
+    (the ``invoices_changed`` hook: Auto Pay sits above invoices). Whether it changed any."""
+    return invoices_changed(invoice_ids)
 
 
 @transaction.atomic

@@ -66,6 +66,6 @@ def take_numbers(biller: Biller, count: int = 1) -> list[str]:
         wanted = min(count - len(numbers), CANDIDATES_PER_QUERY)
         start = _advance(biller, wanted)
         batch = [format_number(biller.invoice_prefix, n) for n in range(start, start + wanted)]
-        taken = set(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
+        taken = set(Invoice.objects.filter(biller=biller, number__in=batch).order_by().values_list("number", flat=True))
         numbers += [number for number in batch if number not in taken]
     return numbers

@@ -6,8 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
+from remit.autopay.settings import autopay_save
 from remit.customers.actions import customer_archive
 from remit.invoices.models import Invoice, InvoiceEvent
 from remit.test import make_invoice, parts
@@ -44,6 +47,34 @@ def test_create_numbers_and_totals_through_the_action(world_api, world):
     assert body["customer"] == world.customer.pk and body["customer_name"] == "Globex Corporation"
     assert new_invoice(world_api, world.customer).json()["number"] == "INV-00002"
     assert InvoiceEvent.objects.filter(kind="created").count() == 2
+
+
+def test_create_answers_the_invoice_as_stored_without_reading_it_back(world_api, world):
+    with CaptureQueriesContext(connection) as queries:
+        created = new_invoice(world_api, world.customer, memo="  Thanks!  ", issue_date=str(date.today()))
+    assert created.status_code == 201, created.json()
+    # The answer is built from what was written: the lines (and the sends, none yet) are not read back.
+    read_back = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    assert not [sql for sql in read_back if '"invoices_invoiceline"' in sql or '"invoices_invoicesend"' in sql]
+    assert created.json() == world_api.get(f"/api/v1/invoices/{created.json()['id']}").json()
+
+
+def test_create_shows_the_payment_auto_pay_scheduled_for_it(world_api, world):
+    account = world.bank_account(number="123456789")
+    autopay_save(
+        customer=world.customer,
+        actor=world.admin,
+        enabled=True,
+        max_cents=500000,
+        bank_account_id=account.pk,
+        days=2,
+        when="before",
+    )
+    created = new_invoice(world_api, world.customer, issue_date=str(date.today()))
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["pending_cents"] == body["total_cents"] == 8116 and body["available_cents"] == 0
+    assert body == world_api.get(f"/api/v1/invoices/{body['id']}").json()
 
 
 def test_terms_and_numbers_follow_the_rules(world_api, world):
