@@ -340,5 +340,8 @@ def autopay_skip(*, payment: Payment, actor: User | None) -> Payment:
 def autopay_follow_invoices(invoice_ids: Sequence[int]) -> bool:
     """The receiver of ``invoices.hooks.invoices_changed``: invoices were created or edited. Whether
     Auto Pay scheduled, moved or withdrew a payment of theirs."""
-    report = autopay_run(invoice_ids=invoice_ids)
-    return bool(report.scheduled or report.rescheduled or report.withdrawn)
+    ids, changed = list(invoice_ids), False
+    for start in range(0, len(ids), BATCH):  # a CSV import brings up to 50,000: a bounded IN (…) each
+        report = autopay_run(invoice_ids=ids[start : start + BATCH])
+        changed = changed or bool(report.scheduled or report.rescheduled or report.withdrawn)
+    return changed
