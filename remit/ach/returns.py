@@ -20,13 +20,12 @@ from remit.ach.notices import Returned, tell_biller_returned, tell_customers_ret
 from remit.ach.reader import NachaFormatError, ParsedEntry, read_file
 from remit.billers.models import Biller
 from remit.lib import crypto
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.errors import ActionError
 from remit.payments.actions import RETURNABLE, Return, payments_return_many
 from remit.payments.bank_accounts import account_lookup_hash, bank_account_retire
 from remit.payments.models import BankAccount, BankAccountStatus, BankAccountType
 from remit.users.models import User
-
-CHUNK = 500  # rows per statement: well under SQLite's limit on query parameters
 
 
 class ReturnFileError(ActionError):
@@ -84,8 +83,8 @@ def _sent_entries(entries: list[ParsedEntry], biller: Biller | None) -> dict[str
     """The entries Remit sent that the file answers, by trace number, in a few queries."""
     traces = sorted({a.original_trace for e in entries if (a := e.return_addenda or e.correction) is not None})
     found: dict[str, list[AchEntry]] = {}
-    for start in range(0, len(traces), 500):
-        sent = AchEntry.objects.select_related("payment").filter(trace_number__in=traces[start : start + 500])
+    for chunk in batches(traces, IDS_PER_STATEMENT):
+        sent = AchEntry.objects.select_related("payment").filter(trace_number__in=chunk)
         if biller is not None:
             sent = sent.filter(biller=biller)
         for ach_entry in sent:
@@ -125,8 +124,7 @@ def _return_all(returns: list[tuple[AchEntry, ReturnAddenda]], inbound: InboundF
         first.setdefault(ach_entry.pk, (ach_entry, addenda))  # a trace twice in one file: the first says
     done: set[int] = set()
     entry_ids = sorted(first)
-    for start in range(0, len(entry_ids), CHUNK):  # returned by an earlier file: left as it is
-        chunk = entry_ids[start : start + CHUNK]
+    for chunk in batches(entry_ids, IDS_PER_STATEMENT):  # returned by an earlier file: left as it is
         done.update(AchReturn.objects.filter(entry_id__in=chunk).values_list("entry_id", flat=True))
     todo = [
         (ach_entry, addenda)
@@ -147,7 +145,7 @@ def _return_all(returns: list[tuple[AchEntry, ReturnAddenda]], inbound: InboundF
         )
         for ach_entry, addenda in todo
     ]
-    AchReturn.objects.bulk_create(records, batch_size=CHUNK)
+    AchReturn.objects.bulk_create(records, batch_size=IDS_PER_STATEMENT)
     result.returned += len(records)
     result.returns += records
     tell_customers_returned(
@@ -184,18 +182,14 @@ def _block_accounts(returned: list[tuple[AchEntry, ReturnAddenda]], result: Impo
     accounts = BankAccount.objects.filter(pk__in=sorted(reasons), status=BankAccountStatus.ACTIVE).order_by("pk")
     for account in accounts:
         result.blocked_accounts += 1
-        if _block(account, reasons[account.pk]):
+        # One path with a person's removal: what is scheduled from it is cancelled, Auto Pay turns off.
+        reason = reasons[account.pk]
+        retired = bank_account_retire(
+            account, actor=None, reason=reason, status=BankAccountStatus.BLOCKED, cancel_note=reason, strict=False
+        )
+        if retired.autopay_was_on:
             autopay_off.add(account.pk)
     return autopay_off
-
-
-def _block(account: BankAccount, reason: str) -> bool:
-    """No more debits from this account: blocked, with Auto Pay from it off and what is scheduled
-    from it cancelled (one path with a person's removal). Returns whether Auto Pay was on with it."""
-    retired = bank_account_retire(
-        account, actor=None, reason=reason, status=BankAccountStatus.BLOCKED, cancel_note=reason, strict=False
-    )
-    return retired.autopay_was_on
 
 
 def _correct(ach_entry: AchEntry, addenda: CorrectionAddenda, inbound: InboundFile, result: ImportResult) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from remit.ach.models import AchSettings
 from remit.lib.banking_days import add_banking_days
+from remit.lib.bulk import batches
 from remit.payments.actions import payments_settle
 from remit.payments.models import Payment, PaymentMethod, PaymentStatus
 
@@ -34,10 +35,10 @@ def ach_settle(*, today: date | None = None) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        for start in range(0, len(ids), CHUNK):
+        for batch in batches(ids, CHUNK):
             with transaction.atomic():
                 settled += payments_settle(
-                    ids[start : start + CHUNK],
+                    batch,
                     note=f"No return within {ach.settlement_days} banking days of the effective date",
                 )
     return settled

@@ -31,6 +31,7 @@ from remit.ledger.claims import claim_withdraw
 from remit.ledger.errors import PaymentError
 from remit.ledger.locks import lock_invoice_rows, lock_invoices
 from remit.ledger.scheduling import ClaimTerms, Plan, payment_adjust, payments_schedule_many
+from remit.lib.bulk import batches
 from remit.lib.tasks import enqueue_on_commit
 from remit.payments.actions import payment_cancel
 from remit.payments.dates import earliest_pay_on, latest_pay_on
@@ -117,11 +118,11 @@ def autopay_run(
     if customer_ids is None and invoice_ids is not None and not _concern_autopay(invoice_ids):
         return report
     todo = list(_unclaimed(customer_ids, invoice_ids).order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(todo), BATCH):
-        report.scheduled += _claim_batch(todo[start : start + BATCH], now)
+    for batch in batches(todo, BATCH):
+        report.scheduled += _claim_batch(list(batch), now)
     stale = list(_stale(customer_ids, invoice_ids).order_by("invoice_id").values_list("pk", flat=True))
-    for start in range(0, len(stale), BATCH):
-        _replan_batch(stale[start : start + BATCH], now, report)
+    for batch in batches(stale, BATCH):
+        _replan_batch(list(batch), now, report)
     if report.withdrawn and invoice_ids is None:
         # A payment withdrawn because its invoice moved to another customer may be claimable there.
         report.scheduled += _claim_again(report, now)
@@ -340,8 +341,8 @@ def autopay_skip(*, payment: Payment, actor: User | None) -> Payment:
 def autopay_follow_invoices(invoice_ids: Sequence[int]) -> bool:
     """The receiver of ``invoices.hooks.invoices_changed``: invoices were created or edited. Whether
     Auto Pay scheduled, moved or withdrew a payment of theirs."""
-    ids, changed = list(invoice_ids), False
-    for start in range(0, len(ids), BATCH):  # a CSV import brings up to 50,000: a bounded IN (…) each
-        report = autopay_run(invoice_ids=ids[start : start + BATCH])
+    changed = False
+    for batch in batches(list(invoice_ids), BATCH):  # a CSV import brings up to 50,000: a bounded IN (…) each
+        report = autopay_run(invoice_ids=batch)
         changed = changed or bool(report.scheduled or report.rescheduled or report.withdrawn)
     return changed

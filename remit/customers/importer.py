@@ -18,7 +18,8 @@ from django.utils import timezone
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerEvent
 from remit.customers.rules import CustomerFields, check_customer_fields, parse_emails
-from remit.lib.csv_import import BATCH, CHANGED_MEANWHILE, ImportResult, Progress, Ticker, batches, failed, require_ids
+from remit.lib.bulk import batches, require_ids
+from remit.lib.csv_import import BATCH, CHANGED_MEANWHILE, ImportResult, Progress, Ticker, failed
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, read_table, read_text
 from remit.users.models import User
 

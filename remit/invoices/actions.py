@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -26,6 +25,7 @@ from remit.invoices.numbering import NUMBER_PATTERN, NUMBER_RULE, take_numbers
 from remit.invoices.totals import Line, Totals, TotalsError, compute_totals, due_date_for
 from remit.ledger.claims import claim_make_room, claim_release_invoice
 from remit.ledger.scheduling import release_invoice
+from remit.lib.bulk import batches, require_ids
 from remit.lib.errors import ActionError
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send
@@ -35,7 +35,6 @@ from remit.webhooks.models import EventType
 
 BATCH = 1_000  # invoices per INSERT and per IN (…): far below every database's parameter limit
 NUMBERS_PER_STATEMENT = 10_000  # numbers per IN (…) or VALUES list: within SQLite's 32,766 parameters
-T = TypeVar("T")
 
 
 class InvoiceError(ActionError):
@@ -121,10 +120,6 @@ def _lines(invoice: Invoice, lines: Sequence[Line], totals: Totals) -> Iterator[
     )
 
 
-def _number_taken(biller: Biller, number: str) -> bool:
-    return Invoice.objects.filter(biller=biller, number=number).exists()
-
-
 def invoice_create(
     *, biller: Biller, actor: User | None, draft: InvoiceDraft, api_key_id: int | None = None
 ) -> Invoice:
@@ -161,7 +156,7 @@ def invoices_create(
     now = timezone.now()
     invoices: list[Invoice] = []
     try:
-        for batch in _batches(checked, BATCH):
+        for batch in batches(checked, BATCH):
             invoices += _insert(biller, actor, batch, now, imported, api_key_id, with_lines)
             if written is not None:
                 written([draft for draft, _, _ in batch])
@@ -199,7 +194,7 @@ def _check_drafts(biller: Biller, drafts: Sequence[InvoiceDraft]) -> list[Checke
             draft.add_error("number", f"Invoice number {draft.number} is used twice.")
         elif draft.number:
             seen.add(draft.number)
-    taken = _numbers_taken(biller, sorted(seen))
+    taken = numbers_taken(biller, sorted(seen))
     for draft in drafts:
         if draft.number in taken:
             draft.add_error("number", f"Invoice number {draft.number} is already used.")
@@ -213,9 +208,10 @@ def _check_drafts(biller: Biller, drafts: Sequence[InvoiceDraft]) -> list[Checke
     return checked
 
 
-def _numbers_taken(biller: Biller, numbers: Sequence[str]) -> set[str]:
+def numbers_taken(biller: Biller, numbers: Sequence[str]) -> set[str]:
+    """Which of ``numbers`` the biller's invoices already use (the draft checks, the CSV import's)."""
     taken: set[str] = set()
-    for batch in _batches(numbers, NUMBERS_PER_STATEMENT):
+    for batch in batches(numbers, NUMBERS_PER_STATEMENT):
         taken.update(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
     return taken
 
@@ -249,9 +245,7 @@ def _insert(
         for draft, due, totals in batch
     ]
     Invoice.objects.bulk_create(invoices)
-    # PostgreSQL and SQLite ≥ 3.35 return the new ids from a bulk INSERT; the lines and events need them.
-    if any(invoice.pk is None for invoice in invoices):
-        raise RuntimeError("The database did not return the ids of the new invoices.")
+    require_ids(invoices)  # the lines and events point at them
     lines = [
         list(_lines(invoice, draft.lines, totals)) for invoice, (draft, _, totals) in zip(invoices, batch, strict=True)
     ]
@@ -286,7 +280,7 @@ def _number(biller: Biller, invoices: Sequence[Invoice]) -> None:
         invoice.number = number
     # One UPDATE … FROM (VALUES …) per 10,000 invoices (PostgreSQL, SQLite ≥ 3.33): bulk_update's
     # CASE would need one statement per 1,000 and compare every row with every branch.
-    for chunk in _batches(invoices, NUMBERS_PER_STATEMENT):
+    for chunk in batches(invoices, NUMBERS_PER_STATEMENT):
         values = ", ".join(["(%s, %s)"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
@@ -299,14 +293,9 @@ def _number(biller: Biller, invoices: Sequence[Invoice]) -> None:
 def _read_amounts(invoices: Sequence[Invoice]) -> None:
     """Auto Pay scheduled payments for some of these invoices: their ``pending_cents`` moved."""
     by_id = {invoice.pk: invoice for invoice in invoices}
-    for batch in _batches(list(by_id), BATCH):
+    for batch in batches(list(by_id), BATCH):
         for pk, paid, pending in Invoice.objects.filter(pk__in=batch).values_list("pk", "paid_cents", "pending_cents"):
             by_id[pk].paid_cents, by_id[pk].pending_cents = paid, pending
-
-
-def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _autopay_follows(invoice_ids: Sequence[int]) -> bool:
@@ -323,7 +312,7 @@ def invoice_update(*, invoice: Invoice, actor: User | None, draft: InvoiceDraft)
         raise InvoiceError.single("A void invoice can't be edited.")
     due, totals = invoice_check(invoice.biller, draft)
     number = draft.number or invoice.number
-    if number != invoice.number and _number_taken(invoice.biller, number):
+    if number != invoice.number and number in numbers_taken(invoice.biller, [number]):
         draft.add_error("number", f"Invoice number {number} is already used.")
     if totals is not None and draft.customer is not None and draft.customer.pk != invoice.customer_id:
         _release_for_new_customer(invoice, actor, draft)

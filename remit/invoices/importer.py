@@ -21,10 +21,9 @@ from django.db import IntegrityError
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer
-from remit.invoices.actions import InvoiceDraft, InvoiceError, invoice_check, invoices_create
-from remit.invoices.models import Invoice
+from remit.invoices.actions import InvoiceDraft, InvoiceError, invoice_check, invoices_create, numbers_taken
 from remit.invoices.totals import Line, Totals, TotalsError, due_date_for
-from remit.lib.csv_import import BATCH, CHANGED_MEANWHILE, ImportResult, Progress, Ticker, batches, failed
+from remit.lib.csv_import import CHANGED_MEANWHILE, ImportResult, Progress, Ticker, failed
 from remit.lib.csv_table import Column, FileProblem, ImportProblem, Layout, Row, Table, normalize, read_table, read_text
 from remit.lib.money import MoneyError, parse_cents, parse_decimal
 from remit.lib.terms import TERMS_DAYS, TERMS_LABELS
@@ -297,7 +296,7 @@ def _check_invoices(biller: Biller, table: Table, tick: Ticker) -> tuple[list[Ch
         # can't be in a number, so its key never meets a real one).
         groups.setdefault(number or f"\0{row.line}", []).append(InvoiceRow(row.line, number, head, item))
         tick.step()
-    taken = _numbers_taken(biller, [key for key in groups if not key.startswith("\0")])
+    taken = numbers_taken(biller, [key for key in groups if not key.startswith("\0")])
     checked: list[CheckedInvoice] = []
     for rows in groups.values():
         invoice, group_problems = _check_group(biller, table, rows, taken)
@@ -305,13 +304,6 @@ def _check_invoices(biller: Biller, table: Table, tick: Ticker) -> tuple[list[Ch
         if invoice is not None:
             checked.append(invoice)
     return checked, problems
-
-
-def _numbers_taken(biller: Biller, numbers: list[str]) -> set[str]:
-    taken: set[str] = set()
-    for batch in batches(numbers, BATCH):
-        taken.update(Invoice.objects.filter(biller=biller, number__in=batch).values_list("number", flat=True))
-    return taken
 
 
 def _check_group(

@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from remit.ledger.models import CLEARED, IN_FLIGHT, Allocation, Invoice, Payment
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.transactions import require_transaction
 
 # Given invoice ids about to be refreshed, returns what to do once they are (see ``paid_watch``).
@@ -19,16 +20,14 @@ PaidWatch = Callable[[Sequence[int]], Callable[[], None]]
 def refresh_invoice_amounts(invoice_ids: Iterable[int], *, paid_watch: PaidWatch | None = None) -> None:
     """Recompute paid and pending from the allocations, in the caller's transaction, after it locked
     the invoices; the invoice's check constraint refuses the transaction if more would be paid or
-    pending than the total. One UPDATE with correlated sums per 500 invoices.
+    pending than the total. One UPDATE with correlated sums per ``IDS_PER_STATEMENT`` invoices.
 
     ``paid_watch``: the caller made money count as paid (a settlement, a recorded cheque), so an
     invoice may have become paid in full. It is called with each chunk before the update and what it
     returns after it: the payments app passes ``webhooks_paid_watch``, which emits ``invoice.paid``.
     """
     require_transaction("Refreshing invoice amounts")
-    ids = sorted(set(invoice_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in batches(sorted(set(invoice_ids)), IDS_PER_STATEMENT):
         after = paid_watch(chunk) if paid_watch is not None else None
         Invoice.objects.filter(pk__in=chunk).update(paid_cents=_allocated(CLEARED), pending_cents=_allocated(IN_FLIGHT))
         if after is not None:

@@ -10,26 +10,35 @@ transaction (a lock outside one is released at once).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+
+from django.db.models import QuerySet
 
 from remit.ledger.models import Invoice, Payment
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.transactions import require_transaction
 
 
 def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
     """Lock the invoices in id order and return them, read under the lock."""
     require_transaction("Locking invoices")
-    return {
-        invoice.pk: invoice
-        for invoice in Invoice.objects.select_for_update().filter(pk__in=sorted(set(invoice_ids))).order_by("pk")
-    }
+    return {invoice.pk: invoice for chunk in _in_order(invoice_ids) for invoice in _locking(chunk)}
 
 
 def lock_invoice_rows(invoice_ids: Iterable[int]) -> None:
     """The same locks as ``lock_invoices`` without loading the rows (Auto Pay re-reads four columns)."""
     require_transaction("Locking invoices")
-    locked = Invoice.objects.select_for_update().filter(pk__in=sorted(set(invoice_ids))).order_by("pk")
-    list(locked.values_list("pk", flat=True))
+    for chunk in _in_order(invoice_ids):
+        list(_locking(chunk).values_list("pk", flat=True))
+
+
+def _in_order(ids: Iterable[int]) -> Iterator[Sequence[int]]:
+    """The ids sorted, in slices for bounded IN (…) lists: slices of one sorted list keep the order."""
+    return batches(sorted(set(ids)), IDS_PER_STATEMENT)
+
+
+def _locking(ids: Sequence[int]) -> QuerySet[Invoice]:
+    return Invoice.objects.select_for_update().filter(pk__in=ids).order_by("pk")
 
 
 def lock_payment(payment_id: int) -> Payment:

@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from remit.ledger.errors import PaymentError
 from remit.ledger.models import Payment, PaymentEvent, PaymentStatus
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.transactions import require_transaction
 from remit.users.models import User
-
-CHUNK = 500  # ids per statement: well under SQLite's limit on query parameters
 
 
 def _check(old: PaymentStatus, to: PaymentStatus) -> None:
@@ -49,8 +48,7 @@ def move_many(
     _check(old, to)
     ids = sorted(set(payment_ids))
     moved: list[int] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in batches(ids, IDS_PER_STATEMENT):
         still = Payment.objects.select_for_update().filter(pk__in=chunk, status=old).order_by("pk")
         these = list(still.values_list("pk", flat=True))
         Payment.objects.filter(pk__in=these).update(status=to)
@@ -72,15 +70,14 @@ def move_locked(
     require_transaction("A payment's status change")
     _check(old, to)
     ids = sorted(set(payment_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in batches(ids, IDS_PER_STATEMENT):
         if Payment.objects.filter(pk__in=chunk, status=old).update(status=to) != len(chunk):
             raise PaymentError(f"A payment is no longer {old.label.lower()}: it changed while it was being moved.")
         _insert_events(chunk, old=old, to=to, note=note, actor=actor)
 
 
 def _insert_events(
-    payment_ids: list[int], *, old: PaymentStatus, to: PaymentStatus, note: str, actor: User | None
+    payment_ids: Sequence[int], *, old: PaymentStatus, to: PaymentStatus, note: str, actor: User | None
 ) -> None:
     """One event per payment, written by one INSERT … SELECT over the payments' ids: the same rows
     ``PaymentEvent.objects.bulk_create`` would write, without building a model (and binding six

@@ -1,15 +1,39 @@
-"""``insert_rows``: many rows in few INSERT statements, for the hot paths where ``bulk_create``
-building and preparing a model per row costs more than the insert itself (the ACH export writes an
+"""Working on many rows at once: ``batches`` (bounded slices, so no IN (…) or INSERT outgrows a
+database's limit on parameters), ``require_ids`` (a bulk INSERT must hand back the new ids), and
+``insert_rows`` (many rows in few INSERT statements, for the hot paths where ``bulk_create``
+building and preparing a model per row costs more than the insert itself: the ACH export writes an
 entry per payment, 100,000 in a file)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 from django.db import connection, models
 
 Value = int | str | None
+T = TypeVar("T")
+IDS_PER_STATEMENT = 500  # ids per IN (…): well under SQLite's limit on query parameters
+
+
+def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``, in order."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Saved(Protocol):
+    """A row just inserted (a model instance): all ``require_ids`` asks of it is its id."""
+
+    @property
+    def pk(self) -> Any: ...
+
+
+def require_ids(rows: Sequence[Saved]) -> None:
+    """Refuse to go on without the new rows' ids, which the rows that point at them need."""
+    # PostgreSQL and SQLite ≥ 3.35 return the new ids from a bulk INSERT.
+    if any(row.pk is None for row in rows):
+        raise RuntimeError("The database did not return the ids of the new rows.")
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Value]]) -> None:
@@ -36,8 +60,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         limit = connection.features.max_query_params
         per_statement = max(1, limit // len(fields)) if limit else len(rows)
         one = f"({', '.join(['%s'] * len(fields))})"
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
+        for chunk in batches(rows, per_statement):
             values = f"{into} VALUES {', '.join([one] * len(chunk))}"
             cursor.execute(values, [value for row in chunk for value in row])
 

@@ -1,4 +1,4 @@
-"""What the CSV imports of customers and of invoices share: the result, the progress count, batches.
+"""What the CSV imports of customers and of invoices share: the result and the progress count.
 
 An import checks every row first and collects every problem with its line in the file, so the
 biller can fix the whole file at once; only a file without problems is written, all of it or —
@@ -13,9 +13,8 @@ back. ``progress_phase`` turns the pair into words for a command line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
 
 from remit.lib.csv_table import ImportProblem
 
@@ -29,14 +28,6 @@ CHANGED_MEANWHILE = (
 )
 
 Progress = Callable[[int, int], None]
-T = TypeVar("T")
-
-
-class Saved(Protocol):
-    """A row just inserted (a model instance): all this module asks of it is its id."""
-
-    @property
-    def pk(self) -> Any: ...
 
 
 @dataclass
@@ -105,15 +96,3 @@ class Ticker:
         if self.callback is not None and self.done != self.reported:
             self.reported = self.done
             self.callback(self.done, self.total)
-
-
-def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def require_ids(rows: Sequence[Saved]) -> None:
-    """Refuse to go on without the new rows' ids, which the rows that point at them need."""
-    # PostgreSQL and SQLite ≥ 3.35 return the new ids from a bulk INSERT.
-    if any(row.pk is None for row in rows):
-        raise RuntimeError("The database did not return the ids of the imported rows.")

@@ -26,7 +26,8 @@ from remit.ledger.claims import claim_make_room
 from remit.ledger.errors import PaymentError as PaymentError
 from remit.ledger.locks import lock_invoice_rows, lock_invoices
 from remit.ledger.scheduling import Plan, payments_schedule_many
-from remit.ledger.states import CHUNK, move_locked, move_many
+from remit.ledger.states import move_locked, move_many
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.money import format_cents
 from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
@@ -286,23 +287,19 @@ def payments_return_many(returns: Sequence[Return]) -> list[int]:
     that were returned. Call inside the caller's transaction.
 
     The locks of the one-payment path, in the same order (every invoice by id, then the payments by
-    id), and a fixed number of statements per 500 payments, however many: the moves (``move_many``,
+    id), and a fixed number of statements per ``IDS_PER_STATEMENT`` payments, however many: the moves (``move_many``,
     once per old status and return code), the invoices' amounts, and ``payment.returned`` with each
     payment's own code."""
     require_transaction("Returning payments")
     by_id = {r.payment_id: r for r in returns}
     ids = sorted(by_id)
     invoice_ids: list[int] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in batches(ids, IDS_PER_STATEMENT):
         invoice_ids += Allocation.objects.filter(payment_id__in=chunk).values_list("invoice_id", flat=True)
-    invoice_ids = sorted(set(invoice_ids))
-    for start in range(0, len(invoice_ids), CHUNK):  # chunks of one sorted list: still one order
-        lock_invoice_rows(invoice_ids[start : start + CHUNK])
+    lock_invoice_rows(invoice_ids)
     returned: list[int] = []
     biller_ids: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in batches(ids, IDS_PER_STATEMENT):
         locked = Payment.objects.select_for_update().filter(pk__in=chunk, status__in=RETURNABLE).order_by("pk")
         old: dict[str, list[int]] = {}
         for pk, status, biller_id in locked.values_list("pk", "status", "biller_id"):
@@ -314,8 +311,7 @@ def payments_return_many(returns: Sequence[Return]) -> list[int]:
     refresh_invoice_amounts(invoice_ids)
     returned.sort()
     listeners = webhook_listeners(biller_ids=biller_ids)
-    for start in range(0, len(returned), CHUNK):
-        chunk = returned[start : start + CHUNK]
+    for chunk in batches(returned, IDS_PER_STATEMENT):
         extras = {pk: {"return": {"code": by_id[pk].code, "note": by_id[pk].note}} for pk in chunk}
         webhooks_emit(type=EventType.PAYMENT_RETURNED, ids=chunk, listeners=listeners, extras=extras)
     return returned

@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from remit.ledger.models import Invoice, Payment
+from remit.lib.bulk import batches
 from remit.lib.tasks import enqueue_on_commit
 from remit.lib.transactions import require_transaction
 from remit.webhooks import payloads
@@ -143,6 +144,5 @@ def _request_delivery(delivery_ids: list[int]) -> None:
         [delivery_id] = delivery_ids
         enqueue_on_commit("remit.webhooks.tasks.deliver_webhook", delivery_id, what=f"webhook delivery {delivery_id}")
         return
-    for start in range(0, len(delivery_ids), TASK_BATCH):
-        batch = delivery_ids[start : start + TASK_BATCH]
-        enqueue_on_commit("remit.webhooks.tasks.deliver_webhooks", batch, what=f"{len(batch)} webhook deliveries")
+    for batch in batches(delivery_ids, TASK_BATCH):
+        enqueue_on_commit("remit.webhooks.tasks.deliver_webhooks", list(batch), what=f"{len(batch)} webhook deliveries")

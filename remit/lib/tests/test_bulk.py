@@ -1,8 +1,10 @@
 """``insert_rows`` writes exactly the rows it is given, in one statement on PostgreSQL and within the
-database's limit on parameters elsewhere."""
+database's limit on parameters elsewhere; ``batches`` covers every item once; ``require_ids`` refuses
+rows a bulk INSERT returned without ids."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
@@ -11,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from remit.ach.models import AchEntry, AchFile
-from remit.lib.bulk import insert_rows
+from remit.lib.bulk import batches, insert_rows, require_ids
 from remit.test import ach_payment_rows, make_biller, make_customer, make_invoice
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +49,18 @@ def test_no_rows_no_statement():
     with CaptureQueriesContext(connection) as queries:
         insert_rows(AchEntry, FIELDS, [])
     assert len(queries) == 0
+
+
+def test_batches_cover_every_item_once_in_order():
+    assert [list(batch) for batch in batches([1, 2, 3, 4, 5], 2)] == [[1, 2], [3, 4], [5]]
+
+
+@dataclass
+class Row:
+    pk: int | None
+
+
+def test_rows_without_the_ids_the_database_should_have_returned_are_refused():
+    require_ids([Row(1), Row(2)])
+    with pytest.raises(RuntimeError, match="did not return the ids"):
+        require_ids([Row(1), Row(None)])

@@ -1,12 +1,8 @@
-"""What both CSV imports share: problems in file order up to a limit, progress in few calls, ids required."""
+"""What both CSV imports share: problems in file order up to a limit, progress in few calls."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pytest
-
-from remit.lib.csv_import import MAX_PROBLEMS, PROGRESS_EVERY, Ticker, batches, failed, require_ids
+from remit.lib.csv_import import MAX_PROBLEMS, PROGRESS_EVERY, Ticker, failed
 from remit.lib.csv_table import ImportProblem
 
 
@@ -28,18 +24,3 @@ def test_the_ticker_reports_the_start_every_so_many_steps_and_the_end_once_each(
         tick.step()
     tick.flush()
     assert calls == [(0, total), (PROGRESS_EVERY, total), (2 * PROGRESS_EVERY, total), (total, total)]
-
-
-def test_batches_cover_every_item_once_in_order():
-    assert [list(batch) for batch in batches([1, 2, 3, 4, 5], 2)] == [[1, 2], [3, 4], [5]]
-
-
-@dataclass
-class Row:
-    pk: int | None
-
-
-def test_rows_without_the_ids_the_database_should_have_returned_are_refused():
-    require_ids([Row(1), Row(2)])
-    with pytest.raises(RuntimeError, match="did not return the ids"):
-        require_ids([Row(1), Row(None)])
