@@ -41,8 +41,8 @@ def move(
 def move_many(
     payment_ids: Iterable[int], *, old: PaymentStatus, to: PaymentStatus, note: str, actor: User | None = None
 ) -> list[int]:
-    """Move every payment of ``payment_ids`` that is still ``old`` to ``to`` (two statements and one
-    bulk insert, however many). Returns the ids that moved; the caller decides whether the others
+    """Move every payment of ``payment_ids`` that is still ``old`` to ``to`` (per slice of ids: a locking
+    read, one UPDATE and one INSERT of the events). Returns the ids that moved; the caller decides whether the others
     (changed meanwhile) are an error."""
     require_transaction("A payment's status change")
     _check(old, to)
@@ -52,9 +52,7 @@ def move_many(
         still = Payment.objects.select_for_update().filter(pk__in=chunk, status=old).order_by("pk")
         these = list(still.values_list("pk", flat=True))
         Payment.objects.filter(pk__in=these).update(status=to)
-        PaymentEvent.objects.bulk_create(
-            PaymentEvent(payment_id=pk, actor=actor, from_status=old, to_status=to, note=note[:500]) for pk in these
-        )
+        _insert_events(these, old=old, to=to, note=note, actor=actor)
         moved += these
     return moved
 
@@ -82,6 +80,8 @@ def _insert_events(
     """One event per payment, written by one INSERT … SELECT over the payments' ids: the same rows
     ``PaymentEvent.objects.bulk_create`` would write, without building a model (and binding six
     parameters) per row — a quarter of its time on an ACH file of 100,000 payments."""
+    if not payment_ids:
+        return
     event, payment = PaymentEvent._meta, Payment._meta
     name = connection.ops.quote_name
     column = {field.name: field.column for field in event.concrete_fields}
