@@ -49,6 +49,15 @@ def reencrypt(token: str) -> str:
         raise DecryptionError("None of the keys in REMIT_ENCRYPTION_KEYS can decrypt this value.") from None
 
 
+def is_under_first_key(token: str) -> bool:
+    """Whether ``token`` is already encrypted with the first key (`remit rotate-keys` skips it)."""
+    try:
+        Fernet(_keys()[0].encode()).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 def lookup_hash(plain: str, *, purpose: str) -> str:
     """A keyed hash of ``plain`` for equality lookups; different per ``purpose``."""
     key = hashlib.sha256(b"remit-lookup:" + _keys()[0].encode()).digest()

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -158,7 +157,7 @@ def webhook_secrets_reencrypt() -> int:
         fields = {}
         for name in ("secret_encrypted", "previous_secret_encrypted"):
             token = getattr(endpoint, name)
-            if not token or _under_first_key(token):
+            if not token or crypto.is_under_first_key(token):
                 continue
             try:
                 fields[name] = crypto.reencrypt(token)
@@ -171,11 +170,3 @@ def webhook_secrets_reencrypt() -> int:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**fields)
             rotated += 1
     return rotated
-
-
-def _under_first_key(token: str) -> bool:
-    try:
-        Fernet(settings.REMIT_ENCRYPTION_KEYS[0].encode()).decrypt(token.encode())
-    except InvalidToken:
-        return False
-    return True

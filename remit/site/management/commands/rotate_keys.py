@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
@@ -78,14 +76,6 @@ def _unreadable_ids(size: int) -> list[int]:
     return unreadable
 
 
-def _under_first_key(token: str) -> bool:
-    try:
-        Fernet(settings.REMIT_ENCRYPTION_KEYS[0].encode()).decrypt(token.encode())
-    except InvalidToken:
-        return False
-    return True
-
-
 @sensitive_variables("plain")
 @transaction.atomic
 def _rotate_batch(ids: list[int]) -> tuple[int, int]:
@@ -100,7 +90,7 @@ def _rotate_batch(ids: list[int]) -> tuple[int, int]:
                 "this batch was left unchanged."
             ) from None
         fingerprint = account_lookup_hash(routing_number=account.routing_number, account_number=plain)
-        if fingerprint == account.lookup_hash and _under_first_key(account.account_number_encrypted):
+        if fingerprint == account.lookup_hash and crypto.is_under_first_key(account.account_number_encrypted):
             current += 1
             continue
         _save(account, token=crypto.reencrypt(account.account_number_encrypted), fingerprint=fingerprint)
@@ -124,7 +114,7 @@ def _rotate_settlement_accounts() -> int:
     """The billers' own settlement accounts (ACH settings, for balanced files), the same way."""
     rotated = 0
     for ach in AchSettings.objects.select_for_update().exclude(settlement_account_encrypted="").order_by("pk"):
-        if _under_first_key(ach.settlement_account_encrypted):
+        if crypto.is_under_first_key(ach.settlement_account_encrypted):
             continue
         try:
             token = crypto.reencrypt(ach.settlement_account_encrypted)
