@@ -11,10 +11,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 
-from remit.celery import app
 from remit.lib.reach import unreachable
 from remit.lib.transactions import require_transaction
 
@@ -34,11 +33,13 @@ def enqueue_on_commit(task_name: str, *args: Any, what: str, **kwargs: Any) -> N
 def registered_task(name: str) -> Task:
     """The task registered as ``name``. A web process has imported no tasks module; it imports them
     all, as the worker does when it starts, the first time it queues one. Asking the task rather than
-    sending a bare name is what lets tests run tasks in-process (``task_always_eager``)."""
-    if name not in app.tasks:
-        app.loader.import_default_modules()
+    sending a bare name is what lets tests run tasks in-process (``task_always_eager``). The app is
+    Celery's current one — Remit's, made by ``remit/celery.py`` when the ``remit`` package is
+    imported — so this bottom layer never imports the process set-up above it."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
     try:
-        return app.tasks[name]
+        return current_app.tasks[name]
     except KeyError:
         raise LookupError(f"No Celery task is registered as {name!r}.") from None
 
