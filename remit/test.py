@@ -264,6 +264,16 @@ def child_env(**extra: str) -> dict[str, str]:
     }
 
 
+def csv_file(*lines: str) -> bytes:
+    """A CSV file as a biller's spreadsheet saves it: CRLF line ends, UTF-8."""
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def problems_of(result: Any) -> list[tuple[int, str, str]]:
+    """An import's problems as (line, column, message), for comparing in one assertion."""
+    return [(problem.line, problem.field, problem.message) for problem in result.problems]
+
+
 @dataclass
 class World:
     """The people every access test needs, made through the real actions: Acme Supply Co. (the

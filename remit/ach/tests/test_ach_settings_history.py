@@ -5,8 +5,9 @@ from datetime import time
 
 import pytest
 
-from remit.ach.actions import AchFields, AchSettingsError, ach_settings_save
+from remit.ach.actions import AchSettingsError, ach_settings_save
 from remit.ach.models import AchSettingsChange
+from remit.ach.tests.test_export import ach_fields
 from remit.lib.errors import ActionError
 from remit.test import make_biller, make_staff
 
@@ -17,20 +18,8 @@ OTHER_ACCOUNT = "555566661012"  # the same last four digits as ACCOUNT
 
 
 def fields(**changes):
-    values = {
-        "odfi_routing": "111000025",
-        "immediate_origin": "1234567890",
-        "destination_name": "First Demo Bank",
-        "origin_name": "Acme Supply Co",
-        "company_name": "ACME SUPPLY CO",
-        "company_id": "1234567890",
-        "cutoff_time": time(16, 0),
-        "balanced": True,
-        "settlement_routing": "011000015",
-        "settlement_account": ACCOUNT,
-        **changes,
-    }
-    return AchFields(**values)
+    """The export tests' settings, balanced, with a settlement account: one more field that can change."""
+    return ach_fields(**{"balanced": True, "settlement_routing": "011000015", "settlement_account": ACCOUNT, **changes})
 
 
 @pytest.fixture

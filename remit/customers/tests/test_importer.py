@@ -11,17 +11,9 @@ from remit.customers.importer import CUSTOMERS, import_customers
 from remit.customers.models import Customer, CustomerEvent
 from remit.lib.csv_import import MAX_PROBLEMS
 from remit.lib.csv_table import MAX_BYTES, MAX_ROWS, NOT_UTF8, ImportProblem, normalize
-from remit.test import make_biller, make_customer
+from remit.test import csv_file, make_biller, make_customer, problems_of
 
 pytestmark = pytest.mark.django_db
-
-
-def csv_file(*lines: str) -> bytes:
-    return ("\r\n".join(lines) + "\r\n").encode()
-
-
-def problems_of(result) -> list[tuple[int, str, str]]:
-    return [(problem.line, problem.field, problem.message) for problem in result.problems]
 
 
 @pytest.fixture

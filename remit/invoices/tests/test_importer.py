@@ -18,23 +18,15 @@ from remit.invoices.models import Invoice, InvoiceEvent
 from remit.invoices.totals import Line
 from remit.lib.csv_import import progress_phase
 from remit.lib.csv_table import normalize
-from remit.test import make_biller, make_customer
+from remit.test import csv_file, make_biller, make_customer, problems_of
 
 pytestmark = pytest.mark.django_db
 
 INVOICE_HEADER = "Invoice Number,Customer Reference,Issue Date,Terms,Description,Quantity,Unit Price,Tax Rate,Memo"
 
 
-def csv_file(*lines: str) -> bytes:
-    return ("\r\n".join(lines) + "\r\n").encode()
-
-
 def row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
-
-
-def problems_of(result) -> list[tuple[int, str, str]]:
-    return [(problem.line, problem.field, problem.message) for problem in result.problems]
 
 
 @pytest.fixture
