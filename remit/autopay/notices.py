@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from remit.autopay.links import skip_url
 from remit.autopay.models import AutoPayClaim
 from remit.billers.selectors import owner_emails
 from remit.customers.models import Customer
@@ -34,8 +36,6 @@ def autopay_send_notices(*, limit_customers: int = 500) -> int:
     email to its admins with each payment's amount, date, masked account and a link to skip it; and
     for invoices above the maximum, a notice to the biller that the rest must be paid by hand.
     Each claim is notified once: the conditional update decides which run sends it."""
-    from remit.autopay.links import skip_url
-
     sent = 0
     customer_ids = list(
         AutoPayClaim.objects.filter(notified_at__isnull=True)
@@ -70,8 +70,6 @@ def autopay_send_notices(*, limit_customers: int = 500) -> int:
 
 
 def _email_biller_limit(customer: Customer, claims: list[AutoPayClaim]) -> None:
-    from django.conf import settings as django_settings
-
     biller = customer.biller
     owners = owner_emails(biller.pk)
     if owners:
@@ -82,6 +80,6 @@ def _email_biller_limit(customer: Customer, claims: list[AutoPayClaim]) -> None:
             context={
                 "customer": customer,
                 "claims": claims,
-                "console_url": f"{django_settings.REMIT_BASE_URL}/console/{biller.slug}/payments/",
+                "console_url": f"{settings.REMIT_BASE_URL}/console/{biller.slug}/payments/",
             },
         )
