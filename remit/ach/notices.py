@@ -79,11 +79,13 @@ def tell_customers_returned(returned: Sequence[Returned]) -> None:
     for item in returned:
         by_customer.setdefault(item.customer_id, []).append(item)
     group: list[int] = []
+    in_group = 0  # returned payments of the customers in ``group``
     for customer_id in sorted(by_customer):
         group.append(customer_id)
-        if sum(len(by_customer[c]) for c in group) >= CHUNK:
+        in_group += len(by_customer[customer_id])
+        if in_group >= CHUNK:
             _tell_customers({c: by_customer[c] for c in group})
-            group = []
+            group, in_group = [], 0
     if group:
         _tell_customers({c: by_customer[c] for c in group})
 
