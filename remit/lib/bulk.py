@@ -11,7 +11,11 @@ from typing import Any, Protocol, TypeVar
 
 from django.db import connection, models
 
-Value = int | str | None
+# Columns whose values the database adapters take as they are: no field conversion on the hot paths.
+AS_GIVEN = frozenset(
+    {"AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "ForeignKey", "IntegerField"}
+    | {"PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField", "TextField"}
+)
 T = TypeVar("T")
 IDS_PER_STATEMENT = 500  # ids per IN (…): well under SQLite's limit on query parameters
 
@@ -36,18 +40,26 @@ def require_ids(rows: Sequence[Saved]) -> None:
         raise RuntimeError("The database did not return the ids of the new rows.")
 
 
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Value]]) -> None:
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert ``rows`` (one value per field of ``fields``, a foreign key by its id) into ``model``'s
-    table. Values are written as given, so pass only ints, strings and None — nothing a field would
-    convert — and every column without a database default: model defaults, ``save()`` and signals
-    don't run. On PostgreSQL one INSERT … SELECT FROM UNNEST of one array per column (as
-    ``bulk_create`` does: a long VALUES list takes PostgreSQL longer to plan than to insert);
-    elsewhere multi-row INSERTs within the database's limit on parameters."""
+    table, and every column without a database default: model defaults, ``save()`` and signals don't
+    run. Numbers, strings, booleans and ids are written as given; dates, times, decimals and JSON go
+    through their field's conversion, as ``save()`` would send them. On PostgreSQL one INSERT …
+    SELECT FROM UNNEST of one array per column (as ``bulk_create`` does: a long VALUES list takes
+    PostgreSQL longer to plan than to insert); elsewhere multi-row INSERTs within the database's
+    limit on parameters."""
     if not rows:
         return
     meta = model._meta
     name = connection.ops.quote_name
     columns = [_field(model, field) for field in fields]
+    converted = [(n, column) for n, column in enumerate(columns) if column.get_internal_type() not in AS_GIVEN]
+    if converted:
+        prepared = [list(row) for row in rows]
+        for row in prepared:
+            for n, column in converted:
+                row[n] = column.get_db_prep_save(row[n], connection)
+        rows = prepared
     # Every name comes from the model; every value is a parameter.
     into = f"INSERT INTO {name(meta.db_table)} ({', '.join(name(column.column) for column in columns)})"
     with connection.cursor() as cursor:

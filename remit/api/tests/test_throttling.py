@@ -84,3 +84,19 @@ def test_the_api_keeps_answering_while_redis_is_away_and_limits_again_when_it_is
         with caplog.at_level(logging.INFO, logger="remit.api.throttling"):
             assert [api.get("/api/v1/customers").status_code for _ in range(4)] == [200, 200, 200, 429]
         assert any("rate limits are counted again (6 request(s)" in r.getMessage() for r in caplog.records)
+
+
+def test_the_window_slides_and_retry_after_says_when_a_request_fits_again():
+    """3 a minute, all at the start of a window: refused for the rest of it, and in the next window
+    let through as the last window's share shrinks (the count is an estimate that never undercounts
+    requests spread evenly over the windows)."""
+    limiter = throttling.ApiKeyRateThrottle()
+    assert [limiter._admit("k1", 3, 60, 600.0 + n) for n in range(4)] == [True, True, True, False]
+    assert limiter.wait() == pytest.approx(57.0)  # to the next window (its share then is all 3)
+    assert limiter._admit("k1", 3, 60, 630.0) is False
+    assert limiter.wait() == pytest.approx(30.0)
+    assert limiter._admit("k1", 3, 60, 661.0) is True  # 3 × 59/60 + 0 < 3
+    assert limiter._admit("k1", 3, 60, 662.0) is False  # 3 × 58/60 + 1 ≥ 3
+    assert limiter.wait() == pytest.approx(18.0)  # until 3 × (1 − f) + 1 < 3: f > 1/3, at 680
+    assert limiter._admit("k1", 3, 60, 681.0) is True
+    assert limiter._admit("k2", 3, 60, 662.0) is True  # another key counts alone

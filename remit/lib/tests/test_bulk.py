@@ -64,3 +64,20 @@ def test_rows_without_the_ids_the_database_should_have_returned_are_refused():
     require_ids([Row(1), Row(2)])
     with pytest.raises(RuntimeError, match="did not return the ids"):
         require_ids([Row(1), Row(None)])
+
+
+def test_dates_decimals_and_json_are_written_as_save_would_write_them():
+    from decimal import Decimal
+
+    from remit.invoices.models import InvoiceEvent, InvoiceLine
+
+    invoice = make_invoice(make_customer(make_biller("Acme Supply Co.")[0], "Globex Corporation"))
+    moment = timezone.now().replace(microsecond=123456)
+    insert_rows(InvoiceLine, ("invoice", "position", "description", "quantity", "unit_price_cents", "amount_cents"),
+                [(invoice.pk, 9, "Crate", Decimal("2.125"), 400, 850)])  # fmt: skip
+    insert_rows(InvoiceEvent, ("invoice", "actor", "api_key", "kind", "data", "created_at"),
+                [(invoice.pk, None, None, "edited", {"total_cents": 850, "note": "“quoted”"}, moment)])  # fmt: skip
+    line = InvoiceLine.objects.get(invoice=invoice, position=9)
+    assert line.quantity == Decimal("2.125") and line.amount_cents == 850
+    event = InvoiceEvent.objects.get(invoice=invoice, kind="edited")
+    assert event.data == {"total_cents": 850, "note": "“quoted”"} and event.created_at == moment
