@@ -6,9 +6,11 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings as django_settings
@@ -20,6 +22,28 @@ from remit.test import read_eml
 SCREENSHOTS = Path(django_settings.DATA_DIR) / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="Run as if today were this date (10:00 in New York, the clock ticking): finds tests that pass "
+        "only on some days (a weekend, a bank holiday, a month's end). Processes the tests start keep the real date.",
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _today(request: pytest.FixtureRequest) -> Iterator[None]:
+    wanted = request.config.getoption("--today")
+    if not wanted:
+        yield
+        return
+    import time_machine
+
+    moment = datetime.combine(date.fromisoformat(wanted), time(10, 0), tzinfo=ZoneInfo("America/New_York"))
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
