@@ -37,6 +37,7 @@ PRINTABLE = re.compile(r"^[A-Za-z0-9 .,&'/()\-#]*$")
 SAVED_FIELDS = (
     "odfi_routing",
     "immediate_origin",
+    "origin_is_routing",
     "destination_name",
     "origin_name",
     "company_name",
@@ -53,6 +54,7 @@ SAVED_FIELDS = (
 class AchFields:
     odfi_routing: str = ""
     immediate_origin: str = ""
+    origin_is_routing: bool = False
     destination_name: str = ""
     origin_name: str = ""
     company_name: str = ""
@@ -90,12 +92,7 @@ def check_ach_fields(fields: AchFields, *, has_settlement_account: bool) -> tupl
         clean.odfi_routing = check_routing_number(fields.odfi_routing)
     except BankAccountError as error:
         errors["odfi_routing"] = str(error)
-    origin = fields.immediate_origin.strip()
-    if re.fullmatch(r"[0-9]{9}", origin):
-        origin = " " + origin  # a routing number, written with a leading blank
-    if not re.fullmatch(r"[0-9 ][0-9]{9}|[0-9]{10}", origin if len(origin) == 10 else "x"):
-        errors["immediate_origin"] = "Enter the 10-character immediate origin your bank gave you (e.g. 1 and your EIN)."
-    clean.immediate_origin = origin
+    clean.immediate_origin = _immediate_origin(errors, fields.immediate_origin, is_routing=fields.origin_is_routing)
     clean.destination_name = _text(errors, "destination_name", fields.destination_name, label="bank name", limit=23)
     clean.origin_name = _text(errors, "origin_name", fields.origin_name, label="origin name", limit=23)
     clean.company_name = _text(errors, "company_name", fields.company_name, label="company name", limit=16)
@@ -122,6 +119,29 @@ def check_ach_fields(fields: AchFields, *, has_settlement_account: bool) -> tupl
     if fields.balanced or fields.settlement_routing or fields.settlement_account:
         _check_settlement(fields, clean, errors, has_settlement_account=has_settlement_account)
     return clean, errors
+
+
+def _immediate_origin(errors: dict[str, str], typed: str, *, is_routing: bool) -> str:
+    """The immediate origin as the file header takes it: a routing number (when the bank asks for one)
+    is " " and its 9 digits, its check digit right; otherwise the 10 letters or digits the bank gave."""
+    origin = typed.strip().upper()
+    if is_routing:
+        try:
+            return " " + check_routing_number(origin)
+        except BankAccountError as error:
+            errors["immediate_origin"] = f"Your bank asked for a routing number here. {error}"
+            return origin
+    if re.fullmatch(r"[0-9]{9}", origin):
+        errors["immediate_origin"] = (
+            "That is 9 digits, like a routing number. If your bank asked for a routing number here, tick "
+            "“Immediate origin is a routing number”; otherwise enter the 10 characters it gave you "
+            "(e.g. 1 and your EIN)."
+        )
+    elif not re.fullmatch(r"[0-9A-Z]{10}", origin) or origin == "0000000000":
+        errors["immediate_origin"] = (
+            "Enter the 10-character immediate origin your bank gave you (letters or digits, e.g. 1 and your EIN)."
+        )
+    return origin
 
 
 def _check_settlement(

@@ -3,6 +3,11 @@ one of Remit's outbound files. Tests and the demo use it in place of a real bank
 
 It follows what real return files look like (NACHA rules, moov-io/ach's samples):
 
+- The file comes from the ODFI to the originator: its immediate origin is the ODFI's routing number
+  and so is its immediate destination (the file reaches the originator through its bank), both
+  written as a blank and 9 digits. moov-io/ach refuses an immediate destination that is not a routing
+  number with a right check digit, such as the originator's ``1`` + EIN.
+
 - A return goes back the way the entry came, so the return entry is addressed to the original ODFI:
   its routing field (positions 4-12) is the ODFI's routing number, and its batch header's ODFI field
   (80-87) and its trace number are the returning RDFI's. The original RDFI is in the addenda 99 (28-35),
@@ -30,11 +35,13 @@ from remit.ach.nacha import (
     CorrectionAddenda,
     Entry,
     FileHeader,
+    NachaError,
     ReturnAddenda,
+    check_routing,
     routing_check_digit,
     write_file,
 )
-from remit.ach.reader import ParsedBatch, ParsedEntry, read_file
+from remit.ach.reader import AchFile, ParsedBatch, ParsedEntry, read_file
 
 # The automated return / NOC code for each original transaction code (NACHA.md, "Transaction codes").
 RETURN_TRANSACTION_CODE = {27: 26, 28: 26, 22: 21, 23: 21, 37: 36, 38: 36, 32: 31, 33: 31}
@@ -74,9 +81,10 @@ def returns_for(
                 reason = rule(entry)
             if reason is not None or change is not None:
                 answers.append(_Answer(batch=batch, entry=entry, reason_code=reason, change=change))
+    bank = bank_routing(outbound)
     header = FileHeader(
-        immediate_destination=outbound.header.immediate_origin,  # back to the originator
-        immediate_origin=outbound.header.immediate_destination,
+        immediate_destination=bank,  # to the originator, through its ODFI
+        immediate_origin=bank,  # from the ODFI
         destination_name=outbound.header.origin_name,
         origin_name=outbound.header.destination_name,
         created_at=datetime.combine(today, time(0, 0)),
@@ -86,6 +94,29 @@ def returns_for(
     out = io.StringIO()
     write_file(out, header, _batches(answers, today))
     return out.getvalue()
+
+
+def bank_routing(outbound: AchFile) -> str:
+    """The ODFI's routing number: the outbound file's immediate destination (a blank and 9 digits), or,
+    when that is not a routing number, its first batch's ODFI identification and check digit."""
+    destination = outbound.header.immediate_destination
+    if destination[0] == " " and _is_routing(destination[1:]):
+        return destination[1:]
+    if outbound.batches:
+        odfi = outbound.batches[0].header.odfi_identification
+        return f"{odfi}{routing_check_digit(odfi)}"
+    raise ValueError(
+        f"the outbound file's immediate destination {destination!r} is not a routing number and it has no batch "
+        "to take the bank's routing number from"
+    )
+
+
+def _is_routing(digits: str) -> bool:
+    try:
+        check_routing(digits)
+    except NachaError:
+        return False
+    return True
 
 
 def _check_requests(

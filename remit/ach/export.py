@@ -255,10 +255,29 @@ def _new_file(biller: Biller, day: date, created: datetime) -> AchFile:
     )
 
 
+def customer_individual_id(reference: str | None, customer_id: int) -> str:
+    """What a customer's entries carry as their individual identification (``nacha.individual_id``):
+    the customer reference, or a stable short identifier of a longer one; ``C`` and the customer's
+    number when there is no reference.
+
+    Why not refuse references longer than 15 characters where they are entered: a reference is the
+    biller's own ID for the customer, often another system's (up to 64 characters), which the CSV
+    imports and the API find customers by. Capping it would break that for every biller whose IDs
+    are longer, and existing customers' references would have to change. A derived identifier needs
+    no migration, and the customer's page shows which one the bank sees."""
+    return nacha.individual_id(reference or "", fallback=f"C{customer_id}")
+
+
+def immediate_origin(ach: AchSettings) -> str:
+    """The file header's immediate origin: the routing number the bank asked for (its 9 digits, which
+    the writer checks and writes after a blank), or the 10 characters it gave the biller."""
+    return ach.immediate_origin.strip() if ach.origin_is_routing else ach.immediate_origin
+
+
 def file_header(ach: AchSettings, record: AchFile, created: datetime) -> nacha.FileHeader:
     return nacha.FileHeader(
         immediate_destination=ach.odfi_routing,
-        immediate_origin=ach.immediate_origin,
+        immediate_origin=immediate_origin(ach),
         destination_name=ach.destination_name,
         origin_name=ach.origin_name,
         created_at=created.replace(tzinfo=None),
@@ -314,25 +333,35 @@ class EntryStream:
         self.ach, self.effective_date, self.due, self.counts, self.book = ach, effective_date, due, counts, book
         self.next_trace = ach.next_trace
         self.sent = 0
+        self.total_cents = 0  # of the debits written so far: a balanced file's offset credits it
         self._numbers: dict[int, str] = {}  # bank account id → its decrypted number
 
     def batches(self) -> Iterator[tuple[nacha.BatchHeader, Iterator[nacha.Entry]]]:
+        """The debits, personal accounts (WEB) then business ones (CCD), each in a debits-only batch;
+        then, for a balanced file, the offset credit in a batch of its own. It is a credit to the
+        biller's own business account, so a CCD credits-only (220) batch, never inside the WEB batch,
+        whose entries are debits its customers authorised online. It comes last: the debits are
+        written by then, and their total known."""
         number = 0
         for sec in ("WEB", "CCD"):
             if not self.counts[sec]:
                 continue
             number += 1
-            header = nacha.BatchHeader(
-                service_class=200 if self.ach.balanced else 225,
-                company_name=self.ach.company_name,
-                company_id=self.ach.company_id,
-                sec_code=sec,
-                entry_description=self.ach.entry_description,
-                effective_date=self.effective_date,
-                odfi_routing=self.ach.odfi_routing,
-                batch_number=number,
-            )
-            yield header, self._entries(sec, number)
+            yield self._header(sec, 225, number), self._entries(sec, number)
+        if self.ach.balanced and self.total_cents:
+            yield self._header("CCD", 220, number + 1), self._offsets()
+
+    def _header(self, sec: str, service_class: int, number: int) -> nacha.BatchHeader:
+        return nacha.BatchHeader(
+            service_class=service_class,
+            company_name=self.ach.company_name,
+            company_id=self.ach.company_id,
+            sec_code=sec,
+            entry_description=self.ach.entry_description,
+            effective_date=self.effective_date,
+            odfi_routing=self.ach.odfi_routing,
+            batch_number=number,
+        )
 
     def _trace(self) -> str:
         if self.next_trace > 9_999_999:
@@ -342,7 +371,6 @@ class EntryStream:
         return trace
 
     def _entries(self, sec: str, batch_number: int) -> Iterator[nacha.Entry]:
-        total = 0
         for rows in self._pages(sec):
             invoices = _invoice_numbers([row[0] for row in rows]) if sec == "CCD" else {}
             entries, page = [], []
@@ -354,20 +382,18 @@ class EntryStream:
                         routing_number=routing,
                         account_number=self._account_number(account_id, token),
                         amount_cents=amount,
-                        individual_id=(reference or f"C{customer_id}")[:15],
+                        individual_id=customer_individual_id(reference, customer_id),
                         individual_name=holder,
                         trace_number=trace,
                         discretionary=("R " if autopay else "S ") if sec == "WEB" else "",
-                        addenda=("INV " + ",".join(invoices.get(pk, ())))[:80] if sec == "CCD" else None,
+                        addenda=nacha.invoice_information(invoices.get(pk, ())) if sec == "CCD" else None,
                     )
                 )
                 page.append((pk, trace, amount))
-                total += amount
+                self.total_cents += amount
             self.book(sec, batch_number, page)
             self.sent += len(page)
             yield from entries
-        if self.ach.balanced and total:
-            yield self._offset(total)
 
     def _pages(self, sec: str) -> Iterator[list[tuple[Any, ...]]]:
         """The batch's payments, locked and read a page at a time in id order."""
@@ -392,17 +418,23 @@ class EntryStream:
             number = self._numbers[account_id] = crypto.decrypt(token)
         return number
 
-    def _offset(self, total: int) -> nacha.Entry:
-        """The credit to the biller's own settlement account that balances the batch."""
-        return nacha.Entry(
-            transaction_code=CREDIT_CODE[BankAccountType(self.ach.settlement_account_type)],
-            routing_number=self.ach.settlement_routing,
-            account_number=crypto.decrypt(self.ach.settlement_account_encrypted),
-            amount_cents=total,
-            individual_id="OFFSET",
-            individual_name=self.ach.company_name,
-            trace_number=self._trace(),
-        )
+    def _offsets(self) -> Iterator[nacha.Entry]:
+        """The credit to the biller's own settlement account that balances the file: one entry, or
+        as many as a total beyond what one entry can carry ($99,999,999.99) takes."""
+        account = crypto.decrypt(self.ach.settlement_account_encrypted)
+        left = self.total_cents
+        while left:
+            amount = min(left, nacha.MAX_AMOUNT_CENTS)
+            left -= amount
+            yield nacha.Entry(
+                transaction_code=CREDIT_CODE[BankAccountType(self.ach.settlement_account_type)],
+                routing_number=self.ach.settlement_routing,
+                account_number=account,
+                amount_cents=amount,
+                individual_id="OFFSET",
+                individual_name=self.ach.company_name,
+                trace_number=self._trace(),
+            )
 
 
 class _Bookkeeper:

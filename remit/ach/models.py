@@ -19,6 +19,9 @@ class AchSettings(models.Model):
     biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, related_name="ach_settings")
     odfi_routing = models.CharField("bank routing number (immediate destination)", max_length=9)
     immediate_origin = models.CharField(max_length=10, help_text="10 characters, as the bank says: often 1 + EIN.")
+    # The bank asked for a routing number as the immediate origin (moov-io/ach's RequireABAOrigin):
+    # then ``immediate_origin`` is " " + 9 digits whose check digit is right.
+    origin_is_routing = models.BooleanField("immediate origin is a routing number", default=False)
     destination_name = models.CharField("bank name (immediate destination name)", max_length=23)
     origin_name = models.CharField("immediate origin name", max_length=23)
     company_name = models.CharField(max_length=16, help_text="What customers see on their bank statement.")

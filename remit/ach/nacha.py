@@ -6,6 +6,10 @@ cut when too long; numeric fields are right-justified and zero-filled, and refus
 Identifiers that something is looked up by (company ID, account number, individual ID, trace) are
 never cut: a value that does not fit is refused.
 
+Two fields Remit fills from its own data have rules of their own, as pure functions here:
+``invoice_information`` (an 05 addenda: whole invoice numbers, then "+N MORE") and ``individual_id``
+(a customer reference longer than the field becomes a stable short identifier instead of being cut).
+
 ``write_file`` streams: it takes each batch's entries lazily and writes every record at once, keeping
 only running counts, hashes and totals, so memory does not grow with the number of entries. Because
 of that, a ``NachaError`` part-way leaves the output incomplete: write to a temporary file and
@@ -14,10 +18,12 @@ discard it on error.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
@@ -26,6 +32,8 @@ from typing import TextIO
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10
 PADDING_RECORD = "9" * RECORD_LENGTH
+PAYMENT_INFORMATION_WIDTH = 80  # an 05 addenda's positions 4-83
+INDIVIDUAL_ID_WIDTH = 15  # an entry's positions 40-54
 MAX_AMOUNT_CENTS = 9_999_999_999  # the 10-digit amount field: $99,999,999.99
 HASH_MODULUS = 10**10  # the entry hash keeps its rightmost 10 digits
 
@@ -64,7 +72,9 @@ class NachaError(ValueError):
 @dataclass(frozen=True)
 class FileHeader:
     immediate_destination: str  # the ODFI's 9-digit routing, written " " + 9 digits; or 10 characters as given
-    immediate_origin: str  # 10 characters as the bank says, e.g. "1234567890" or " 011000015"
+    # Who sends the file, as the bank says: a 9-digit routing number, written " " + 9 digits after its
+    # check digit is checked (moov-io/ach's RequireABAOrigin); or 10 characters as given, e.g. "1234567890".
+    immediate_origin: str
     destination_name: str
     origin_name: str
     created_at: datetime  # written as it is (no time zone conversion): pass the bank's local time
@@ -193,6 +203,42 @@ def needs_payment_type(sec_code: str, transaction_code: int) -> bool:
     """WEB debits (and their prenotes) carry a payment type, R or S, in the discretionary data. An
     offset credit in a balanced WEB batch does not."""
     return sec_code == "WEB" and transaction_code in LIVE_DEBITS | PRENOTE_DEBITS
+
+
+def invoice_information(numbers: Sequence[str], *, prefix: str = "INV ") -> str:
+    """The payment-related information of an 05 addenda (80 characters): ``prefix`` and the invoice
+    numbers, comma-separated. A number is never cut: when they don't all fit, as many as fit are
+    written, in order, then " +N MORE" for the rest (all of them: "INV +N MORE")."""
+    cleaned = [text for text in (ach_text(number).strip() for number in numbers) if text]
+    shown, length = 0, len(prefix)  # how many numbers fit so far, and their text's length
+    for number in cleaned:
+        grown = length + (1 if shown else 0) + len(number)  # 1: the comma before every number but the first
+        rest = len(cleaned) - shown - 1
+        if grown + (len(f" +{rest} MORE") if rest else 0) > PAYMENT_INFORMATION_WIDTH:
+            break
+        shown, length = shown + 1, grown
+    text = prefix + ",".join(cleaned[:shown])
+    if shown < len(cleaned):
+        text += f"{' ' if shown else ''}+{len(cleaned) - shown} MORE"
+    return text
+
+
+def individual_id(reference: str, *, fallback: str) -> str:
+    """What an entry's individual identification (15 characters) carries for a customer reference,
+    never a cut one. A reference of printable ASCII that fits is written as it is (upper case); an
+    empty one is ``fallback``. Any other (longer, or with characters the file can't carry) becomes a
+    stable identifier of 15 characters: its first 10 characters, "*", and 4 characters of a digest of
+    the whole reference (case aside, as references are unique case aside), e.g. ``ZOE-MULLER*Q3XG``
+    for ``ZOE-MULLER-OHARA-LONGREF``. It depends on the reference only, so it stays the same from file
+    to file, and the biller sees it next to the reference (the customer's page in the console)."""
+    reference = reference.strip()
+    if not reference:
+        return fallback
+    cleaned = ach_text(reference)
+    if reference.isascii() and reference.isprintable() and len(cleaned) <= INDIVIDUAL_ID_WIDTH:
+        return cleaned
+    digest = base64.b32encode(hashlib.sha256(reference.lower().encode("utf-8")).digest()).decode("ascii")
+    return f"{cleaned[:10].rstrip()}*{digest[:4]}"
 
 
 def write_file(out: TextIO, header: FileHeader, batches: Iterable[tuple[BatchHeader, Iterable[Entry]]]) -> FileTotals:
@@ -388,24 +434,27 @@ def _record(*fields: str) -> str:
 # Records, position by position as in NACHA.md.
 
 
+def _routing_or_ten(value: str, what: str) -> str:
+    """The immediate destination or origin: a 9-digit routing number (its check digit checked), written
+    after a blank; or 10 characters written as given."""
+    if _DIGITS[9].fullmatch(value):
+        check_routing(value, what)
+        return " " + value
+    if len(value) == 10:
+        return _exactly(value, 10, what)
+    raise NachaError(f"{what} {value!r} is neither a 9-digit routing number nor 10 characters")
+
+
 def _file_header_record(header: FileHeader) -> str:
-    if _DIGITS[9].fullmatch(header.immediate_destination):
-        check_routing(header.immediate_destination, "immediate destination")
-        destination = " " + header.immediate_destination
-    elif len(header.immediate_destination) == 10:
-        destination = _exactly(header.immediate_destination, 10, "immediate destination")
-    else:
-        raise NachaError(
-            f"immediate destination {header.immediate_destination!r} is neither a 9-digit routing number "
-            "nor 10 characters"
-        )
+    destination = _routing_or_ten(header.immediate_destination, "immediate destination")
+    origin = _routing_or_ten(header.immediate_origin, "immediate origin")
     if not _FILE_ID_MODIFIER.fullmatch(header.file_id_modifier):
         raise NachaError(f"file ID modifier {header.file_id_modifier!r} is not one of A-Z, 0-9")
     return _record(
         "1",  # 1: record type
         "01",  # 2-3: priority code
         destination,  # 4-13
-        _exactly(header.immediate_origin, 10, "immediate origin"),  # 14-23
+        origin,  # 14-23
         _yymmdd(header.created_at),  # 24-29: creation date
         f"{header.created_at:%H%M}",  # 30-33: creation time
         header.file_id_modifier,  # 34

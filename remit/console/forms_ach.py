@@ -29,24 +29,48 @@ def _text(label: str, *, help_text: str = "", numeric: bool = False) -> forms.Ch
 
 
 class AchSettingsForm(forms.Form):
-    """Every field is optional here: ``check_ach_fields`` gives the messages, all at once."""
+    """Every field is optional here: ``check_ach_fields`` gives the messages, all at once. Each help
+    text says what the field is in the file Remit writes, so an owner can match it to what the bank sent."""
 
     odfi_routing = _text(
         "Bank routing number (immediate destination)",
-        help_text="The 9-digit routing number of your bank, where Remit's files go.",
+        help_text="The 9-digit routing number of your bank (the ODFI: the bank that sends your debits on). "
+        "Remit's files are addressed to it, and it begins every batch's bank number and every trace number.",
         numeric=True,
     )
-    immediate_origin = _text("Immediate origin", help_text="10 characters, as your bank says: often 1 and your EIN.")
-    destination_name = _text("Bank name", help_text="Your bank's name, up to 23 characters.")
-    origin_name = _text("Origin name", help_text="Your business's name as your bank knows it, up to 23 characters.")
+    immediate_origin = _text(
+        "Immediate origin",
+        help_text="Who sends the file, as your bank identifies you: usually the 10 characters it gave you, "
+        "often 1 followed by your EIN. Some banks ask for a routing number here instead: then tick the box below.",
+    )
+    origin_is_routing = forms.BooleanField(
+        label="Immediate origin is a routing number",
+        required=False,
+        help_text="Tick this only if your bank asked for a 9-digit routing number (often its own) as the immediate "
+        "origin. Remit checks its check digit and writes it after a blank, as such files require.",
+    )
+    destination_name = _text(
+        "Bank name (immediate destination name)",
+        help_text="Your bank's name as it wants it at the top of the file, up to 23 characters.",
+    )
+    origin_name = _text(
+        "Origin name (immediate origin name)",
+        help_text="Your business's name as your bank knows it, at the top of the file, up to 23 characters.",
+    )
     company_name = _text(
         "Company name (on your customers' statements)",
-        help_text="Up to 16 characters: what your customers see next to the debit on their bank statement.",
+        help_text="Up to 16 characters in every batch: what your customers see next to the debit on their bank "
+        "statement.",
     )
-    company_id = _text("Company identification", help_text="10 letters or digits, e.g. 1 followed by your EIN.")
+    company_id = _text(
+        "Company identification",
+        help_text="The 10 letters or digits your bank identifies you by in every batch, e.g. 1 followed by your EIN. "
+        "It may be the same as the immediate origin or not: use what your bank gave you for each.",
+    )
     entry_description = _text(
         "Company entry description",
-        help_text="Up to 10 characters on your customers' statements, e.g. INVOICE.",
+        help_text="Up to 10 characters on your customers' statements that say what the debit is for, e.g. INVOICE. "
+        "Words NACHA reserves for other entries (REVERSAL, RETRY PYMT, ACCTVERIFY, …) are refused.",
     )
     cutoff_time = forms.TimeField(
         label="Daily cut-off time",
@@ -58,17 +82,25 @@ class AchSettingsForm(forms.Form):
     balanced = forms.BooleanField(
         label="Balanced files",
         required=False,
-        help_text="Each batch ends with a credit to your settlement account that offsets its debits. "
-        "Ask your bank whether it wants balanced files.",
+        help_text="A balanced file ends with a batch of one credit to your settlement account for the total of "
+        "its debits, so that its debits and credits are equal. Most banks don't want this: ask yours.",
     )
-    settlement_routing = _text("Settlement account routing number", numeric=True)
+    settlement_routing = _text(
+        "Settlement account routing number",
+        help_text="The routing number of your account that the offset credit of a balanced file goes to.",
+        numeric=True,
+    )
     settlement_account = forms.CharField(
         label="Settlement account number",
         required=False,
         help_text="4 to 17 digits: the account the debits are credited to. Stored encrypted.",
         widget=NeverRedisplayedInput(attrs=NUMBER_ATTRS),
     )
-    settlement_account_type = forms.ChoiceField(label="Settlement account type", choices=BankAccountType.choices)
+    settlement_account_type = forms.ChoiceField(
+        label="Settlement account type",
+        choices=BankAccountType.choices,
+        help_text="Whether that account is a checking or a savings account (the offset credit's kind).",
+    )
     settlement_days = forms.IntegerField(
         label="Settlement days",
         required=False,

@@ -43,7 +43,11 @@ class CustomerForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     reference = forms.CharField(
-        label="Customer reference", max_length=64, required=False, help_text="Your own ID for this customer (optional)."
+        label="Customer reference",
+        max_length=64,
+        required=False,
+        help_text="Your own ID for this customer (optional). ACH debits carry it when it fits in 15 characters; "
+        "a longer one goes as a short ID of its own, shown on the customer's page.",
     )
     address_line1 = forms.CharField(label="Address", max_length=200, required=False)
     address_line2 = forms.CharField(label="Address line 2", max_length=200, required=False)

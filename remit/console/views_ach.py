@@ -56,6 +56,7 @@ def _initial(biller: Biller, saved: AchSettings | None) -> dict[str, Any]:
     values = dict(AchFields().__dict__)
     if saved is not None:
         values.update({name: getattr(saved, name) for name in values if hasattr(saved, name)})
+        values["immediate_origin"] = saved.immediate_origin.strip()  # a routing number's blank is the file's
     values.update(cutoff_time=biller.ach_cutoff_time, time_zone=biller.time_zone, settlement_account="")
     return values
 

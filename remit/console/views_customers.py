@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from remit.ach.export import customer_individual_id
 from remit.autopay.models import AutoPay
 from remit.console.forms_invoicing import CustomerForm
 from remit.console.views import ConsoleRequest, console_view, page_query
@@ -88,6 +89,8 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         overdue=Sum(balance_sql(), filter=status_filter("overdue", today)),
     )
     events = customer.events.select_related("actor", "api_key")[:10]
+    reference = customer.reference.strip()
+    ach_id = customer_individual_id(reference, customer.pk)  # what its ACH debits carry: the mapping, shown
     context = {
         "customer": customer,
         "invoices": invoices,
@@ -95,6 +98,8 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         "events": events,
         "today": today,
         "autopay": AutoPay.objects.select_related("bank_account").filter(customer=customer).first(),
+        "ach_id": ach_id,
+        "ach_id_replaces_reference": bool(reference) and ach_id != reference.upper(),
     }
     return render(request, "console/customers/detail.html", context)
 

@@ -97,14 +97,35 @@ def mixed() -> Batches:
     return [(batch_header(1, "WEB"), web_entries()), (batch_header(2, "CCD"), ccd_entries(first_sequence=4))]
 
 
+def offset_entry(entries: list[Entry], sequence: int) -> Entry:
+    """The credit to the biller's settlement account for the total of ``entries``."""
+    return Entry(22, ODFI, "777000111", sum(e.amount_cents for e in entries), "OFFSET", "Acme Water", trace(sequence))
+
+
 def balanced() -> Batches:
-    """Service class 200: the debits and one offset credit to the biller's settlement account."""
+    """Service class 200: the debits and one offset credit to the biller's settlement account, in one
+    WEB batch, as other originators write it (and Remit did before the offset got a batch of its own)."""
     entries = web_entries()
-    offset = Entry(22, ODFI, "777000111", sum(e.amount_cents for e in entries), "OFFSET", "Acme Water", trace(4))
-    return [(batch_header(1, "WEB", service_class=200), [*entries, offset])]
+    return [(batch_header(1, "WEB", service_class=200), [*entries, offset_entry(entries, 4)])]
 
 
-SAMPLES = {"web": web_only, "ccd": ccd_only, "mixed": mixed, "balanced": balanced}
+def balanced_offset_batch() -> Batches:
+    """A balanced file as Remit writes it: the debits in a debits-only WEB batch, the offset credit in a
+    credits-only CCD batch of its own."""
+    entries = web_entries()
+    return [
+        (batch_header(1, "WEB"), entries),
+        (batch_header(2, "CCD", service_class=220), [offset_entry(entries, 4)]),
+    ]
+
+
+SAMPLES = {
+    "web": web_only,
+    "ccd": ccd_only,
+    "mixed": mixed,
+    "balanced": balanced,
+    "balanced_offset_batch": balanced_offset_batch,
+}
 
 
 def write(batches: Iterable[tuple[BatchHeader, Iterable[Entry]]], header: FileHeader | None = None) -> str:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from remit.ach.bank_sim import returns_for
 from remit.ach.reader import read_file
 from remit.ach.tests import samples
-from remit.ach.tests.nacha_parser import check_file
+from remit.ach.tests.nacha_parser import check_digit, check_file
 from remit.ach.tests.samples import ODFI, RDFI_BUSINESS, RDFI_CHECKING, RDFI_SAVINGS, trace
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -37,7 +37,8 @@ def test_returned_debits_go_back_to_the_odfi_with_a_99_addenda():
         "batch_control",
     ]
     header = records[0]
-    assert (header["immediate_destination"], header["immediate_origin"]) == ("1234567890", " 011000015")
+    # From the ODFI, to the originator through the ODFI: both its routing number, never the 1 + EIN.
+    assert (header["immediate_destination"], header["immediate_origin"]) == (" 011000015", " 011000015")
     assert (header["destination_name"], header["origin_name"]) == (
         "ACME WATER CO".ljust(23),
         "FIRST TEST BANK".ljust(23),
@@ -165,11 +166,66 @@ def test_a_returned_prenote_comes_back_with_amount_zero():
     assert entry.return_addenda.reason_code == "R03"
 
 
-def test_a_returned_credit_comes_back_as_21_in_a_credits_only_batch():
-    ach = read_file(returns_for(outbound("balanced"), returns={trace(4): "R03"}, today=TODAY))
+@pytest.mark.parametrize("name", ["balanced", "balanced_offset_batch"])
+def test_a_returned_credit_comes_back_as_21_in_a_credits_only_batch(name):
+    ach = read_file(returns_for(outbound(name), returns={trace(4): "R03"}, today=TODAY))
     [batch] = ach.batches
     assert (batch.header.service_class, batch.entries[0].transaction_code) == (220, 21)
     assert ach.control.total_credit_cents == 16750
+
+
+def test_an_offset_in_a_batch_of_its_own_comes_back_in_a_ccd_batch():
+    ach = read_file(returns_for(outbound("balanced_offset_batch"), returns={trace(4): "R02"}, today=TODAY))
+    [batch] = ach.batches
+    assert (batch.header.sec_code, batch.header.company_id) == ("CCD", "1234567890")
+    returned = batch.entries[0].return_addenda
+    assert returned is not None and returned.original_trace == trace(4)
+
+
+def moov_file_header_problem(header):
+    """What moov-io/ach's FileHeader.ValidateWith (default options) refuses in a header's routing
+    fields: it trims each, drops a leading 0 of a 10-character value, and wants the destination to be
+    a routing number with a right check digit, and the origin not to be 0000000000."""
+
+    def trimmed(value):
+        return value[1:].strip() if len(value) == 10 and value[0] == "0" else value.strip()
+
+    destination, origin = trimmed(header.immediate_destination), trimmed(header.immediate_origin)
+    if destination in ("", "000000000") or not (len(destination) == 9 and destination.isdigit()):
+        return f"immediate destination {header.immediate_destination!r} is not a routing number"
+    if check_digit(destination[:8]) != int(destination[8]):
+        return f"immediate destination {destination} has a wrong check digit"
+    if origin in ("", "0000000000"):
+        return f"immediate origin {header.immediate_origin!r} is blank or zeros"
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(samples.SAMPLES))
+def test_return_files_come_from_the_bank_routing_number_to_the_odfi(name):
+    text = outbound(name)
+    traces = [e.trace_number for b in read_file(text).batches for e in b.entries]
+    answer = read_file(returns_for(text, returns=dict.fromkeys(traces, "R01"), today=TODAY))
+    assert (answer.header.immediate_destination, answer.header.immediate_origin) == (f" {ODFI}", f" {ODFI}")
+    assert (answer.header.origin_name, answer.header.destination_name) == ("FIRST TEST BANK", "ACME WATER CO")
+    assert moov_file_header_problem(answer.header) is None
+
+
+def test_the_bank_routing_number_comes_from_the_batches_when_the_destination_is_not_one():
+    text = samples.write(samples.mixed(), samples.file_header(immediate_destination="9876543210"))
+    answer = read_file(returns_for(text, returns={trace(1): "R01"}, today=TODAY))
+    assert answer.header.immediate_destination == answer.header.immediate_origin == f" {ODFI}"
+    empty = samples.write([], samples.file_header(immediate_destination="9876543210"))
+    with pytest.raises(ValueError, match="is not a routing number and it has no batch"):
+        returns_for(empty, returns={}, today=TODAY)
+
+
+def test_the_moov_header_rule_refuses_what_the_simulator_used_to_write():
+    """The check above is not vacuous: the old header (destination 1 + EIN) fails it."""
+    old = read_file(outbound()).header  # Remit's outbound header, read the other way round
+    reversed_header = type(old)(
+        **{**old.__dict__, "immediate_destination": old.immediate_origin, "immediate_origin": old.immediate_destination}
+    )
+    assert "is not a routing number" in moov_file_header_problem(reversed_header)
 
 
 def test_nothing_to_send_back_is_a_valid_file_without_batches():

@@ -161,30 +161,6 @@ def test_a_second_export_for_the_same_date_sends_nothing_and_traces_never_repeat
     assert AchEntry.objects.get(payment=second).trace_number == "111000020000002"
 
 
-def test_balanced_files_carry_an_offset_credit_to_the_settlement_account(acme, export):
-    biller, owner = acme
-    ach_settings_save(
-        biller=biller,
-        actor=owner,
-        fields=ach_fields(balanced=True, settlement_routing="011000015", settlement_account="99887766"),
-    )
-    customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
-    payment = pay(biller, user, account, [make_invoice(customer, amount_cents=4321)])
-    result = export(biller=biller, effective_date=payment.pay_on)
-    assert result.file is not None
-    records = check_file(read(result.file))
-    assert next(r for r in records if r["kind"] == "batch_header")["service_class"] == "200"
-    offset = [r for r in records if r["kind"] == "entry"][-1]
-    assert (offset["transaction_code"], offset["amount"], offset["account_number"].strip()) == (
-        "22",
-        "0000004321",
-        "99887766",
-    )
-    control = next(r for r in records if r["kind"] == "file_control")
-    assert control["total_debits"] == control["total_credits"] == "000000004321"
-    assert result.file.entry_count == 1  # payments; the offset is not one
-
-
 def test_a_late_payment_goes_in_the_next_file_with_the_next_banking_day_and_the_payer_is_told(acme, export, mailbox):
     biller, _ = acme
     customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")

@@ -22,6 +22,7 @@ from remit.ach.nacha import (
     ach_text,
     write_file,
 )
+from remit.ach.reader import read_file
 from remit.ach.tests import samples
 from remit.ach.tests.nacha_parser import LAYOUTS, check_file
 from remit.ach.tests.samples import ODFI, RDFI_BUSINESS, RDFI_CHECKING, RDFI_SAVINGS, batch_header, trace, write
@@ -209,6 +210,19 @@ def test_balanced_file_offsets_the_debits_with_one_credit():
     assert totals.total_debit_cents == totals.total_credit_cents == 16750
 
 
+def test_a_balanced_file_may_offset_its_debits_in_a_credits_only_batch_of_its_own():
+    text, totals = samples.write_with_totals(samples.balanced_offset_batch())
+    records = check_file(text)
+    headers = [r for r in records if r["kind"] == "batch_header"]
+    assert [(h["sec_code"], h["service_class"]) for h in headers] == [("WEB", "225"), ("CCD", "220")]
+    controls = [r for r in records if r["kind"] == "batch_control"]
+    assert [(c["total_debits"], c["total_credits"]) for c in controls] == [
+        ("000000016750", "000000000000"),
+        ("000000000000", "000000016750"),
+    ]
+    assert (totals.batch_count, totals.total_debit_cents, totals.total_credit_cents) == (2, 16750, 16750)
+
+
 def test_return_and_correction_addenda_field_by_field():
     """The records a bank sends back: a return (99) and a notification of change (98)."""
     returned = Entry(
@@ -347,6 +361,15 @@ def test_the_immediate_destination_may_be_ten_characters_as_given():
     assert records[0]["immediate_origin"] == " 011000015"
 
 
+def test_an_immediate_origin_of_nine_digits_is_a_routing_number_written_after_a_blank():
+    """moov-io/ach's RequireABAOrigin: the origin is then an ABA routing number, its check digit right."""
+    text = write(samples.web_only(), samples.file_header(immediate_origin="111000025"))
+    assert check_file(text)[0]["immediate_origin"] == " 111000025"
+    assert read_file(text).header.immediate_origin == " 111000025"
+    with pytest.raises(NachaError, match="immediate origin 000000000 is not a bank"):
+        write(samples.web_only(), samples.file_header(immediate_origin="000000000"))
+
+
 def test_a_file_without_batches_is_a_header_a_control_and_padding():
     text, totals = samples.write_with_totals([])
     records = check_file(text)
@@ -411,7 +434,8 @@ def test_bad_input_is_refused(batches, message):
     [
         ({"immediate_destination": "011000016"}, "immediate destination 011000016 has a wrong check digit"),
         ({"immediate_destination": "0110000"}, "neither a 9-digit routing number nor 10 characters"),
-        ({"immediate_origin": "123456789"}, "immediate origin '123456789' is not 10"),
+        ({"immediate_origin": "123456789"}, "immediate origin 123456789 has a wrong check digit"),
+        ({"immediate_origin": "12345678"}, "immediate origin '12345678' is neither a 9-digit routing number"),
         ({"immediate_origin": "12345678é0"}, "is not 10 printable ASCII"),
         ({"file_id_modifier": "a"}, "file ID modifier 'a'"),
         ({"file_id_modifier": "AB"}, "file ID modifier 'AB'"),

@@ -324,7 +324,7 @@ def test_a_return_file_from_the_bank_simulator_round_trips():
         today=date(2026, 3, 5),
     )
     ach = read_file(text)
-    assert (ach.header.immediate_destination, ach.header.immediate_origin) == ("1234567890", " 011000015")
+    assert (ach.header.immediate_destination, ach.header.immediate_origin) == (" 011000015", " 011000015")
     returned = [(entry, entry.return_addenda) for batch in ach.batches for entry in batch.entries]
     assert [(a.reason_code, a.original_trace) for _, a in returned if a] == [("R01", trace(1)), ("R03", trace(5))]
     entry, addenda = returned[0]

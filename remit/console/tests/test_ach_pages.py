@@ -12,6 +12,7 @@ from remit.ach.actions import AchFields, ach_settings_save
 from remit.ach.bank_sim import returns_for
 from remit.ach.export import ach_export, outbound_dir
 from remit.ach.models import AchEntry, AchReturn, AchSettings, InboundFile
+from remit.console.forms_ach import AchSettingsForm
 from remit.lib import crypto
 from remit.payments.actions import payment_schedule
 from remit.payments.models import PaymentStatus
@@ -194,6 +195,38 @@ def test_the_settings_page_lists_their_history_newest_first(client, acme):
     assert "ACME SUPPLY → ACME" in lines[1]
     assert "set up the ACH settings" in lines[2]
     assert SETTLEMENT_ACCOUNT not in html and new_account not in html
+
+
+def test_every_field_of_the_settings_says_what_it_is(client, acme):
+    biller, _ = acme
+    html = client.get(f"/console/{biller.slug}/settings/ach/").content.decode()
+    for name, field in AchSettingsForm.base_fields.items():
+        assert field.help_text, f"{name} has no help text"
+        assert f'id="id_{name}_helptext"' in html, name
+    assert "the ODFI" in html and "1 followed by your EIN" in html
+    assert 'name="origin_is_routing"' in html
+
+
+def test_owner_sets_a_routing_number_as_the_immediate_origin(client, acme):
+    biller, _ = acme
+    client.post(f"/console/{biller.slug}/settings/ach/", VALID)
+    routing = {**VALID, "settlement_account": "", "immediate_origin": "011000015", "origin_is_routing": "on"}
+    assert client.post(f"/console/{biller.slug}/settings/ach/", routing).status_code == 302
+    ach = AchSettings.objects.get(biller=biller)
+    assert (ach.immediate_origin, ach.origin_is_routing) == (" 011000015", True)
+    html = client.get(f"/console/{biller.slug}/settings/ach/").content.decode()
+    assert 'name="immediate_origin" value="011000015"' in html
+    history = html[html.index('id="history-h"') :]
+    assert "Immediate origin is a routing number no → yes" in history
+
+
+def test_nine_digits_as_a_company_origin_are_refused_at_their_field(client, acme):
+    biller, _ = acme
+    response = client.post(f"/console/{biller.slug}/settings/ach/", {**VALID, "immediate_origin": "011000015"})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="id_immediate_origin_error"' in html
+    assert "If your bank asked for a routing number here, tick" in html
+    assert not AchSettings.objects.exists()
 
 
 def test_staff_do_not_see_the_settings_history(client, acme):

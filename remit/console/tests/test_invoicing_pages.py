@@ -38,6 +38,22 @@ def test_adding_a_customer(client, acme):
     assert "pat@initech.example, ap@initech.example" in page
 
 
+@pytest.mark.parametrize(
+    ("reference", "shown", "explained"),
+    [
+        ("ZOE-MULLER-OHARA-LONGREF", "ZOE-MULLER*QZKY", "the reference doesn't fit"),
+        ("ini-7", "INI-7", None),
+        ("", "C{pk}", "No reference: Remit sends this ID"),
+    ],
+)
+def test_the_customer_page_shows_the_id_its_ach_debits_carry(client, acme, reference, shown, explained):
+    customer = make_customer(acme, "Zoe Muller", reference=reference)
+    page = client.get(f"/console/acme-supply/customers/{customer.pk}/").content.decode()
+    assert f"<dt>ID in ACH debits</dt><dd>{shown.format(pk=customer.pk)}" in page
+    assert explained is None or explained in page
+    assert ("doesn't fit" in page) == (reference == "ZOE-MULLER-OHARA-LONGREF")
+
+
 def test_console_writes_record_the_user_and_no_api_key(client, acme, run_on_commit):
     owner = Membership.objects.get(biller=acme).user
     new = {"name": "Initech", "billing_emails": "pat@initech.example", "country": "US"}
