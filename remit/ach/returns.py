@@ -41,14 +41,16 @@ def ach_import_returns(
 ) -> ImportResult:
     """Import a return/NOC file the bank sent (see the module's text). ``biller``: whose file it is
     (the console's, the pick-up's); None (the command line without ``--biller``) matches every
-    biller's entries. Raises ``ReturnFileError`` for a malformed file; returns what it did."""
+    biller's entries. Raises ``ReturnFileError`` for a malformed file; returns what it did (for a file
+    imported before: ``already_imported``, and ``inbound`` is that earlier import)."""
     try:
         parsed = read_file(text)
     except NachaFormatError as error:
         raise ReturnFileError(error.line, error.reason) from None
     sha = parsed.records_sha256  # the records, not the bytes: framing doesn't make another file
-    if InboundFile.objects.filter(sha256=sha).exists():
-        return ImportResult(inbound=None, already_imported=True)
+    earlier = InboundFile.objects.filter(sha256=sha).first()
+    if earlier is not None:
+        return ImportResult(inbound=earlier, already_imported=True)
     found = sort_entries(parsed, biller)
     try:
         with transaction.atomic():
@@ -66,8 +68,9 @@ def ach_import_returns(
             tell_biller_returned(result.returns)
             tell_biller_exceptions(inbound=inbound, dishonors=result.dishonors, offsets=result.offsets)
     except IntegrityError:
-        if InboundFile.objects.filter(sha256=sha).exists():  # the same file, imported at the same moment
-            return ImportResult(inbound=None, already_imported=True)
+        earlier = InboundFile.objects.filter(sha256=sha).first()
+        if earlier is not None:  # the same file, imported at the same moment
+            return ImportResult(inbound=earlier, already_imported=True)
         raise
     return result
 
