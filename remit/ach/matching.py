@@ -108,7 +108,7 @@ def sort_entries(parsed: ParsedFile, biller: Biller | None) -> Sorted:
     for header, entry in pairs:
         answer = entry.answer
         if not header.interpreted:
-            found.not_ours.append(NotOurs(entry, header, f"a {header.sec_code} batch: Remit sends WEB and CCD debits"))
+            found.not_ours.append(NotOurs(entry, header, f"in a {header.sec_code} batch: Remit sends only WEB and CCD debits"))
         elif answer is None:
             kind = "debit" if entry.is_debit else "credit"
             found.not_ours.append(NotOurs(entry, header, f"a forward {kind}, not a return or notification of change"))
