@@ -98,7 +98,7 @@ def _dishonor(items: list[Ours], returns: dict[int, AchReturn], result: ImportRe
         elif not _refuses(answer, recorded):
             why = (
                 f"It refuses another return ({answer.return_reason or '?'}, trace {answer.return_trace or '?'}) than "
-                f"the one recorded ({recorded.code}, trace {recorded.trace_number or '?'}): nothing changed."
+                f"the one recorded ({recorded.code}, trace {recorded.return_trace or '?'}): nothing changed."
             )
             decided.append(_Decided(item, AchDishonor.Outcome.UNCHANGED, why, answer.return_reason))
         elif status != PaymentStatus.RETURNED:
@@ -150,8 +150,8 @@ def _dishonor(items: list[Ours], returns: dict[int, AchReturn], result: ImportRe
 def _refuses(answer: DishonoredAddenda, recorded: AchReturn) -> bool:
     """Whether the dishonor is of the return Remit recorded: by the return's trace number when both are
     known, else by its reason code when both are known, else yes (it is about this entry)."""
-    if answer.return_trace and recorded.trace_number:
-        return answer.return_trace == recorded.trace_number
+    if answer.return_trace and recorded.return_trace:
+        return answer.return_trace == recorded.return_trace
     if answer.return_reason and recorded.code:
         return answer.return_reason == recorded.code
     return True

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from django.db.models import Max, Min, Sum
 
 from remit.ach.models import AchEntry, AchFile, AchSettings, AchSettingsChange
-from remit.ach.reader import Answer, CorrectionAddenda, ParsedBatchHeader, ParsedEntry, ReturnAddenda
 from remit.ach.reader import AchFile as ParsedFile
+from remit.ach.reader import Answer, CorrectionAddenda, ParsedBatchHeader, ParsedEntry, ReturnAddenda
 from remit.billers.models import Biller
 from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.errors import ActionError
@@ -108,7 +108,9 @@ def sort_entries(parsed: ParsedFile, biller: Biller | None) -> Sorted:
     for header, entry in pairs:
         answer = entry.answer
         if not header.interpreted:
-            found.not_ours.append(NotOurs(entry, header, f"in a {header.sec_code} batch: Remit sends only WEB and CCD debits"))
+            found.not_ours.append(
+                NotOurs(entry, header, f"in a {header.sec_code} batch: Remit sends only WEB and CCD debits")
+            )
         elif answer is None:
             kind = "debit" if entry.is_debit else "credit"
             found.not_ours.append(NotOurs(entry, header, f"a forward {kind}, not a return or notification of change"))

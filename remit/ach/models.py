@@ -146,8 +146,9 @@ class AchReturn(models.Model):
     code = models.CharField(max_length=3)
     meaning = models.CharField(max_length=200)
     account_blocked = models.BooleanField(default=False)
-    # The return entry's own trace number: a dishonored return names the return it refuses by it.
-    trace_number = models.CharField(max_length=15, blank=True)
+    # The return entry's own trace number (not the original entry's, which is ``entry.trace_number``):
+    # a dishonored return names the return it refuses by it. Blank for returns imported before.
+    return_trace = models.CharField(max_length=15, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

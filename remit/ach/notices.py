@@ -237,7 +237,9 @@ def tell_customers_restored(restored: Sequence[Restored]) -> None:
                 "restored": rows,
                 "count": len(rows),
                 "payment": first if len(rows) == 1 else None,
-                "payments_url": rows[0]["payments_url"] if len(rows) == 1 else first.customer.biller.portal_url("payments/"),
+                "payments_url": rows[0]["payments_url"]
+                if len(rows) == 1
+                else first.customer.biller.portal_url("payments/"),
             },
         )
 

@@ -776,9 +776,7 @@ def _batch_control(
     _compare(number, "entry hash", control.entry_hash, _hash(entries), "the entries' RDFI identifications add up to")
     _compare(number, "total debits", control.total_debit_cents, _debits(entries), "the batch's debits add up to")
     _compare(number, "total credits", control.total_credit_cents, _credits(entries), "the batch's credits add up to")
-    _compare(
-        number, "company identification", control.company_id, header.company_id.strip(), "its batch header says"
-    )
+    _compare(number, "company identification", control.company_id, header.company_id.strip(), "its batch header says")
     _compare(
         number, "ODFI identification", control.odfi_identification, header.odfi_identification, "its batch header says"
     )

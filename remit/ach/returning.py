@@ -72,7 +72,7 @@ def return_entries(items: list[ToReturn], inbound: InboundFile, result: ImportRe
             code=item.code,
             meaning=return_meaning(item.code),
             account_blocked=item.code in UNUSABLE,
-            trace_number=item.trace,
+            return_trace=item.trace,
         )
         for item in todo
     ]

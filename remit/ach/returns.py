@@ -83,9 +83,11 @@ def _apply(found: Sorted, inbound: InboundFile, result: ImportResult) -> None:
     for item in found.ours:
         if isinstance(item.answer, CorrectionAddenda):
             correct(item.sent, item.answer, inbound, result)
-    apply_dishonors([item for item in found.ours if isinstance(item.answer, DishonoredAddenda | ContestedAddenda)], inbound, result)
+    apply_dishonors(
+        [item for item in found.ours if isinstance(item.answer, DishonoredAddenda | ContestedAddenda)], inbound, result
+    )
     _record_offsets(found.offsets, inbound, result)
-    ForeignEntry.objects.bulk_create([ForeignEntry(inbound=inbound, **row) for row in not_ours_rows(found.not_ours)])  # type: ignore[arg-type]
+    ForeignEntry.objects.bulk_create([ForeignEntry(inbound=inbound, **row) for row in not_ours_rows(found.not_ours)])
     result.not_ours += len(found.not_ours)
 
 

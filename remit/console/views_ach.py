@@ -145,7 +145,11 @@ def files_of(biller: Biller) -> QuerySet[AchFile]:
     offsets = Subquery(
         AchOffsetReturn.objects.filter(file=OuterRef("pk")).values("file").annotate(n=Count("pk")).values("n")[:1]
     )
-    return AchFile.objects.filter(biller=biller).annotate(**counts, offsets_returned=offsets).order_by("-created_at", "-pk")
+    return (
+        AchFile.objects.filter(biller=biller)
+        .annotate(**counts, offsets_returned=offsets)
+        .order_by("-created_at", "-pk")
+    )
 
 
 @console_view()
@@ -308,9 +312,19 @@ def reconciliation_rows(biller: Biller) -> Iterator[list[str]]:
             "dishonor",
         )
     )
-    for filename, effective, batch, trace, customer, invoice, allocated, amount, status, code, dishonor in rows.iterator(
-        chunk_size=CHUNK
-    ):
+    for (
+        filename,
+        effective,
+        batch,
+        trace,
+        customer,
+        invoice,
+        allocated,
+        amount,
+        status,
+        code,
+        dishonor,
+    ) in rows.iterator(chunk_size=CHUNK):
         yield [
             filename,
             effective.isoformat(),

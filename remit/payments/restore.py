@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from remit.invoices.models import Invoice
 from remit.ledger.balances import refresh_invoice_amounts
 from remit.ledger.errors import PaymentError
 from remit.ledger.locks import lock_invoices
@@ -34,7 +35,6 @@ from remit.ledger.scheduling import payment_adjust
 from remit.ledger.states import move_many
 from remit.lib.money import format_cents
 from remit.lib.transactions import require_transaction
-from remit.invoices.models import Invoice
 from remit.payments.models import Allocation, Payment, PaymentStatus
 from remit.webhooks.emit import webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType

@@ -63,8 +63,7 @@ def build_world(run_on_commit: Any) -> World:
     from remit.ach.export import ach_export, outbound_dir
     from remit.ach.tests.test_export import ach_fields
     from remit.payments.actions import payment_schedule
-    from remit.test import make_bank_account, make_biller, make_customer, make_invoice, make_portal_user
-    from remit.test import soonest_pay_on
+    from remit.test import make_bank_account, make_biller, make_customer, make_invoice, make_portal_user, soonest_pay_on
 
     acme, owner = make_biller("Acme Supply Co.")
     fields = ach_fields(balanced=True, settlement_routing="011000015", settlement_account=SETTLEMENT_ACCOUNT)
@@ -245,7 +244,15 @@ def batch_header(
 
 
 def entry(
-    code: int, routing: str, account: str, cents: int, trace_number: str, *, ident: str = "", name: str = "", addenda: bool = True
+    code: int,
+    routing: str,
+    account: str,
+    cents: int,
+    trace_number: str,
+    *,
+    ident: str = "",
+    name: str = "",
+    addenda: bool = True,
 ) -> str:
     check = routing if len(routing) == 9 else routing + str(routing_check_digit(routing))
     return record(
@@ -265,9 +272,13 @@ def return_addenda(code: str, original: str, rdfi: str, own_trace: str, info: st
     return record("799", code, original, " " * 6, rdfi, info.ljust(44), own_trace)
 
 
-def dishonored_addenda(code: str, original: str, rdfi: str, return_trace: str, return_reason: str, own_trace: str) -> str:
+def dishonored_addenda(
+    code: str, original: str, rdfi: str, return_trace: str, return_reason: str, own_trace: str
+) -> str:
     """moov-io/ach's Addenda99Dishonored layout."""
-    return record("799", code, original, " " * 6, rdfi, " " * 3, return_trace, "   ", return_reason, " " * 21, own_trace)
+    return record(
+        "799", code, original, " " * 6, rdfi, " " * 3, return_trace, "   ", return_reason, " " * 21, own_trace
+    )
 
 
 def contested_addenda(
@@ -389,7 +400,18 @@ def _not_ours_mixed() -> str:
     batches = [
         (batch_header(1, company="OTHER CO", company_id="9876543210", sec="PPD", odfi="02100002"), other),
         (batch_header(2, odfi=RDFI), ours),
-        (batch_header(3, service="220", company="OTHER CO", company_id="9876543210", sec="PPD", description="PAYROLL", odfi="02100002"), payroll),
+        (
+            batch_header(
+                3,
+                service="220",
+                company="OTHER CO",
+                company_id="9876543210",
+                sec="PPD",
+                description="PAYROLL",
+                odfi="02100002",
+            ),
+            payroll,
+        ),
     ]
     return assemble(file_header(), batches)
 
@@ -437,12 +459,26 @@ def _moov_return_web() -> str:
         return_addenda("R01", TRACES["P1"], "01100001", "091000017611242"),
     ]
     offset = [
-        entry(21, ODFI, SETTLEMENT_ACCOUNT, OFFSET_CENTS, "021000029461242", ident="NmRjZTJmMzItMGN", name="Acme Supply Co"),
+        entry(
+            21,
+            ODFI,
+            SETTLEMENT_ACCOUNT,
+            OFFSET_CENTS,
+            "021000029461242",
+            ident="NmRjZTJmMzItMGN",
+            name="Acme Supply Co",
+        ),
         return_addenda("R03", OFFSET_TRACE, "01100001", "021000029461242"),
     ]
     batches = [
-        (batch_header(1, service="200", company="AcmeSupplyCo", sec="WEB", description="Invoice", odfi="09100001"), ours),
-        (batch_header(2, service="200", company="AcmeSupplyCo", sec="WEB", description="Invoice", odfi="02100002"), offset),
+        (
+            batch_header(1, service="200", company="AcmeSupplyCo", sec="WEB", description="Invoice", odfi="09100001"),
+            ours,
+        ),
+        (
+            batch_header(2, service="200", company="AcmeSupplyCo", sec="WEB", description="Invoice", odfi="02100002"),
+            offset,
+        ),
     ]
     return assemble(header, batches, pad=False)
 

@@ -125,9 +125,7 @@ CASES = {
         offsets=("R03",),
         emails=("1 returned offset in a return file from your bank",),
     ),
-    "noc-c01-addenda-trace-differs": Effect(
-        files=("noc-c01-addenda-trace-differs.ach",), corrections={"P3": "C01"}
-    ),
+    "noc-c01-addenda-trace-differs": Effect(files=("noc-c01-addenda-trace-differs.ach",), corrections={"P3": "C01"}),
     "not-ours-mixed": Effect(
         files=("not-ours-mixed.ach",),
         statuses={"P2": "returned"},
@@ -222,7 +220,7 @@ def test_each_corpus_file_has_its_effect(world, case):
     assert {name: p.status for name, p in payments.items()} == {
         name: effect.statuses.get(name, PaymentStatus.SENT) for name in payments
     }
-    for name, payment in payments.items():
+    for payment in payments.values():
         invoice = payment.allocations.get().invoice
         expected = (invoice.total_cents, 0) if invoice.number in effect.paid else (0, 0)
         if payment.status == PaymentStatus.SENT:
@@ -235,9 +233,13 @@ def test_each_corpus_file_has_its_effect(world, case):
     assert tuple((names[d.entry_id], d.code, d.outcome) for d in dishonors) == effect.dishonors
     offsets = AchOffsetReturn.objects.order_by("pk")
     assert tuple(o.code for o in offsets) == effect.offsets
-    assert all((o.file_id, o.trace_number, o.amount_cents) == (world.file.pk, OFFSET_TRACE, OFFSET_CENTS) for o in offsets)
+    assert all(
+        (o.file_id, o.trace_number, o.amount_cents) == (world.file.pk, OFFSET_TRACE, OFFSET_CENTS) for o in offsets
+    )
     reasons = list(ForeignEntry.objects.order_by("line").values_list("reason", flat=True))
-    assert len(reasons) == len(effect.not_ours) and all(want in got for want, got in zip(effect.not_ours, reasons))
+    assert len(reasons) == len(effect.not_ours) and all(
+        want in got for want, got in zip(effect.not_ours, reasons, strict=True)
+    )
     assert sorted(outbox_subjects(emails_from)) == sorted(effect.emails)
 
 
