@@ -1,5 +1,6 @@
 """ACH origination: a biller's settings for its bank, the NACHA files Remit wrote, each entry in them
-(one per payment), and what came back from the bank (returns, notifications of change).
+(one per payment), and what came back from the bank: each imported file, its returns, notifications
+of change, dishonored and contested returns, returned offsets, and the entries that were not ours.
 
 A payment is in at most one recorded file (``AchEntry.payment`` is unique) and becomes *sent* in
 the transaction that records the file. Trace numbers are unique per biller for ever (a counter on
