@@ -17,10 +17,11 @@ when all of these hold:
 
 A returned **offset** is the exception to 2: the credit to the biller's settlement account that
 balances a balanced file is not a payment and has no ``AchEntry``. It is recognised by what the export
-does (``ach/export.py`` takes its trace from the same counter, right after its batch's entries): a
-return of a credit, with the biller's company ID, whose original trace has the file's bank prefix and
-falls inside the trace range of one of the biller's balanced files, for the amount of one of that
-file's batches (or of all of them, for one offset per file).
+does (``ach/export.py`` takes its trace from the same counter as the file's entries): a return of a
+credit, with the biller's company ID, whose original trace has the file's bank prefix and lies within
+(or just outside, by at most one per batch) the trace range of one of the biller's balanced files,
+for the amount of one of that file's batches (or of all of them, for one offset per file). The export
+does not record the offset's trace; if it ever does, that record should replace this inference.
 
 Only one thing refuses the whole file here: an import without a biller (the command line without
 ``--biller``) of an entry that two billers could have sent — which biller it is, only a person can say.
@@ -213,32 +214,30 @@ def _offset_file(
     for biller_id in biller_ids:
         if not ids.has(biller_id, header.company_id):
             continue
-        file = _file_around(biller_id, trace)
-        if file is not None and entry.amount_cents in _offset_amounts(file):
-            return file
+        for file in _files_around(biller_id, trace):
+            if entry.amount_cents in _offset_amounts(file):
+                return file
     return None
 
 
-def _file_around(biller_id: int, trace: str) -> AchFile | None:
-    """The biller's balanced file whose trace numbers surround ``trace``: the file of the last entry
-    before it (same bank prefix), if ``trace`` is no further past that file's last entry than it has
-    offsets (one per batch at most)."""
-    prefix = trace[:8]
-    before = (
-        AchEntry.objects.filter(biller_id=biller_id, trace_number__startswith=prefix, trace_number__lt=trace)
-        .order_by("-trace_number")
-        .values_list("file_id", flat=True)
-        .first()
-    )
-    if before is None:
-        return None
-    file = AchFile.objects.filter(pk=before, total_credit_cents__gt=0).first()
-    if file is None:
-        return None
-    span = AchEntry.objects.filter(file=file).aggregate(first=Min("trace_number"), last=Max("trace_number"))
-    if int(trace[8:]) - int(span["last"][8:]) > file.batch_count:
-        return None
-    return file
+def _files_around(biller_id: int, trace: str) -> list[AchFile]:
+    """The biller's balanced files whose entries' traces surround ``trace`` (the same bank prefix):
+    the file of the last entry before it and that of the first entry after it, each if ``trace`` is
+    no further outside its entries' range than it has offsets (one per batch at most) — whether the
+    export numbers an offset after its batch's entries, or in a batch of its own before or after."""
+    prefix, sequence = trace[:8], int(trace[8:])
+    mine = AchEntry.objects.filter(biller_id=biller_id, trace_number__startswith=prefix)
+    nearest = [
+        mine.filter(trace_number__lt=trace).order_by("-trace_number").values_list("file_id", flat=True).first(),
+        mine.filter(trace_number__gt=trace).order_by("trace_number").values_list("file_id", flat=True).first(),
+    ]
+    found = []
+    for file in AchFile.objects.filter(pk__in=[pk for pk in nearest if pk is not None], total_credit_cents__gt=0):
+        span = AchEntry.objects.filter(file=file).aggregate(first=Min("trace_number"), last=Max("trace_number"))
+        first, last = int(span["first"][8:]), int(span["last"][8:])
+        if first - file.batch_count <= sequence <= last + file.batch_count:
+            found.append(file)
+    return found
 
 
 def _offset_amounts(file: AchFile) -> set[int]:

@@ -123,3 +123,22 @@ def test_a_file_of_only_entries_that_are_not_ours_is_imported_and_changes_nothin
         8000,
     )
     assert ach_import_returns(text=text, filename="again.ach", biller=world.acme).already_imported
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "value", "why"),
+    [
+        (30, 39, "0000049400", "its amount is no batch's of the file"),
+        (7, 21, "111000020000009", "its trace is past the file's entries and offset"),
+    ],
+)
+def test_a_credit_return_that_is_not_our_offset_is_not_ours(world, first, last, value, why):
+    text = (CORPUS / "offset-r03.ach").read_text()
+    kind = "6" if first == 30 else "799"
+    text = edit(text, kind, lambda r: with_field(r, first, last, value))
+    if kind == "6":  # the controls follow the amount
+        text = edit(text, "8", lambda r: with_field(r, 33, 44, "000000049400"))
+        text = edit(text, "9", lambda r: r if r.startswith("99") else with_field(r, 44, 55, "000000049400"))
+    result = ach_import_returns(text=text, filename="credit.ach", biller=world.acme)
+    assert (result.offset_returns, result.not_ours) == (0, 1), why
+    assert ForeignEntry.objects.get().reason.startswith("no payment of yours has the trace number")
