@@ -1,5 +1,6 @@
 """ACH origination: a biller's settings for its bank, the NACHA files Remit wrote, each entry in them
-(one per payment), and what came back from the bank (returns, notifications of change).
+(one per payment), and what came back from the bank: each imported file, its returns, notifications
+of change, dishonored and contested returns, returned offsets, and the entries that were not ours.
 
 A payment is in at most one recorded file (``AchEntry.payment`` is unique) and becomes *sent* in
 the transaction that records the file. Trace numbers are unique per biller for ever (a counter on
@@ -120,17 +121,27 @@ class AchEntry(models.Model):
 
 class InboundFile(models.Model):
     """A return/NOC file the biller's bank sent back. The SHA-256 of its records (``reader.AchFile.
-    records_sha256``: line endings aside) is unique: importing it twice changes nothing the second time."""
+    records_sha256``: framing aside) is unique: importing it twice changes nothing the second time.
+    ``biller`` is who imported it (None: the command line without ``--biller``, for every biller);
+    its import's page shows what it did, counted here and listed in the rows that point to it."""
 
     sha256 = models.CharField(max_length=64, unique=True)
     filename = models.CharField(max_length=200)
+    biller = models.ForeignKey(
+        "billers.Biller", on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_files"
+    )
     imported_at = models.DateTimeField(default=timezone.now)
     imported_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     return_count = models.PositiveIntegerField(default=0)
     correction_count = models.PositiveIntegerField(default=0)
+    dishonor_count = models.PositiveIntegerField(default=0, help_text="Dishonored and contested returns.")
+    offset_return_count = models.PositiveIntegerField(default=0)
+    not_ours_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0, help_text="Entries an earlier file already answered.")
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
+        indexes = [models.Index(fields=["biller", "-imported_at"], name="inbound_biller_recent")]
 
 
 class AchReturn(models.Model):
@@ -139,6 +150,9 @@ class AchReturn(models.Model):
     code = models.CharField(max_length=3)
     meaning = models.CharField(max_length=200)
     account_blocked = models.BooleanField(default=False)
+    # The return entry's own trace number (not the original entry's, which is ``entry.trace_number``):
+    # a dishonored return names the return it refuses by it. Blank for returns imported before.
+    return_trace = models.CharField(max_length=15, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -156,3 +170,74 @@ class AchCorrection(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [models.UniqueConstraint("entry", "code", name="ach_correction_once_per_code")]
+
+
+class AchDishonor(models.Model):
+    """A dishonored return (R61, R67–R70: the biller's bank refused the customer's bank's return of
+    one of Remit's entries) or a contested one (R71–R77: the customer's bank stands by its return),
+    with what Remit did about it (``outcome``, told in words in ``summary``). Once per entry and code."""
+
+    class Kind(models.TextChoices):
+        DISHONORED = "dishonored", "Dishonored return"
+        CONTESTED = "contested", "Contested dishonored return"
+
+    class Outcome(models.TextChoices):
+        RESTORED = "restored", "Payment restored"
+        NOT_RESTORED = "not_restored", "Not restored"
+        RETURNED = "returned", "Returned again"
+        UNCHANGED = "unchanged", "Nothing changed"
+
+    entry = models.ForeignKey(AchEntry, on_delete=models.PROTECT, related_name="dishonors")
+    inbound = models.ForeignKey(InboundFile, on_delete=models.PROTECT, related_name="dishonors")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code = models.CharField(max_length=3)
+    meaning = models.CharField(max_length=200)
+    return_code = models.CharField(max_length=3, blank=True, help_text="The return it is about, e.g. R01.")
+    return_trace = models.CharField(max_length=15, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    summary = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint("entry", "code", name="ach_dishonor_once_per_code")]
+
+
+class AchOffsetReturn(models.Model):
+    """The bank returned the offset entry of a balanced file: the credit to the biller's own
+    settlement account that balanced the file's debits. Recorded against the file it was in and
+    shown to the biller (the money did not reach their account); once per file and trace."""
+
+    file = models.ForeignKey(AchFile, on_delete=models.PROTECT, related_name="offset_returns")
+    inbound = models.ForeignKey(InboundFile, on_delete=models.PROTECT, related_name="offset_returns")
+    trace_number = models.CharField(max_length=15, help_text="The offset entry's trace number.")
+    code = models.CharField(max_length=3)
+    meaning = models.CharField(max_length=200)
+    amount_cents = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint("file", "trace_number", name="ach_offset_return_once")]
+
+
+class ForeignEntry(models.Model):
+    """An entry of an imported file that is not the biller's ("not ours"): another originator's
+    return, a forward entry, a batch of a kind Remit does not send. Nothing was changed for it; it is
+    kept so the import's page can list it with enough to identify it at the bank."""
+
+    inbound = models.ForeignKey(InboundFile, on_delete=models.CASCADE, related_name="foreign_entries")
+    line = models.PositiveIntegerField()
+    batch_number = models.PositiveIntegerField()
+    sec_code = models.CharField(max_length=3)
+    company_name = models.CharField(max_length=16, blank=True)
+    company_id = models.CharField(max_length=10, blank=True)
+    transaction_code = models.PositiveSmallIntegerField()
+    trace_number = models.CharField(max_length=15)
+    original_trace = models.CharField(max_length=15, blank=True)
+    code = models.CharField(max_length=3, blank=True, help_text="Its return or change code, if any.")
+    amount_cents = models.BigIntegerField()
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["line"]

@@ -1,6 +1,7 @@
 """Emails about what happened at the bank: a payment's new date, returned payments (one email per
-customer account, one digest per biller). The customer's admins and the payer are told; the account
-is named to each as ``payments.disclosure`` allows."""
+customer account, one digest per biller), payments restored by a dishonored return, and what in a
+return file needs the biller (dishonored and contested returns, returned offsets). The customer's
+admins and the payer are told; the account is named to each as ``payments.disclosure`` allows."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 
-from remit.ach.models import AchReturn
+from remit.ach.codes import RETURN_MEANINGS
+from remit.ach.models import AchDishonor, AchOffsetReturn, AchReturn, InboundFile
 from remit.billers.models import Biller
 from remit.billers.selectors import owner_emails
 from remit.customers.models import Customer
@@ -183,3 +185,91 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
                     "console_url": f"{settings.REMIT_BASE_URL}/console/{biller.slug}/ach/",
                 },
             )
+
+
+@dataclass(frozen=True)
+class Restored:
+    """A returned payment that stands after all: its return was dishonored by the biller's bank."""
+
+    payment_id: int
+    customer_id: int
+    code: str  # the dishonor's code, e.g. "R68"
+    return_code: str  # the return it refused, e.g. "R01"
+    blocked: bool  # the return had blocked the account; it stays blocked
+    adjusted: list[int]  # scheduled payments that gave up their part of its invoices
+
+
+def tell_customers_restored(restored: Sequence[Restored]) -> None:
+    """One email per customer account about its restored payments, to its admins and whoever made
+    them: the invoices are paid after all, a payment scheduled for them since was reduced or
+    cancelled, and a blocked account stays blocked. Call in the transaction of the restore."""
+    by_customer: dict[int, list[Restored]] = {}
+    for item in restored:
+        by_customer.setdefault(item.customer_id, []).append(item)
+    for items in by_customer.values():
+        payments = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").in_bulk(
+            [item.payment_id for item in items]
+        )
+        adjusted = Payment.objects.in_bulk([pk for item in items for pk in item.adjusted])
+        people: list[User] = []
+        rows = []
+        for item in sorted(items, key=lambda i: i.payment_id):
+            payment = payments[item.payment_id]
+            people += [p for p in _customer_recipients(payment) if p not in people]
+            rows.append(
+                {
+                    **_context(payment),
+                    "code": item.code,
+                    "meaning": RETURN_MEANINGS.get(item.code, ""),
+                    "return_code": item.return_code,
+                    "blocked": item.blocked,
+                    "adjusted": [adjusted[pk] for pk in item.adjusted if pk in adjusted],
+                }
+            )
+        first = payments[items[0].payment_id]
+        email_people(
+            people=people,
+            accounts=[payments[item.payment_id].bank_account for item in items],
+            template="payment_restored",
+            biller=first.customer.biller,
+            context={
+                "customer": first.customer,
+                "restored": rows,
+                "count": len(rows),
+                "payment": first if len(rows) == 1 else None,
+                "payments_url": rows[0]["payments_url"]
+                if len(rows) == 1
+                else first.customer.biller.portal_url("payments/"),
+            },
+        )
+
+
+def tell_biller_exceptions(
+    *, inbound: InboundFile, dishonors: Sequence[AchDishonor], offsets: Sequence[AchOffsetReturn]
+) -> None:
+    """One email per imported file and biller about what needs a person: dishonored and contested
+    returns (what Remit did with each), and returned offset entries (the credit to the biller's own
+    settlement account did not arrive: call the bank)."""
+    by_biller: dict[int, tuple[list[AchDishonor], list[AchOffsetReturn]]] = {}
+    for record in dishonors:
+        by_biller.setdefault(record.entry.biller_id, ([], []))[0].append(record)
+    for offset in offsets:
+        by_biller.setdefault(offset.file.biller_id, ([], []))[1].append(offset)
+    for biller_id, (its_dishonors, its_offsets) in by_biller.items():
+        owners = owner_emails(biller_id)
+        if not owners:
+            continue
+        biller = Biller.objects.get(pk=biller_id)
+        prefetch_related_objects([record.entry for record in its_dishonors], "payment__customer")
+        page = "" if inbound.biller_id != biller_id else f"returns/{inbound.pk}/"
+        email_send(
+            to=owners,
+            template="ach_exceptions_biller",
+            biller=biller,
+            context={
+                "dishonors": its_dishonors,
+                "offsets": its_offsets,
+                "restored": sum(1 for r in its_dishonors if r.outcome == AchDishonor.Outcome.RESTORED),
+                "console_url": f"{settings.REMIT_BASE_URL}/console/{biller.slug}/ach/{page}",
+            },
+        )

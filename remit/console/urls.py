@@ -59,6 +59,7 @@ urlpatterns = [
     path("<slug:slug>/ach/", views_ach.ach_files, name="ach_files"),
     path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),
     path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),
+    path("<slug:slug>/ach/returns/<int:inbound_id>/", views_ach.ach_return_file, name="ach_return_file"),
     path("<slug:slug>/ach/reconciliation.csv", views_ach.ach_reconciliation, name="ach_reconciliation"),
     # API keys
     path("<slug:slug>/settings/api-keys/", views_api_keys.api_keys, name="api_keys"),

@@ -1,6 +1,8 @@
 """The biller's ACH pages: the settings its bank gave it (owner only), the NACHA files Remit wrote
 (listed with what became of their payments, and downloadable), the return files the bank sent back
-(uploaded here) and a reconciliation export.
+(uploaded here, each with a page of what its import did: returns, notifications of change,
+dishonored and contested returns, returned offsets, and the entries that are not the biller's) and a
+reconciliation export.
 
 The rules live in ``remit.ach``: these views parse, check who may act, call the action and answer.
 Every read is scoped to the biller in the URL; another biller's file is a 404.
@@ -15,14 +17,24 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from remit.ach.actions import AchFields, AchSettingsError, ach_settings_save
 from remit.ach.export import outbound_dir
-from remit.ach.models import AchCorrection, AchEntry, AchFile, AchReturn, AchSettings, AchSettingsChange
+from remit.ach.models import (
+    AchCorrection,
+    AchDishonor,
+    AchEntry,
+    AchFile,
+    AchOffsetReturn,
+    AchReturn,
+    AchSettings,
+    AchSettingsChange,
+    InboundFile,
+)
 from remit.ach.returns import ImportResult, ReturnFileError, ach_import_returns
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
@@ -38,6 +50,8 @@ PAGE_SIZE = 50
 HISTORY = 20  # changes of the ACH settings shown on their page, newest first
 DOWNLOAD_OWNERS_ONLY = "Only an owner can download ACH files: they hold customers' account numbers."
 RECENT = 100  # returns and corrections shown on the page; the reconciliation CSV has them all
+IMPORTS = 20  # return files imported, newest first, on the files page
+LISTED = 500  # rows of each kind on an import's page
 FILE_STATUSES = (PaymentStatus.SENT, PaymentStatus.SETTLED, PaymentStatus.RETURNED)
 RECONCILIATION_HEADER = [
     "File",
@@ -49,6 +63,7 @@ RECONCILIATION_HEADER = [
     "Amount",
     "Status",
     "Return code",
+    "Dishonored return",
 ]
 
 
@@ -128,7 +143,14 @@ class FileRow:
 def files_of(biller: Biller) -> QuerySet[AchFile]:
     """The biller's files, newest first, each with how many of its payments are in each status."""
     counts = {str(status): Count("entries", filter=Q(entries__payment__status=status)) for status in FILE_STATUSES}
-    return AchFile.objects.filter(biller=biller).annotate(**counts).order_by("-created_at", "-pk")
+    offsets = Subquery(
+        AchOffsetReturn.objects.filter(file=OuterRef("pk")).values("file").annotate(n=Count("pk")).values("n")[:1]
+    )
+    return (
+        AchFile.objects.filter(biller=biller)
+        .annotate(**counts, offsets_returned=offsets)
+        .order_by("-created_at", "-pk")
+    )
 
 
 @console_view()
@@ -139,14 +161,22 @@ def ach_files(request: ConsoleRequest) -> HttpResponse:
         FileRow(record, [(s, s.label, getattr(record, s)) for s in FILE_STATUSES if getattr(record, s)])
         for record in page
     ]
-    returns = AchReturn.objects.filter(entry__biller=biller).select_related("entry__payment__customer")
+    returns = (
+        AchReturn.objects.filter(entry__biller=biller)
+        .select_related("entry__payment__customer")
+        .prefetch_related("entry__dishonors")
+    )
     corrections = AchCorrection.objects.filter(entry__biller=biller).select_related("entry__payment__customer")
+    dishonors = AchDishonor.objects.filter(entry__biller=biller).select_related("entry__payment__customer", "inbound")
     context = {
         "page": page,
         "rows": rows,
         "query": page_query(request),
         "returns": returns[:RECENT],
         "corrections": corrections[:RECENT],
+        "dishonors": dishonors[:RECENT],
+        "offsets": AchOffsetReturn.objects.filter(file__biller=biller).select_related("file", "inbound")[:RECENT],
+        "imports": InboundFile.objects.filter(biller=biller)[:IMPORTS],
         "recent": RECENT,
         "has_settings": AchSettings.objects.filter(biller=biller).exists(),
     }
@@ -199,8 +229,30 @@ def ach_returns_upload(request: ConsoleRequest) -> HttpResponse:
             form.add_error(None, f"{where}. Nothing was imported.")
         else:
             _tell_imported(request, filename, result)
+            shown = result.inbound
+            if shown is not None and shown.biller_id == request.biller.pk:
+                return redirect("console:ach_return_file", slug=request.biller.slug, inbound_id=shown.pk)
             return redirect("console:ach_files", slug=request.biller.slug)
     return render(request, "console/ach/upload.html", {"form": form})
+
+
+@console_view()
+def ach_return_file(request: ConsoleRequest, inbound_id: int) -> HttpResponse:
+    """What the import of one return file did, and what in it is not the biller's."""
+    biller = request.biller
+    inbound = get_object_or_404(InboundFile.objects.select_related("imported_by"), biller=biller, pk=inbound_id)
+    mine = Q(entry__biller=biller)
+    customer = "entry__payment__customer"
+    context = {
+        "inbound": inbound,
+        "returns": inbound.returns.filter(mine).select_related(customer)[:LISTED],
+        "corrections": inbound.corrections.filter(mine).select_related(customer)[:LISTED],
+        "dishonors": inbound.dishonors.filter(mine).select_related(customer)[:LISTED],
+        "offsets": inbound.offset_returns.filter(file__biller=biller).select_related("file")[:LISTED],
+        "not_ours": inbound.foreign_entries.all()[:LISTED],
+        "listed": LISTED,
+    }
+    return render(request, "console/ach/return_file.html", context)
 
 
 def _count(number: int, one: str, many: str) -> str:
@@ -217,6 +269,14 @@ def _tell_imported(request: ConsoleRequest, filename: str, result: ImportResult)
     ]
     if result.blocked_accounts:
         said.append(_count(result.blocked_accounts, "bank account blocked", "bank accounts blocked"))
+    if result.dishonored:
+        said.append(_count(result.dishonored, "dishonored or contested return", "dishonored or contested returns"))
+    if result.restored:
+        said.append(_count(result.restored, "payment restored", "payments restored"))
+    if result.offset_returns:
+        said.append(_count(result.offset_returns, "offset returned", "offsets returned"))
+    if result.not_ours:
+        said.append(_count(result.not_ours, "entry not yours, left alone", "entries not yours, left alone"))
     messages.success(request, f"{filename} imported: {', '.join(said)}.")
 
 
@@ -234,8 +294,10 @@ def reconciliation_rows(biller: Biller) -> Iterator[list[str]]:
     """One row per entry and invoice it pays (an entry without allocations: one row, no invoice),
     read as plain values a chunk at a time, so memory stays flat however many entries there are."""
     yield RECONCILIATION_HEADER
+    dishonor = AchDishonor.objects.filter(entry=OuterRef("pk")).order_by("-pk").values("code")[:1]
     rows = (
         AchEntry.objects.filter(biller=biller)
+        .annotate(dishonor=Subquery(dishonor))
         .order_by("file__created_at", "file_id", "batch_number", "trace_number", "payment__allocations__pk")
         .values_list(
             "file__filename",
@@ -248,11 +310,22 @@ def reconciliation_rows(biller: Biller) -> Iterator[list[str]]:
             "amount_cents",
             "payment__status",
             "ach_return__code",
+            "dishonor",
         )
     )
-    for filename, effective, batch, trace, customer, invoice, allocated, amount, status, code in rows.iterator(
-        chunk_size=CHUNK
-    ):
+    for (
+        filename,
+        effective,
+        batch,
+        trace,
+        customer,
+        invoice,
+        allocated,
+        amount,
+        status,
+        code,
+        dishonor,
+    ) in rows.iterator(chunk_size=CHUNK):
         yield [
             filename,
             effective.isoformat(),
@@ -263,4 +336,5 @@ def reconciliation_rows(biller: Biller) -> Iterator[list[str]]:
             cents_to_plain(amount if allocated is None else allocated),
             PaymentStatus(status).label,
             code or "",
+            dishonor or "",
         ]

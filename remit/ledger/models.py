@@ -13,7 +13,8 @@ lists, the dashboard and Auto Pay can filter and sum without joins; they are wri
 database refuses any state where more is paid or pending than the invoice's total.
 
 A payment's status moves only along ``Payment.TRANSITIONS``, only through ``ledger.states``, and every
-move appends a ``PaymentEvent``. ACH payments start *scheduled*; a payment the biller received
+move appends a ``PaymentEvent``. ACH payments start *scheduled*; a returned one becomes *settled* again
+only when the biller's bank dishonors its return; a payment the biller received
 outside Remit (a cheque, a wire) is recorded as *settled* at once.
 """
 
@@ -194,7 +195,10 @@ class Payment(models.Model):
         PaymentStatus.SCHEDULED: {PaymentStatus.SENT, PaymentStatus.CANCELLED},
         PaymentStatus.SENT: {PaymentStatus.SETTLED, PaymentStatus.RETURNED},
         PaymentStatus.SETTLED: {PaymentStatus.RETURNED},
-        PaymentStatus.RETURNED: set(),
+        # A dishonored return: the biller's bank refused the customer's bank's return, so the debit
+        # stands and the money is the biller's (``payments.restore``). A contested dishonored return
+        # makes it returned again (settled → returned).
+        PaymentStatus.RETURNED: {PaymentStatus.SETTLED},
         PaymentStatus.CANCELLED: set(),
     }
 

@@ -26,7 +26,7 @@ def mark_routing_origins(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ach', '0002_settings_change'),
+        ('ach', '0003_dishonors_offsets_not_ours'),
     ]
 
     operations = [

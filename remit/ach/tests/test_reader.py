@@ -103,10 +103,14 @@ def test_it_reads_05_addenda_and_balanced_offsets():
     assert [b.header.sec_code for b in mixed.batches] == ["WEB", "CCD"]
 
 
-def test_a_93_character_line_is_refused():
+def test_a_93_character_line_is_refused_when_what_it_lost_was_not_a_trailing_space():
     lines = golden_lines("web")
     lines[2] = lines[2][:93]
-    assert refused(lines) == (3, "the record is 93 characters long; every record is 94")
+    assert refused(lines) == (
+        3,
+        "the record is 93 characters long; every record is 94 (read with spaces added at the end: "
+        "trace number (positions 80-94) is not numeric: '01100001000000 ')",
+    )
 
 
 def test_wrong_control_totals_are_refused():
@@ -160,7 +164,6 @@ def test_an_unknown_record_type_is_refused():
 @pytest.mark.parametrize(
     ("name", "change", "expected"),
     [
-        ("web", lambda lines: lines[:-1], (10, "the file ends after 9 records; padding must bring it to 10")),
         (
             "web",
             lambda lines: [*lines, lines[-1]],
@@ -220,8 +223,13 @@ def test_an_unknown_record_type_is_refused():
         ),
         (
             "web",
-            lambda lines: [lines[0], with_field(lines[1], 51, 53, "IAT"), *lines[2:]],
-            (2, "SEC code 'IAT' is not one this reader reads (PPD, CCD, WEB, TEL, COR)"),
+            lambda lines: [lines[0], with_field(lines[1], 51, 53, "ADV"), *lines[2:]],
+            (2, "an ADV batch (automated accounting advice) is not part of a return file; this reader refuses it"),
+        ),
+        (
+            "web",
+            lambda lines: [lines[0], with_field(lines[1], 51, 53, "W3B"), *lines[2:]],
+            (2, "SEC code 'W3B' (positions 51-53) is not three letters"),
         ),
         (
             "web",

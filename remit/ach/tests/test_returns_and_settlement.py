@@ -163,13 +163,17 @@ def test_a_malformed_file_is_refused_whole_with_its_line(world, run_on_commit, t
     assert payment.status == PaymentStatus.SENT and not InboundFile.objects.exists()
 
 
-def test_a_return_for_a_payment_remit_never_sent_is_refused(world, run_on_commit, tmp_path):
-    _, path = export_and_return(world, run_on_commit, tmp_path, returns="R01")
+def test_a_return_for_a_payment_remit_never_sent_is_listed_as_not_ours(world, run_on_commit, tmp_path, capsys):
+    payment, path = export_and_return(world, run_on_commit, tmp_path, returns="R01")
     text = path.read_text().replace("111000020000001", "111000029999999")
     path.write_text(text)
-    with pytest.raises(CommandError, match="no payment Remit sent has the trace number 111000029999999"):
-        call_command("ach", "import-returns", str(path))
+    call_command("ach", "import-returns", str(path))
+    out = capsys.readouterr().out
+    assert "0 return(s)" in out and "1 entry(ies) not ours, left alone:" in out
+    assert "no payment of yours has the trace number 111000029999999" in out
     assert not AchReturn.objects.exists()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SENT
 
 
 def test_unreturned_payments_settle_after_the_settlement_days_and_the_invoice_is_paid(world, run_on_commit):

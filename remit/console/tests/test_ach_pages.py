@@ -299,13 +299,19 @@ def test_uploading_a_return_file_returns_the_payment(client, acme, django_captur
     trace = AchEntry.objects.get(payment=payment).trace_number
     text = returns_for((outbound_dir() / record.filename).read_text(), returns={trace: "R01"}, today=date.today())
 
-    html = upload(client, biller, text).content.decode()
+    response = upload(client, biller, text)
+    html = response.content.decode()
+    inbound = InboundFile.objects.get()
+    assert response.redirect_chain[-1][0] == f"/console/{biller.slug}/ach/returns/{inbound.pk}/"
     assert "returns.ach imported: 1 payment returned, 0 notifications of change applied." in html
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.RETURNED
     assert AchReturn.objects.get().code == "R01"
     assert "Insufficient funds" in html and trace in html
-    assert "1 returned" in html  # the file's payments by status
+    assert "Every entry of this file was yours." in html
+    files = client.get(f"/console/{biller.slug}/ach/").content.decode()
+    assert "1 returned" in files  # the file's payments by status
+    assert f"/console/{biller.slug}/ach/returns/{inbound.pk}/" in files  # the imports, each with its page
 
     again = upload(client, biller, text, name="returns-again.ach").content.decode()
     assert "returns-again.ach was imported before: nothing changed." in again
@@ -337,7 +343,8 @@ def test_a_malformed_return_file_changes_nothing(client, acme, django_capture_on
     response = upload(client, biller, "".join(lines))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Line 3: the record is 93 characters long; every record is 94. Nothing was imported." in html
+    assert "Line 3: the record is 93 characters long; every record is 94 (read with spaces added at the end:" in html
+    assert "is not numeric" in html and "Nothing was imported." in html
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SENT
     assert not InboundFile.objects.exists() and not AchReturn.objects.exists()
@@ -350,16 +357,23 @@ def test_a_return_file_that_is_not_ascii_is_refused(client, acme):
     assert not InboundFile.objects.exists()
 
 
-def test_another_billers_returns_are_not_imported_here(client, acme, django_capture_on_commit_callbacks):
+def test_another_billers_returns_are_not_imported_here_but_listed_as_not_ours(
+    client, acme, django_capture_on_commit_callbacks
+):
     biller, _ = acme
     other, other_owner = make_biller("Globex Corporation")
     record, payment = sent_file(other, other_owner, django_capture_on_commit_callbacks)
     trace = AchEntry.objects.get(payment=payment).trace_number
     text = returns_for((outbound_dir() / record.filename).read_text(), returns={trace: "R01"}, today=date.today())
     html = upload(client, biller, text).content.decode()
-    assert f"no payment Remit sent has the trace number {trace}. Nothing was imported." in html
+    assert "returns.ach imported: 0 payments returned, 0 notifications of change applied, 1 entry not yours" in html
+    assert f"no payment of yours has the trace number {trace}" in html and "Not ours" in html
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SENT
+    # The other biller's console does not show this biller's import.
+    inbound = InboundFile.objects.get()
+    client.force_login(other_owner)
+    assert client.get(f"/console/{other.slug}/ach/returns/{inbound.pk}/").status_code == 404
 
 
 def test_staff_cannot_upload_return_files(client, acme):
@@ -398,11 +412,12 @@ def test_reconciliation_csv_has_a_row_per_entry_and_invoice(client, acme, django
         "Amount",
         "Status",
         "Return code",
+        "Dishonored return",
     ]
     common = [record.filename, record.effective_date.isoformat(), "1", entry.trace_number, "Initech"]
     assert rows[1:] == [
-        [*common, numbers[0], "100.00", "Sent to the bank", ""],
-        [*common, numbers[1], "25.50", "Sent to the bank", ""],
+        [*common, numbers[0], "100.00", "Sent to the bank", "", ""],
+        [*common, numbers[1], "25.50", "Sent to the bank", "", ""],
     ]
 
 

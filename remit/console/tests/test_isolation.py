@@ -4,6 +4,7 @@ as an outsider (another biller's owner and staff, signed out) and must give noth
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from remit.ach.models import InboundFile
 from remit.api.actions import api_key_create
 from remit.api.models import ApiKey
 from remit.billers.actions import staff_invite
@@ -71,6 +72,7 @@ def acme_urls():
         "endpoint_id": endpoint.pk,
         "delivery_id": WebhookDelivery.objects.get(endpoint=endpoint).pk,
         "file_id": acme_ach_file(acme).pk,
+        "inbound_id": InboundFile.objects.create(sha256="1" * 64, filename="returns.ach", biller=acme).pk,
         "key_id": api_key_create(biller=acme, actor=owner, name="Accounting sync").api_key.pk,
     }
     names = console_biller_patterns()

@@ -99,3 +99,16 @@ class Command(BaseCommand):
             f"Imported {path.name}: {result.returned} return(s), {result.corrected} correction(s), "
             f"{result.blocked_accounts} bank account(s) blocked."
         )
+        if result.dishonored or result.offset_returns or result.unchanged:
+            self.stdout.write(
+                f"  {result.dishonored} dishonored or contested return(s) ({result.restored} payment(s) restored), "
+                f"{result.offset_returns} returned offset(s), {result.unchanged} entry(ies) answered before."
+            )
+        if result.not_ours:
+            self.stdout.write(f"  {result.not_ours} entry(ies) not ours, left alone:")
+            assert result.inbound is not None
+            for row in result.inbound.foreign_entries.all():
+                self.stdout.write(
+                    f"    line {row.line}: batch {row.batch_number} ({row.company_name or row.company_id}), "
+                    f"trace {row.trace_number}, {format_cents(row.amount_cents)}: {row.reason}"
+                )
