@@ -167,3 +167,14 @@ def export_file(acme: Acme, run_on_commit: Any, *, account_number: str = "123456
         result = ach_export(biller=acme.biller, effective_date=payment.pay_on)
     assert result.file is not None
     return result.file
+
+
+def email_text(outbound: Any) -> str:
+    """An outbox email's plain-text body."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(bytes(outbound.raw), policy=email.policy.default)
+    body = message.get_body(("plain",))  # type: ignore[attr-defined,unused-ignore]
+    assert body is not None
+    return str(body.get_content())
