@@ -197,7 +197,9 @@ def _record(
     what: str = "",
 ) -> None:
     """One history row naming every field that changed; a secret typed again counts as changed."""
-    changed = [name for name in after if before.get(name) != after[name]]
+    changed = [
+        name for name in after if before.get(name) != after[name] and (name in before or after[name] not in ("", None))
+    ]
     changed += [name for name in sorted(secrets_changed) if name not in changed]
     if not changed and not what:
         return

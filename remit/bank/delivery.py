@@ -41,11 +41,14 @@ from remit.ach.export import outbound_dir, partial_dir
 from remit.ach.models import AchFile
 from remit.bank import pgp, sftp
 from remit.bank.connections import bank_host_key_changed, endpoint_of, tell_owners
-from remit.bank.models import BankConnection, DeliveryStatus, FileDelivery
+from remit.bank.models import BankConnection, BankConnectionChange, DeliveryStatus, FileDelivery
 from remit.billers.models import Biller
+from remit.billers.permissions import require_owner
 from remit.lib import crypto
 from remit.lib.banking_days import previous_banking_day
+from remit.lib.errors import ActionError
 from remit.lib.tasks import enqueue_on_commit
+from remit.users.models import User
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +265,26 @@ def _release(delivery: FileDelivery, token: str, error: str, *, notify: bool) ->
                 "bank_delivery_failed",
                 {"filename": delivery.file.filename, "error": error, "retry_at": now + retry_delay(delivery.attempts)},
             )
+
+
+def bank_delivery_by_hand(*, biller: Biller, actor: User, delivery_id: int) -> None:
+    """An owner took a waiting file to the bank themselves: Remit must not send it too. Only a queued
+    file (not one a worker is sending right now) can be marked; the history says who did it."""
+    require_owner(biller, actor, message="Only an owner can mark a file as delivered by hand.")
+    now = timezone.now()
+    with transaction.atomic():
+        marked = FileDelivery.objects.filter(pk=delivery_id, biller=biller, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            delivery_note=f"taken to the bank by hand ({actor.email})",
+            last_error="",
+        )
+        if not marked:
+            raise ActionError("This file is being sent right now or was delivered already; nothing changed.")
+        filename = FileDelivery.objects.get(pk=delivery_id).file.filename
+        BankConnectionChange.objects.create(
+            biller=biller, actor=actor, actor_email=actor.email, what=f"marked {filename} as delivered by hand"
+        )
 
 
 # --- Late files ----------------------------------------------------------------------------------

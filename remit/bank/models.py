@@ -69,6 +69,10 @@ class BankConnection(models.Model):
         return str(self)
 
     @property
+    def host_key_type(self) -> str:
+        return self.host_key.split()[0] if self.host_key else ""
+
+    @property
     def transfers_stopped(self) -> bool:
         return bool(self.host_key_seen) or self.host_key_changed_at is not None
 
