@@ -244,6 +244,8 @@ CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
     "task": "remit.webhooks.tasks.deliver_due_webhooks",
     "schedule": float(env_int("REMIT_WEBHOOK_SWEEP_SECONDS", 30)),
 }
+# The demo's simulated bank (`remit bank-sim --sftp`, started by `remit run` in development).
+REMIT_BANK_SIM_PORT = env_int("REMIT_BANK_SIM_PORT", 2222)
 CELERY_BEAT_SCHEDULE["bank-sync-due"] = {
     "task": "remit.bank.tasks.bank_sync_due",
     "schedule": float(env_int("REMIT_BANK_SYNC_SECONDS", 60)),
