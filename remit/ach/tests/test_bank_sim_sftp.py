@@ -17,6 +17,8 @@ from remit.bank import sftp
 from remit.test import child_env
 
 GOLDEN = Path(__file__).parent / "golden"
+BANK_SIM = [sys.executable, "-m", "remit", "bank-sim"]
+PASSWORD = ["--password-env", "SIM_PASSWORD"]
 
 
 @pytest.fixture
@@ -25,8 +27,7 @@ def served(tmp_path: Path):
     log = tmp_path / "bank.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "remit", "bank-sim", "--sftp", str(port), "--dir", str(folder)]
-            + ["--rule", "ending=4321:R01", "--password-env", "SIM_PASSWORD"],
+            [*BANK_SIM, "--sftp", str(port), "--dir", str(folder), "--rule", "ending=4321:R01", *PASSWORD],
             env=child_env(SIM_PASSWORD="sim-password-1"),
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -35,13 +36,13 @@ def served(tmp_path: Path):
     while "Ctrl-C stops it" not in log.read_text() and time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         time.sleep(0.1)
-    yield folder, port, log
+    yield folder, port
     process.terminate()
     process.wait(10)
 
 
 def test_the_simulated_bank_serves_sftp_and_answers_each_file(served) -> None:
-    folder, port, log = served
+    folder, port = served
     host_key = ensure_host_key(folder)  # made by the server on its first start, kept in its folder
     assert sftp.fetch_host_key("127.0.0.1", port, timeout=5).text == host_key
     private, public = sftp.generate_key_pair()
