@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             lines.append(f"  Portal:   {base}/{ACME_SLUG}/")
             lines += [f"  {login.where}: {login.email} / {login.password}" for login in DEMO_LOGINS]
         if bank:
-            every = int(float(settings.CELERY_BEAT_SCHEDULE["bank-sync-due"]["schedule"]))
+            every = int(cast(float, settings.CELERY_BEAT_SCHEDULE["bank-sync-due"]["schedule"]))
             lines.append(
                 f"  Bank:     sftp://remit@127.0.0.1:{settings.REMIT_BANK_SIM_PORT} (simulated: the worker delivers "
                 f"Acme's files there and picks up its returns every {every} s)"
