@@ -36,7 +36,8 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ),
             (
                 "rotate-keys",
-                "re-encrypt account numbers and webhook secrets with the first key of `REMIT_ENCRYPTION_KEYS` "
+                "re-encrypt account numbers, webhook secrets and bank connection secrets with the first key of "
+                "`REMIT_ENCRYPTION_KEYS` "
                 "(put a new key first, run this, then drop the old one)",
             ),
         ),

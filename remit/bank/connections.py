@@ -396,3 +396,49 @@ def bank_connection_test(*, biller: Biller) -> ProbeReport:
         last_test_at=timezone.now(), last_test_ok=report.ok, last_test_report=report.text
     )
     return report
+
+
+SECRET_COLUMNS = (
+    "ssh_private_key_encrypted",
+    "password_encrypted",
+    "pgp_own_key_encrypted",
+    "pgp_own_passphrase_encrypted",
+)
+
+
+@transaction.atomic
+def bank_secrets_reencrypt() -> int:
+    """`remit rotate-keys`: the connections' secrets and the archived bank files re-encrypted with the
+    first key of REMIT_ENCRYPTION_KEYS (all or nothing), so the old key can be dropped. Returns how many
+    rows changed; a second run changes nothing."""
+    from remit.bank.models import PickedUpFile
+
+    rotated = 0
+    for connection in BankConnection.objects.select_for_update().order_by("pk"):
+        fields = {
+            name: _reencrypt(getattr(connection, name), f"bank connection of biller {connection.biller_id}")
+            for name in SECRET_COLUMNS
+        }
+        changed = {name: token for name, token in fields.items() if token is not None}
+        if changed:
+            BankConnection.objects.filter(pk=connection.pk).update(**changed)
+            rotated += 1
+    files = PickedUpFile.objects.select_for_update().order_by("pk").only("pk", "content_encrypted")
+    for picked in files.iterator(chunk_size=200):
+        token = _reencrypt(picked.content_encrypted, f"bank file {picked.pk}")
+        if token is not None:
+            PickedUpFile.objects.filter(pk=picked.pk).update(content_encrypted=token)
+            rotated += 1
+    return rotated
+
+
+def _reencrypt(token: str, what: str) -> str | None:
+    """The token under the first key, or None when it is empty or already there."""
+    if not token or crypto.is_under_first_key(token):
+        return None
+    try:
+        return crypto.reencrypt(token)
+    except crypto.DecryptionError:
+        raise crypto.DecryptionError(
+            f"No key in REMIT_ENCRYPTION_KEYS can decrypt a secret of the {what}; nothing of the bank's was changed."
+        ) from None
