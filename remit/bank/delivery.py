@@ -40,13 +40,12 @@ from django.utils import timezone
 from remit.ach.export import outbound_dir, partial_dir
 from remit.ach.models import AchFile
 from remit.bank import pgp, sftp
-from remit.bank.connections import bank_host_key_changed, endpoint_of, tell_owners
+from remit.bank.connections import BankConnectionError, bank_host_key_changed, endpoint_of, tell_owners
 from remit.bank.models import BankConnection, BankConnectionChange, DeliveryStatus, FileDelivery
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
 from remit.lib import crypto
 from remit.lib.banking_days import previous_banking_day
-from remit.lib.errors import ActionError
 from remit.lib.tasks import enqueue_on_commit
 from remit.users.models import User
 
@@ -280,7 +279,7 @@ def bank_delivery_by_hand(*, biller: Biller, actor: User, delivery_id: int) -> N
             last_error="",
         )
         if not marked:
-            raise ActionError("This file is being sent right now or was delivered already; nothing changed.")
+            raise BankConnectionError("This file is being sent right now or was delivered already; nothing changed.")
         filename = FileDelivery.objects.get(pk=delivery_id).file.filename
         BankConnectionChange.objects.create(
             biller=biller, actor=actor, actor_email=actor.email, what=f"marked {filename} as delivered by hand"

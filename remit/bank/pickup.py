@@ -33,12 +33,11 @@ from django.utils import timezone
 
 from remit.ach.returns import ReturnFileError, ach_import_returns
 from remit.bank import pgp, sftp
-from remit.bank.connections import bank_host_key_changed, endpoint_of, tell_owners
+from remit.bank.connections import BankConnectionError, bank_host_key_changed, endpoint_of, tell_owners
 from remit.bank.models import BankConnection, PickedUpFile, PickupStatus
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
 from remit.lib import crypto
-from remit.lib.errors import ActionError
 from remit.users.models import User
 
 log = logging.getLogger(__name__)
@@ -188,4 +187,4 @@ def bank_pickup_retry(*, biller: Biller, actor: User, picked_up_id: int) -> None
     require_owner(biller, actor, message="Only an owner can ask Remit to read a file again.")
     deleted, _ = PickedUpFile.objects.filter(biller=biller, pk=picked_up_id, status=PickupStatus.UNREADABLE).delete()
     if not deleted:
-        raise ActionError("That file is not an unreadable file of this business any more.")
+        raise BankConnectionError("That file is not an unreadable file of this business any more.")
