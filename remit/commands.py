@@ -36,7 +36,8 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ),
             (
                 "rotate-keys",
-                "re-encrypt account numbers and webhook secrets with the first key of `REMIT_ENCRYPTION_KEYS` "
+                "re-encrypt account numbers, webhook secrets and bank connection secrets with the first key of "
+                "`REMIT_ENCRYPTION_KEYS` "
                 "(put a new key first, run this, then drop the old one)",
             ),
         ),
@@ -67,6 +68,28 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             (
                 "bank-sim FILE --return TRACE=R01 [--correct TRACE=C01:DATA] [--rule ending=DIGITS:CODE] [--out PATH]",
                 "for demos and tests: the return file a bank would send for an outbound file",
+            ),
+            (
+                "bank-sim --sftp PORT [--dir DIR] [--user NAME] [--password-env VAR] [--rule ending=DIGITS:CODE]",
+                "for demos and tests: the bank as an SFTP server on 127.0.0.1 that answers each delivered file "
+                "with its returns (`make run` starts one for Acme)",
+            ),
+        ),
+    ),
+    (
+        "Bank connection (SFTP)",
+        (
+            (
+                "bank configure --biller SLUG --url sftp://USER@HOST:PORT --host-key 'TYPE BASE64' "
+                "(--key-file PATH | --password-env VAR) --outbound DIR --inbound DIR [--pgp-bank-key FILE] "
+                "[--pgp-own-key FILE [--pgp-passphrase-env VAR]]",
+                "set a biller's bank connection (what the console's ACH → Bank connection page does); the "
+                "connection is tested before anything is saved",
+            ),
+            (
+                "bank sync [--biller SLUG]",
+                "deliver the NACHA files that are due and pick up the bank's returns, once, and say what was done "
+                "(the worker does it every minute)",
             ),
         ),
     ),

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "remit.payments",
     "remit.autopay",
     "remit.ach",
+    "remit.bank",
     "remit.api",
     "remit.webhooks",
     "remit.console",
@@ -243,6 +244,12 @@ CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
     "task": "remit.webhooks.tasks.deliver_due_webhooks",
     "schedule": float(env_int("REMIT_WEBHOOK_SWEEP_SECONDS", 30)),
 }
+# The demo's simulated bank (`remit bank-sim --sftp`, started by `remit run` in development).
+REMIT_BANK_SIM_PORT = env_int("REMIT_BANK_SIM_PORT", 2222)
+CELERY_BEAT_SCHEDULE["bank-sync-due"] = {
+    "task": "remit.bank.tasks.bank_sync_due",
+    "schedule": float(env_int("REMIT_BANK_SYNC_SECONDS", 60)),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Security -----------------------------------------------------------------------------------
@@ -308,5 +315,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": env_str("REMIT_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "fontTools": {"level": "WARNING"},
+        "asyncssh": {"level": "WARNING"},  # a line per SSH packet exchange at INFO; Remit logs each transfer itself
+    },
 }

@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 
 from remit.ach.export import AchError, ach_export, local_now
+from remit.ach.hooks import file_written
 from remit.ach.models import AchSettings
 from remit.ach.settle import ach_settle
 from remit.lib.banking_days import is_banking_day
@@ -32,6 +33,7 @@ def ach_export_due() -> int:
         if result.file is not None:
             written += 1
             log.info("Wrote %s: %d payment(s).", result.file.filename, result.payments)
+            file_written(result.file.pk)  # committed: the bank connection (if any) delivers it now
     return written
 
 

@@ -5,6 +5,7 @@ from remit.console import (
     views_ach,
     views_api_keys,
     views_authorizations,
+    views_bank,
     views_customers,
     views_invoices,
     views_payments,
@@ -61,6 +62,15 @@ urlpatterns = [
     path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),
     path("<slug:slug>/ach/returns/<int:inbound_id>/", views_ach.ach_return_file, name="ach_return_file"),
     path("<slug:slug>/ach/reconciliation.csv", views_ach.ach_reconciliation, name="ach_reconciliation"),
+    # The bank connection (SFTP)
+    path("<slug:slug>/ach/bank/", views_bank.bank_connection, name="bank_connection"),
+    path("<slug:slug>/ach/bank/key", views_bank.bank_key, name="bank_key"),
+    path("<slug:slug>/ach/bank/host-key", views_bank.bank_host_key, name="bank_host_key"),
+    path("<slug:slug>/ach/bank/test", views_bank.bank_test, name="bank_test"),
+    path("<slug:slug>/ach/bank/files/<int:picked_up_id>/again", views_bank.bank_pickup_again, name="bank_pickup_again"),
+    path(
+        "<slug:slug>/ach/bank/deliveries/<int:file_delivery_id>/by-hand", views_bank.bank_by_hand, name="bank_by_hand"
+    ),
     # API keys
     path("<slug:slug>/settings/api-keys/", views_api_keys.api_keys, name="api_keys"),
     path(

@@ -12,8 +12,10 @@ import io
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
@@ -197,6 +199,7 @@ def load_demo() -> list[str]:
     created += _demo_payments(acme)
     created += _demo_autopay(acme, acme_owner)
     created += _demo_ach(acme, acme_owner)
+    created += _demo_bank(acme, acme_owner)  # for a demo loaded before the bank connection existed
     return created
 
 
@@ -226,7 +229,46 @@ def _demo_ach(acme: Biller, owner: User | None) -> list[str]:
         ),
     )
     created = ["Acme's ACH settings (bank routing 111000025, company ID 1234567890, cut-off 4:00 pm)"]
-    return created + _demo_ach_file(acme)
+    return created + _demo_bank(acme, owner) + _demo_ach_file(acme)
+
+
+DEMO_BANK_RULE = "ending=6789:R01"  # the simulated bank returns Globex's account …6789: insufficient funds
+
+
+def demo_bank_folder() -> Path:
+    return Path(settings.DATA_DIR) / "bank-sim"
+
+
+def _demo_bank(acme: Biller, owner: User | None) -> list[str]:
+    """Acme connected to the simulated bank (`remit bank-sim --sftp`, which `remit run` starts): Remit's
+    SSH key for Acme given to the bank, the bank's host key pinned, the connection on — so the demo's
+    files are delivered and the bank's returns picked up by the worker, with no file touched."""
+    from remit.ach.bank_sim_sftp import authorize_key, ensure_host_key
+    from remit.bank.connections import ConnectionFields, bank_connection_save, bank_key_generate
+    from remit.bank.models import BankConnection
+
+    if owner is None or BankConnection.objects.filter(biller=acme).exists():
+        return []
+    folder = demo_bank_folder()
+    host_key = ensure_host_key(folder)
+    connection = bank_key_generate(biller=acme, actor=owner)
+    authorize_key(folder, connection.ssh_public_key)
+    port = settings.REMIT_BANK_SIM_PORT
+    bank_connection_save(
+        biller=acme,
+        actor=owner,
+        fields=ConnectionFields(
+            host="127.0.0.1",
+            port=port,
+            username="remit",
+            auth="key",
+            outbound_dir="/to-bank",
+            inbound_dir="/from-bank",
+            host_key=host_key,
+            enabled=True,
+        ),
+    )
+    return [f"Acme's bank connection to the simulated bank at sftp://remit@127.0.0.1:{port} (started by `remit run`)"]
 
 
 def _demo_ach_file(acme: Biller) -> list[str]:

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from remit.ach.models import InboundFile
 from remit.api.actions import api_key_create
 from remit.api.models import ApiKey
+from remit.bank.models import FileDelivery, PickedUpFile
 from remit.billers.actions import staff_invite
 from remit.billers.models import Membership, Role, StaffInvitation
 from remit.invoices.models import Invoice
@@ -35,17 +36,17 @@ def url_for(name: str, acme, ids: dict[str, int]) -> str:
     return reverse(f"console:{name}", kwargs=kwargs)
 
 
-def acme_ach_file(acme):
+def acme_ach_file(acme, modifier="A"):
     from datetime import date
 
     from remit.ach.models import AchFile
 
     return AchFile.objects.create(
         biller=acme,
-        filename="acme-supply-20260105-A-effective-20260106.ach",
+        filename=f"acme-supply-20260105-{modifier}-effective-20260106.ach",
         effective_date=date(2026, 1, 6),
         created_on=date(2026, 1, 5),
-        file_id_modifier="A",
+        file_id_modifier=modifier,
         sha256="0" * 64,
         size_bytes=940,
         entry_count=1,
@@ -53,6 +54,15 @@ def acme_ach_file(acme):
         total_debit_cents=100,
         total_credit_cents=0,
     )
+
+
+def bank_ids(acme):
+    """A delivery of Acme's file to its bank, and a file picked up from it."""
+    delivery = FileDelivery.objects.create(file=acme_ach_file(acme, modifier="B"), biller=acme)
+    picked = PickedUpFile.objects.create(
+        biller=acme, remote_name="returns.ach", sha256="1" * 64, content_encrypted="", status="unreadable"
+    )
+    return {"file_delivery_id": delivery.pk, "picked_up_id": picked.pk}
 
 
 @pytest.fixture
@@ -74,6 +84,7 @@ def acme_urls():
         "file_id": acme_ach_file(acme).pk,
         "inbound_id": InboundFile.objects.create(sha256="1" * 64, filename="returns.ach", biller=acme).pk,
         "key_id": api_key_create(biller=acme, actor=owner, name="Accounting sync").api_key.pk,
+        **bank_ids(acme),
     }
     names = console_biller_patterns()
     assert {"dashboard", "team_remove", "customer", "invoice", "invoice_void", "invoice_pdf"} <= set(names)
@@ -97,6 +108,8 @@ def test_another_billers_people_get_404_everywhere(client, acme_urls, who):
     assert StaffInvitation.objects.filter(biller=acme, revoked_at__isnull=True, accepted_at__isnull=True).count() == 1
     assert WebhookEndpoint.objects.filter(biller=acme, is_active=True, url="https://hooks.example.com/remit").exists()
     assert ApiKey.objects.filter(biller=acme, revoked_at__isnull=True).count() == 1
+    assert not FileDelivery.objects.filter(status="delivered").exists()
+    assert PickedUpFile.objects.filter(biller=acme).count() == 1
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, acme_urls):
@@ -121,7 +134,15 @@ def test_staff_may_look_but_not_change_owner_settings(client, acme_urls):
     acme, _ = acme_urls
     staff = make_staff(acme)
     client.force_login(staff)
-    pages = ["branding", "portal-address", "team", "settings/invoicing", "settings/ach", "settings/api-keys"]
+    pages = [
+        "branding",
+        "portal-address",
+        "team",
+        "settings/invoicing",
+        "settings/ach",
+        "settings/api-keys",
+        "ach/bank",
+    ]
     for page in [*pages, "settings/webhooks"]:
         assert client.get(f"/console/{acme.slug}/{page}/").status_code == 200
         assert client.post(f"/console/{acme.slug}/{page}/", {"slug": "acme-new"}).status_code == 403

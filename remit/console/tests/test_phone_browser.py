@@ -71,6 +71,7 @@ def test_every_console_page_fits_a_phone_and_the_top_bar_one_line(page, live_ser
         ("settings-team", "/team/"),
         ("settings-invoicing", "/settings/invoicing/"),
         ("settings-ach", "/settings/ach/"),
+        ("bank-connection", "/ach/bank/"),
         ("settings-api-keys", "/settings/api-keys/"),
         ("settings-webhooks", "/settings/webhooks/"),
     ]

@@ -14,6 +14,12 @@ from remit.users.models import User
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(settings, tmp_path):
+    """The demo's simulated bank keeps its keys in $REMIT_DATA_DIR/bank-sim: a folder of the test's own."""
+    settings.DATA_DIR = tmp_path / "data"
+
+
 def _snapshot():
     return {model._meta.label: list(model._default_manager.order_by("pk").values()) for model in apps.get_models()}
 
@@ -57,3 +63,15 @@ def test_the_demo_owner_can_sign_in(client):
     response = client.post("/console/signin/", {"email": ACME_OWNER, "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == f"/console/{ACME_SLUG}/"
+
+
+def test_acme_is_connected_to_the_simulated_bank_with_its_key_and_the_banks_host_key(settings):
+    from remit.ach.bank_sim_sftp import ensure_host_key
+    from remit.bank.models import BankConnection
+    from remit.site.demo import demo_bank_folder
+
+    load_demo()
+    connection = BankConnection.objects.get(biller__slug=ACME_SLUG)
+    assert connection.ready and connection.port == settings.REMIT_BANK_SIM_PORT
+    assert connection.host_key == ensure_host_key(demo_bank_folder())
+    assert connection.ssh_public_key in (demo_bank_folder() / "authorized_keys").read_text()

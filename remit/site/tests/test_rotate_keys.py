@@ -132,3 +132,29 @@ def test_the_billers_settlement_account_is_re_encrypted_too(settings):
     settings.REMIT_ENCRYPTION_KEYS = [NEW]
     assert crypto.decrypt(AchSettings.objects.get().settlement_account_encrypted) == "99887766"
     assert "Re-encrypted 0 biller settlement account number(s)." in rotate()
+
+
+def test_the_bank_connections_secrets_and_archived_bank_files_are_re_encrypted_too(settings):
+    from remit.bank.models import BankConnection, PickedUpFile
+
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    acme, _ = make_biller("Acme Supply Co.")
+    connection = BankConnection.objects.create(
+        biller=acme,
+        host="sftp.bank.example",
+        username="acme",
+        auth="password",
+        password_encrypted=crypto.encrypt("bank-password"),
+        pgp_own_passphrase_encrypted=crypto.encrypt("passphrase"),
+    )
+    PickedUpFile.objects.create(
+        biller=acme, remote_name="r.ach", sha256="0" * 64, content_encrypted=crypto.encrypt("101…"), status="imported"
+    )
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+    assert "Re-encrypted 2 bank connection(s) and archived bank file(s)." in rotate()
+    settings.REMIT_ENCRYPTION_KEYS = [NEW]
+    connection.refresh_from_db()
+    assert crypto.decrypt(connection.password_encrypted) == "bank-password"
+    assert crypto.decrypt(connection.pgp_own_passphrase_encrypted) == "passphrase"
+    assert crypto.decrypt(PickedUpFile.objects.get().content_encrypted) == "101…"
+    assert "Re-encrypted 0 bank connection(s)" in rotate()

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from remit.ach.export import AchError, ach_export
+from remit.ach.hooks import file_written
 from remit.ach.models import AchSettings
 from remit.ach.returns import ReturnFileError, ach_import_returns
 from remit.ach.settle import ach_settle
@@ -74,6 +75,7 @@ class Command(BaseCommand):
                 f"{format_cents(record.total_debit_cents)} in debits, effective {record.effective_date:%Y-%m-%d}, "
                 f"SHA-256 {record.sha256}"
             )
+            file_written(record.pk)  # committed: a worker delivers it to the bank when there is a connection
             if result.moved:
                 self.stdout.write(f"  {len(result.moved)} late payment(s) moved to this date; their payers were told.")
 

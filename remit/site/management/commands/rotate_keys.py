@@ -6,7 +6,8 @@ written with is no longer configured), it names the accounts and stops, so nothi
 Then it rewrites the accounts in batches, each batch in one transaction with its rows locked.
 Accounts already under the first key with a current hash are left alone, so a second run changes
 nothing. Until it has run, the same number saved again may not be noticed as a duplicate.
-The billers' settlement account numbers and webhook signing secrets are re-encrypted too.
+The billers' settlement account numbers, webhook signing secrets, bank connection secrets (SSH key,
+password, PGP key and passphrase) and the bank files Remit archived are re-encrypted too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from remit.ach.models import AchSettings
+from remit.bank.connections import bank_secrets_reencrypt
 from remit.lib import crypto
 from remit.payments.bank_accounts import account_lookup_hash
 from remit.payments.models import BankAccount
@@ -51,6 +53,7 @@ class Command(BaseCommand):
         billers = _rotate_settlement_accounts()
         self.stdout.write(f"Re-encrypted {billers} biller settlement account number(s).")
         self.stdout.write(f"Re-encrypted the signing secrets of {_rotate_webhook_secrets()} webhook endpoint(s).")
+        self.stdout.write(f"Re-encrypted {_rotate_bank_secrets()} bank connection(s) and archived bank file(s).")
 
 
 def _id_batches(size: int) -> Iterator[list[int]]:
@@ -131,5 +134,13 @@ def _rotate_webhook_secrets() -> int:
     """The billers' webhook signing secrets, the same way (all or nothing)."""
     try:
         return webhook_secrets_reencrypt()
+    except crypto.DecryptionError as error:
+        raise CommandError(str(error)) from None
+
+
+def _rotate_bank_secrets() -> int:
+    """The bank connections' secrets and archived bank files, the same way (all or nothing)."""
+    try:
+        return bank_secrets_reencrypt()
     except crypto.DecryptionError as error:
         raise CommandError(str(error)) from None

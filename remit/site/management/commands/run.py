@@ -10,14 +10,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
 from remit.billers.models import Biller
-from remit.site.demo import ACME_SLUG, DEMO_LOGINS
+from remit.site.demo import ACME_SLUG, DEMO_BANK_RULE, DEMO_LOGINS, demo_bank_folder
 
 
 class Command(BaseCommand):
@@ -51,10 +51,20 @@ class Command(BaseCommand):
             subprocess.Popen(web, start_new_session=True),
             subprocess.Popen([*remit, "worker", "--quiet"], start_new_session=True),
         ]
+        bank = self._start_demo_bank(remit)
         self._wait_until_serving(f"http://{address}/healthz", children)
         if all(child.poll() is None for child in children):
-            self._announce(f"http://{address}")
-        self._supervise(children)
+            self._announce(f"http://{address}", bank=bank is not None)
+        self._supervise(children, extras=[bank] if bank else [])
+
+    def _start_demo_bank(self, remit: list[str]) -> subprocess.Popen[bytes] | None:
+        """In development, when the demo connected Acme to the simulated bank, that bank's SFTP server
+        runs too (a third child, but an optional one: if its port is taken, Remit runs without it)."""
+        folder = demo_bank_folder()
+        if settings.PRODUCTION or not (folder / "host_key").exists():
+            return None
+        command = [*remit, "bank-sim", "--sftp", str(settings.REMIT_BANK_SIM_PORT), "--dir", str(folder)]
+        return subprocess.Popen([*command, "--rule", DEMO_BANK_RULE], start_new_session=True, stdout=subprocess.DEVNULL)
 
     def _wait_until_serving(self, url: str, children: list[subprocess.Popen[bytes]]) -> None:
         """Announce "ready" only once the web server answers, so the printed links work at once."""
@@ -68,7 +78,7 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.3)
 
-    def _announce(self, base: str) -> None:
+    def _announce(self, base: str, *, bank: bool = False) -> None:
         lines = [
             "",
             "Remit is ready.",
@@ -78,12 +88,20 @@ class Command(BaseCommand):
         if Biller.objects.filter(slug=ACME_SLUG).exists():
             lines.append(f"  Portal:   {base}/{ACME_SLUG}/")
             lines += [f"  {login.where}: {login.email} / {login.password}" for login in DEMO_LOGINS]
+        if bank:
+            every = int(cast(float, settings.CELERY_BEAT_SCHEDULE["bank-sync-due"]["schedule"]))
+            lines.append(
+                f"  Bank:     sftp://remit@127.0.0.1:{settings.REMIT_BANK_SIM_PORT} (simulated: the worker delivers "
+                f"Acme's files there and picks up its returns every {every} s)"
+            )
         transport = settings.REMIT_EMAIL_TRANSPORT
         lines += [f"  Email:    {transport.describe()}", "Press Ctrl-C to stop the web server and the worker.", ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
 
-    def _supervise(self, children: list[subprocess.Popen[bytes]]) -> None:
+    def _supervise(
+        self, children: list[subprocess.Popen[bytes]], extras: list[subprocess.Popen[bytes]] | None = None
+    ) -> None:
         stopping = False
 
         def stop(signum: int, _frame: Any) -> None:
@@ -96,13 +114,13 @@ class Command(BaseCommand):
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.3)
         finally:
-            for child in children:
+            for child in [*children, *(extras or [])]:
                 if child.poll() is None:
                     # The process itself, not its group: Celery stops its own pool (a warm shutdown
                     # that lets a running task finish).
                     child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
-            for child in children:
+            for child in [*children, *(extras or [])]:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 # Each child leads its own process group (start_new_session); whatever is left in it
