@@ -109,13 +109,19 @@ def test_a_file_remit_cant_read_stays_at_the_bank_shown_and_emailed_once(
     assert record.reason in email_text(emails[0])
 
 
-def test_a_return_for_a_trace_remit_never_sent_is_unreadable_and_nothing_is_imported(
+def test_a_return_for_a_trace_remit_never_sent_is_imported_as_not_ours_and_changes_nothing(
     connected: Acme, bank: Bank, run_on_commit: Any
 ) -> None:
+    """Another originator's return in the bank's file is listed on the import's page ("not ours"),
+    as for a file uploaded in the console; the file itself is read, so it is not unreadable."""
     text, entry = return_file(connected, run_on_commit)
     (bank.from_bank / "other.ach").write_text(text.replace(entry.trace_number, "111000029999999"))
     result = bank_pick_up(biller=connected.biller)
-    assert "no payment Remit sent has the trace number 111000029999999" in result.unreadable[0].reason
+    assert not result.unreadable and len(result.imported) == 1
+    inbound = result.imported[0].inbound
+    assert inbound is not None
+    assert [foreign.original_trace for foreign in inbound.foreign_entries.all()] == ["111000029999999"]
+    assert result.imported[0].returned == 0
     entry.payment.refresh_from_db()
     assert entry.payment.status == PaymentStatus.SENT
 
