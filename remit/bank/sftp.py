@@ -1,5 +1,6 @@
-"""A small, synchronous SFTP client for the bank's server, over asyncssh (each session runs its own
-event loop with ``asyncio.Runner``; nothing here speaks the protocol by hand).
+"""A small, synchronous SFTP client for the bank's server, over asyncssh (each session runs on an
+event loop of its own in a thread of its own, ``lib/aio.LoopThread``, so it works even where the
+calling thread runs a loop already; nothing here speaks the protocol by hand).
 
 The server's host key is pinned: a session trusts exactly the key the owner confirmed, and a server
 that presents another one raises ``HostKeyChanged`` (with the key it presented, when it presented
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncssh
+
+from remit.lib.aio import LoopThread
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 20.0  # seconds for the connection and for each operation
@@ -149,7 +152,7 @@ def fetch_host_key(host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT) ->
     async def fetch() -> asyncssh.SSHKey | None:
         return await asyncssh.get_server_host_key(host, port, config=None)
 
-    with asyncio.Runner() as runner:
+    with LoopThread("remit-sftp") as runner:
         key = _run(runner, fetch(), where=f"{host}:{port}", timeout=timeout)
     if key is None:
         raise SftpError(f"The server at {host}:{port} presented no host key.")
@@ -159,7 +162,7 @@ def fetch_host_key(host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT) ->
 class Session:
     """An open SFTP session (see ``open_session``). Paths are the server's, e.g. ``/outbound/x.ach``."""
 
-    def __init__(self, runner: asyncio.Runner, endpoint: Endpoint, sftp: asyncssh.SFTPClient) -> None:
+    def __init__(self, runner: LoopThread, endpoint: Endpoint, sftp: asyncssh.SFTPClient) -> None:
         self._runner, self._endpoint, self._sftp = runner, endpoint, sftp
 
     def _do(self, coro: Awaitable[T], *, folder: str = "", path: str = "") -> T:
@@ -265,7 +268,7 @@ def open_session(endpoint: Endpoint) -> Iterator[Session]:
             connection.close()
             raise
 
-    with asyncio.Runner() as runner:
+    with LoopThread("remit-sftp") as runner:
         try:
             connection, sftp = _run(runner, connect(), where=endpoint.where, timeout=endpoint.timeout * 2)
         except asyncssh.HostKeyNotVerifiable:
@@ -302,7 +305,7 @@ def open_session(endpoint: Endpoint) -> Iterator[Session]:
                 runner.run(asyncio.wait_for(connection.wait_closed(), 5))
 
 
-def _run(runner: asyncio.Runner, coro: Awaitable[T], *, where: str, timeout: float) -> T:
+def _run(runner: LoopThread, coro: Awaitable[T], *, where: str, timeout: float) -> T:
     """Run one step, turning network failures into ``Unreachable`` with a message that says which."""
 
     async def step() -> T:
