@@ -66,6 +66,11 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                 "settle sent payments not returned within the biller's settlement days (the worker does it hourly)",
             ),
             (
+                "ach return-rates [--biller SLUG] [--date YYYY-MM-DD]",
+                "print each biller's return rates over 60 days against NACHA's thresholds and email the owners "
+                "about a level newly reached (the worker checks hourly)",
+            ),
+            (
                 "bank-sim FILE --return TRACE=R01 [--correct TRACE=C01:DATA] [--rule ending=DIGITS:CODE] [--out PATH]",
                 "for demos and tests: the return file a bank would send for an outbound file",
             ),

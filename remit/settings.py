@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE["ach-settle-due"] = {
     "task": "remit.ach.tasks.ach_settle_due",
     "schedule": float(env_int("REMIT_ACH_SETTLE_SECONDS", 3600)),
 }
+CELERY_BEAT_SCHEDULE["ach-return-rates"] = {
+    "task": "remit.ach.tasks.ach_return_rates_check",
+    "schedule": float(env_int("REMIT_RETURN_RATES_SECONDS", 3600)),
+}
 CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
     "task": "remit.webhooks.tasks.deliver_due_webhooks",
     "schedule": float(env_int("REMIT_WEBHOOK_SWEEP_SECONDS", 30)),

@@ -241,3 +241,44 @@ class ForeignEntry(models.Model):
 
     class Meta:
         ordering = ["line"]
+
+
+class ReturnRateCrossing(models.Model):
+    """A return rate reached a level (50%, 80% or 100%) of its NACHA threshold (``return_rates.py``)
+    on ``crossed_on``; ``cleared_on`` is the day it was seen below that level again. At most one open
+    crossing per biller, scope, category and level (a unique constraint): a check run twice finds it
+    open and emails nothing; a rate that falls below and reaches the level again opens a new one,
+    and the owners are emailed again. The rows are the history the annual risk review lists."""
+
+    class Category(models.TextChoices):
+        UNAUTHORIZED = "unauthorized", "Unauthorized"
+        ADMINISTRATIVE = "administrative", "Administrative"
+        OVERALL = "overall", "Overall"
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.CASCADE, related_name="return_rate_crossings")
+    scope = models.CharField(max_length=3, help_text="A SEC code (WEB, CCD), or “all”.")
+    category = models.CharField(max_length=14, choices=Category.choices)
+    level = models.PositiveSmallIntegerField(help_text="Percent of the threshold: 50, 80 or 100.")
+    crossed_on = models.DateField()
+    cleared_on = models.DateField(null=True, blank=True)
+    entries = models.PositiveIntegerField(help_text="Debit entries in the window when it was crossed.")
+    returns = models.PositiveIntegerField(help_text="Returns of the category in that window.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-crossed_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "biller",
+                "scope",
+                "category",
+                "level",
+                condition=Q(cleared_on__isnull=True),
+                name="ach_crossing_open_once",
+            ),
+            models.CheckConstraint(condition=Q(level__in=[50, 80, 100]), name="ach_crossing_level"),
+        ]
+        indexes = [models.Index(fields=["biller", "crossed_on"], name="ach_crossing_biller_day")]
+
+    def __str__(self) -> str:
+        return f"{self.category} return rate of biller {self.biller_id} at {self.level}% ({self.scope})"

@@ -1,5 +1,6 @@
 """The worker's ACH duties: at each biller's cut-off on each banking day, the file of the next
-banking day; and, regularly, settlement. Both are safe to run any number of times."""
+banking day; and, regularly, settlement and the return-rate check. All are safe to run any number of
+times."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from celery import shared_task
 from remit.ach.export import AchError, ach_export, local_now
 from remit.ach.hooks import file_written
 from remit.ach.models import AchSettings
+from remit.ach.return_rate_alerts import return_rates_check
 from remit.ach.settle import ach_settle
 from remit.lib.banking_days import is_banking_day
 
@@ -40,3 +42,13 @@ def ach_export_due() -> int:
 @shared_task
 def ach_settle_due() -> int:
     return ach_settle()
+
+
+@shared_task
+def ach_return_rates_check() -> int:
+    """Compare every biller's return rates with NACHA's thresholds; the owners are emailed once per
+    crossing (a second run the same day emails nothing). Answers how many billers were emailed."""
+    emailed = 0
+    for ach in AchSettings.objects.select_related("biller").order_by("biller_id"):
+        emailed += bool(return_rates_check(biller=ach.biller).alerts)
+    return emailed

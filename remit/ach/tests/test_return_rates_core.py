@@ -34,10 +34,13 @@ def test_window_is_the_sixty_days_that_end_on_the_day() -> None:
     assert (last - first).days + 1 == WINDOW_DAYS == 60
 
 
+SPLIT = ["R05", "R07", "R10", "R11", "R29", "R51", "R02", "R03", "R04", "R01"]
+
+
 def test_codes_fall_in_their_categories() -> None:
     counts = DailyCounts(
         entries={(DAY, "WEB"): 1000},
-        returns={(DAY, "WEB", code): 1 for code in [*"R05 R07 R10 R11 R29 R51 R02 R03 R04 R01".split()]},
+        returns={(DAY, "WEB", code): 1 for code in SPLIT},
     )
     result = figures(counts, day=DAY, scope=ALL)
     assert result.rate(Category.UNAUTHORIZED).returns == 6

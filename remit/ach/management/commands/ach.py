@@ -1,4 +1,5 @@
-"""`remit ach export | settle | import-returns`: the ACH duties the worker also does by itself."""
+"""`remit ach export | settle | import-returns | return-rates`: the ACH duties the worker also does by
+itself."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from remit.ach.export import AchError, ach_export
 from remit.ach.hooks import file_written
 from remit.ach.models import AchSettings
+from remit.ach.return_rate_alerts import rate_lines, return_rates_check
 from remit.ach.returns import ReturnFileError, ach_import_returns
 from remit.ach.settle import ach_settle
 from remit.billers.models import Biller
@@ -37,6 +39,9 @@ class Command(BaseCommand):
         returns = sub.add_parser("import-returns", help="Import a return / notification-of-change file.")
         returns.add_argument("file")
         returns.add_argument("--biller", help="Match traces of this biller only.")
+        rates = sub.add_parser("return-rates", help="Print return rates against NACHA's thresholds; alert owners.")
+        rates.add_argument("--biller", help="Only this biller (its portal slug).")
+        rates.add_argument("--date", help="The window's last day, YYYY-MM-DD (default: each biller's today).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -45,6 +50,8 @@ class Command(BaseCommand):
         elif action == "settle":
             today = _date(options["today"]) if options.get("today") else None
             self.stdout.write(f"Settled {ach_settle(today=today)} payment(s).")
+        elif action == "return-rates":
+            self._return_rates(options)
         else:
             self._import(options)
 
@@ -55,6 +62,16 @@ class Command(BaseCommand):
                 raise CommandError(f"No biller has the portal address “{slug}”.")
             return [biller]
         return [ach.biller for ach in AchSettings.objects.select_related("biller").order_by("biller__slug")]
+
+    def _return_rates(self, options: dict[str, Any]) -> None:
+        day = _date(options["date"]) if options.get("date") else None
+        billers = self._billers(options.get("biller"))
+        if not billers:
+            self.stdout.write("No biller has ACH settings yet; no return rates.")
+        for biller in billers:
+            result = return_rates_check(biller=biller, day=day)
+            for line in rate_lines(biller, result):
+                self.stdout.write(line)
 
     def _export(self, options: dict[str, Any]) -> None:
         day = _date(options["date"]) if options.get("date") else None
