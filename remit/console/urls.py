@@ -9,6 +9,7 @@ from remit.console import (
     views_customers,
     views_invoices,
     views_payments,
+    views_return_rates,
     views_transfer,
     views_webhooks,
 )
@@ -61,6 +62,7 @@ urlpatterns = [
     path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),
     path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),
     path("<slug:slug>/ach/returns/<int:inbound_id>/", views_ach.ach_return_file, name="ach_return_file"),
+    path("<slug:slug>/ach/return-rates/", views_return_rates.ach_return_rates, name="ach_return_rates"),
     path("<slug:slug>/ach/reconciliation.csv", views_ach.ach_reconciliation, name="ach_reconciliation"),
     # The bank connection (SFTP)
     path("<slug:slug>/ach/bank/", views_bank.bank_connection, name="bank_connection"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from remit.lib.money import format_cents
@@ -301,3 +301,138 @@ def _n(value: float) -> str:
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+# --- Line charts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a line chart: a value per label (e.g. a rate as a percent of its threshold)."""
+
+    name: str
+    values: Sequence[float]
+    colour: str
+    dash: str = ""  # an SVG stroke-dasharray, so the lines differ by more than colour
+
+
+def line_chart_svg(
+    *,
+    labels: Sequence[str],
+    lines: Sequence[Line],
+    title: str,
+    description: str,
+    guides: Sequence[tuple[float, str]] = (),
+    unit: str = "%",
+    width: int = 360,
+    height: int = 150,
+    label_every: int = 15,
+    chart_id: str = "",
+) -> str:
+    """A complete, accessible ``<svg>`` element drawing each line over ``labels`` (one point per
+    label), dashed ``guides`` (value, name) across the plot, a legend, and every ``label_every``-th
+    label ending with the last. ``description`` says in words what the chart shows (its ``<desc>``);
+    the page should also carry the figures as a table."""
+    for line in lines:
+        if len(line.values) != len(labels):
+            raise ValueError(f"Line {line.name!r}: one value per label.")
+    chart_id = chart_id or "chart-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "lines")
+    top_value = max([value for line in lines for value in line.values] + [value for value, _ in guides] + [0])
+    ticks = _ticks(int(-(-top_value // 1)))
+    axis_max = ticks[-1] or 1
+    left = max(text_width(f"{tick}{unit}", SMALL_FONT) for tick in ticks) + 10
+    legend_rows = _legend_rows(lines, width - left)
+    top = LEGEND_HEIGHT * len(legend_rows) + 8
+    plot_width = width - left - 8
+    total_height = top + height + FONT + 12
+
+    def x_at(index: int) -> float:
+        return left + (plot_width * index / (len(labels) - 1) if len(labels) > 1 else plot_width / 2)
+
+    def y_at(value: float) -> float:
+        return top + height - value / axis_max * height
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-lines" role="img" width="100%" '
+        f'viewBox="0 0 {width} {_n(total_height)}" preserveAspectRatio="xMidYMid meet" '
+        f'aria-labelledby="{_e(chart_id)}-title {_e(chart_id)}-desc" font-family="{_e(FONT_FAMILY)}">',
+        f'<title id="{_e(chart_id)}-title">{_e(title)}</title>',
+        f'<desc id="{_e(chart_id)}-desc">{_e(description)}</desc>',
+        '<g class="chart-grid">',
+    ]
+    for tick in ticks:
+        y = y_at(tick)
+        if tick:
+            parts.append(_line("chart-gridline", left, y, left + plot_width, y, GRID))
+        parts.append(_text(f"{tick}{unit}", left - 5, y + SMALL_FONT * 0.35, anchor="end", size=SMALL_FONT))
+    parts.append("</g>")
+    parts.append(_line("chart-axis", left, top + height, left + plot_width, top + height, AXIS))
+    parts.append('<g class="chart-guides">')
+    for value, name in guides:
+        y = y_at(value)
+        parts.append(
+            f'<line class="chart-guide" x1="{_n(left)}" y1="{_n(y)}" x2="{_n(left + plot_width)}" y2="{_n(y)}" '
+            f'stroke="{AXIS}" stroke-width="1" stroke-dasharray="3 3"/>'
+        )
+        parts.append(_text(name, left + plot_width - 2, y - 3, cls="chart-guide-label", anchor="end", size=SMALL_FONT))
+    parts.append("</g>")
+    parts.append('<g class="chart-labels">')
+    for index, anchor in _spaced_labels(labels, label_every, x_at):
+        parts.append(_text(labels[index], x_at(index), top + height + FONT + 4, cls="chart-label", anchor=anchor))
+    parts.append("</g>")
+    for number, line in enumerate(lines):
+        points = " ".join(f"{_n(x_at(i))},{_n(y_at(value))}" for i, value in enumerate(line.values))
+        dash = f' stroke-dasharray="{_e(line.dash)}"' if line.dash else ""
+        parts.append(
+            f'<polyline class="chart-line chart-line-{number}" points="{points}" fill="none" '
+            f'stroke="{_e(line.colour)}" stroke-width="2" stroke-linejoin="round"{dash}/>'
+        )
+    parts.extend(_line_legend(legend_rows, left))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _spaced_labels(labels: Sequence[str], every: int, x_at: Callable[[int], float]) -> list[tuple[int, str]]:
+    """Every ``every``-th label, counted back from the last (always shown, its end at the right
+    edge), less any that would touch the one to its right."""
+    placed: list[tuple[int, str]] = []
+    right_edge = float("inf")
+    for index in range(len(labels) - 1, -1, -max(every, 1)):
+        anchor = "end" if index == len(labels) - 1 else "start" if index == 0 else "middle"
+        wide = text_width(labels[index], FONT)
+        end = x_at(index) + {"end": 0, "middle": wide / 2, "start": wide}[anchor]
+        if end + 4 > right_edge:
+            continue
+        placed.append((index, anchor))
+        right_edge = end - wide
+    return placed[::-1]
+
+
+def _legend_rows(lines: Sequence[Line], room: float) -> list[list[Line]]:
+    """The legend's entries, wrapped onto as many rows as ``room`` needs."""
+    rows: list[list[Line]] = [[]]
+    used = 0.0
+    for line in lines:
+        wide = 22 + text_width(line.name, FONT) + 14
+        if rows[-1] and used + wide > room:
+            rows.append([])
+            used = 0
+        rows[-1].append(line)
+        used += wide
+    return rows
+
+
+def _line_legend(rows: list[list[Line]], left: float) -> list[str]:
+    parts = ['<g class="chart-legend">']
+    for row_number, row in enumerate(rows):
+        x, y = left, 10 + row_number * LEGEND_HEIGHT
+        for line in row:
+            dash = f' stroke-dasharray="{_e(line.dash)}"' if line.dash else ""
+            parts.append(
+                f'<line x1="{_n(x)}" y1="{_n(y)}" x2="{_n(x + 18)}" y2="{_n(y)}" stroke="{_e(line.colour)}" '
+                f'stroke-width="2"{dash}/>'
+            )
+            parts.append(_text(line.name, x + 22, y + FONT * 0.35, anchor="start"))
+            x += 22 + text_width(line.name, FONT) + 14
+    parts.append("</g>")
+    return parts

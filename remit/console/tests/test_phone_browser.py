@@ -66,6 +66,7 @@ def test_every_console_page_fits_a_phone_and_the_top_bar_one_line(page, live_ser
         ("authorizations", "/authorizations/"),
         ("ach", "/ach/"),
         ("ach-returns-upload", "/ach/returns/upload/"),
+        ("ach-return-rates", "/ach/return-rates/"),
         ("settings-branding", "/branding/"),
         ("settings-portal-address", "/portal-address/"),
         ("settings-team", "/team/"),

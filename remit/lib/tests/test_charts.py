@@ -138,3 +138,30 @@ def test_everything_stays_inside_the_view_box():
             assert y - text_width(text.text, size) >= 0
         if text.get("class") == "chart-label":  # upright, ending under the axis
             assert y + text_width(text.text, size) <= height
+
+
+def test_line_chart_is_accessible_and_labels_never_touch() -> None:
+    from itertools import pairwise
+
+    from remit.lib.charts import Line, line_chart_svg
+
+    labels = [f"Day {n}" for n in range(90)]
+    svg = line_chart_svg(
+        labels=labels,
+        lines=[Line("Unauthorized <R05>", [n * 1.5 for n in range(90)], "#b42318")],
+        title="Rates",
+        description="Rates rose.",
+        guides=[(100, "threshold")],
+        width=360,
+        label_every=15,
+        chart_id="rates",
+    )
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-lines" role="img"')
+    assert 'aria-labelledby="rates-title rates-desc"' in svg
+    assert '<desc id="rates-desc">Rates rose.</desc>' in svg
+    assert "Unauthorized &lt;R05&gt;" in svg and "<R05>" not in svg
+    assert "style" not in svg  # the Content-Security-Policy forbids inline styles
+    assert "135%" not in svg and "150%" in svg  # the axis ends on a round tick above the highest value
+    assert ">Day 89</text>" in svg  # the last day is always labelled
+    shown = [n for n in range(90) if f">Day {n}</text>" in svg]
+    assert len(shown) >= 3 and all(b - a >= 15 for a, b in pairwise(shown))
