@@ -63,6 +63,8 @@ urlpatterns = [
     path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),
     path("<slug:slug>/ach/returns/<int:inbound_id>/", views_ach.ach_return_file, name="ach_return_file"),
     path("<slug:slug>/ach/return-rates/", views_return_rates.ach_return_rates, name="ach_return_rates"),
+    path("<slug:slug>/ach/risk-review.csv", views_return_rates.ach_risk_review_csv, name="ach_risk_review_csv"),
+    path("<slug:slug>/ach/risk-review.pdf", views_return_rates.ach_risk_review_pdf, name="ach_risk_review_pdf"),
     path("<slug:slug>/ach/reconciliation.csv", views_ach.ach_reconciliation, name="ach_reconciliation"),
     # The bank connection (SFTP)
     path("<slug:slug>/ach/bank/", views_bank.bank_connection, name="bank_connection"),

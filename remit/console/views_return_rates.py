@@ -8,14 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from remit.ach.models import AchFile, ReturnRateCrossing
 from remit.ach.return_rate_alerts import SCOPE_NAMES
 from remit.ach.return_rate_data import local_today, return_rate_trend
 from remit.ach.return_rates import ALL, LEVELS, SCOPES, Category, Figures, Rate, percent
+from remit.ach.risk_review import review_pdf, review_rows, risk_review
 from remit.console.views import ConsoleRequest, console_view
+from remit.console.views_transfer import streamed
+from remit.invoices.exports import csv_response
 from remit.lib.charts import Line, line_chart_svg
 
 CROSSINGS_SHOWN = 20
@@ -120,7 +123,35 @@ def ach_return_rates(request: ConsoleRequest) -> HttpResponse:
         "trend_svg_narrow": trend_svg(trend[ALL], wide=False),
         "crossings": ReturnRateCrossing.objects.filter(biller=biller)[:CROSSINGS_SHOWN],
         "scope_names": SCOPE_NAMES,
-        "years": [day.year for day in years] or [today.year],
+        "years": sorted({today.year, *(day.year for day in years)}, reverse=True),
         "this_year": today.year,
     }
     return render(request, "console/ach/return_rates.html", context)
+
+
+# --- The annual risk review ----------------------------------------------------------------------
+
+
+def _year(request: ConsoleRequest) -> int:
+    """The year asked for: this one by default; not a year, or one before Remit or to come, is a 404."""
+    today = local_today(request.biller)
+    text = request.GET.get("year", "") or str(today.year)
+    if not text.isdigit() or not 2000 <= int(text) <= today.year:
+        raise Http404("No such year.")
+    return int(text)
+
+
+@console_view()
+@streamed
+def ach_risk_review_csv(request: ConsoleRequest) -> StreamingHttpResponse:
+    year = _year(request)
+    review = risk_review(request.biller, year=year)
+    return csv_response(review_rows(review), f"{request.biller.slug}-ach-risk-review-{year}.csv")
+
+
+@console_view()
+def ach_risk_review_pdf(request: ConsoleRequest) -> HttpResponse:
+    year = _year(request)
+    response = HttpResponse(review_pdf(risk_review(request.biller, year=year)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{request.biller.slug}-ach-risk-review-{year}.pdf"'
+    return response

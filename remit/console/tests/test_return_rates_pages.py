@@ -92,3 +92,31 @@ def test_no_debits_yet_says_so(client):
     html = page(client, biller).content.decode()
     assert "No ACH debits in the last 60 days." in html
     assert "No rate has reached 50% of its threshold." in html
+
+
+def test_risk_review_downloads(client, acme):
+    biller, _ = acme
+    client.force_login(make_staff(biller))
+    html = page(client, biller).content.decode()
+    assert f'formaction="/console/{biller.slug}/ach/risk-review.pdf"' in html
+    with time_machine.travel(NOW, tick=False):
+        csv_response = client.get(f"/console/{biller.slug}/ach/risk-review.csv?year=2026")
+        pdf_response = client.get(f"/console/{biller.slug}/ach/risk-review.pdf?year=2026")
+        future = client.get(f"/console/{biller.slug}/ach/risk-review.csv?year=2027")
+        nonsense = client.get(f"/console/{biller.slug}/ach/risk-review.pdf?year=twenty")
+    assert csv_response.status_code == 200
+    assert csv_response["Content-Disposition"] == f'attachment; filename="{biller.slug}-ach-risk-review-2026.csv"'
+    body = b"".join(csv_response.streaming_content).decode("utf-8-sig")
+    assert body.startswith("Annual ACH risk review 2026,Acme Supply Co.")
+    assert "2026-06,WEB,200,2000.00,1,1,0,0.50%,0.50%,0.00%" in body
+    assert pdf_response.status_code == 200 and pdf_response.content.startswith(b"%PDF-")
+    assert pdf_response["Content-Disposition"] == f'attachment; filename="{biller.slug}-ach-risk-review-2026.pdf"'
+    assert future.status_code == 404 and nonsense.status_code == 404
+
+
+def test_another_billers_people_cannot_download_the_review(client, acme):
+    biller, _ = acme
+    _, stranger = make_biller("Initech")
+    client.force_login(stranger)
+    assert client.get(f"/console/{biller.slug}/ach/risk-review.csv").status_code == 404
+    assert client.get(f"/console/{biller.slug}/ach/risk-review.pdf").status_code == 404
