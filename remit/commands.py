@@ -68,7 +68,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             (
                 "ach return-rates [--biller SLUG] [--date YYYY-MM-DD]",
                 "print each biller's return rates over 60 days against NACHA's thresholds and email the owners "
-                "about a level newly reached (the worker checks hourly)",
+                "about a level newly reached (the worker checks hourly); `--date`: only print that day's figures",
             ),
             (
                 "bank-sim FILE --return TRACE=R01 [--correct TRACE=C01:DATA] [--rule ending=DIGITS:CODE] [--out PATH]",

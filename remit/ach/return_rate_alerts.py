@@ -132,8 +132,9 @@ def _worth_saying(alerts: list[Alert]) -> list[Alert]:
 HEADER = ("SEC code", "Category", "Returns", "Entries", "Rate", "Threshold", "Of threshold", "Status")
 
 
-def rate_lines(biller: Biller, result: CheckResult) -> list[str]:
-    """What ``remit ach return-rates`` prints for one biller: a table of its rates and what was done."""
+def rate_lines(biller: Biller, result: CheckResult, *, checked: bool = True) -> list[str]:
+    """What ``remit ach return-rates`` prints for one biller: a table of its rates and what the check
+    did (``checked``: it ran; else the figures of another day were only printed)."""
     day = result.figures[0].day
     rows = [HEADER] + [
         (
@@ -153,7 +154,9 @@ def rate_lines(biller: Biller, result: CheckResult) -> list[str]:
     lines = [f"{biller.slug}: return rates over the 60 days to {day:%Y-%m-%d}"]
     for row in rows:
         lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    if result.alerts:
+    if not checked:
+        lines.append("  Figures only: the check runs on today's figures; nobody emailed.")
+    elif result.alerts:
         levels = ", ".join(f"{a.scope} {a.rate.category.label.lower()} at {a.level}%" for a in result.alerts)
         lines.append(f"  New crossings, the owners were emailed: {levels}.")
     else:

@@ -11,7 +11,8 @@ from email.message import EmailMessage
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+import time_machine
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
 from remit.ach.actions import ach_settings_save
@@ -196,32 +197,47 @@ def test_the_command_prints_the_rates_and_checks(acme):
     return_entries(sent[:1], "R10", day=TODAY, biller=biller)
 
     out = StringIO()
-    call_command("ach", "return-rates", "--biller", biller.slug, "--date", "2026-06-30", stdout=out)
+    with time_machine.travel("2026-06-30 18:00-04:00", tick=False):
+        call_command("ach", "return-rates", "--biller", biller.slug, stdout=out)
     lines = out.getvalue().splitlines()
 
     assert lines[0] == f"{biller.slug}: return rates over the 60 days to 2026-06-30"
-    assert lines[1].split() == [
-        "SEC",
-        "code",
-        "Category",
-        "Returns",
-        "Entries",
-        "Rate",
-        "Threshold",
-        "Of",
-        "threshold",
-        "Status",
-    ]
+    header = ["SEC", "code", "Category", "Returns", "Entries", "Rate", "Threshold", "Of", "threshold", "Status"]
+    assert lines[1].split() == header
     assert lines[2].split() == ["all", "Unauthorized", "1", "200", "0.50%", "0.5%", "100%", "Over", "the", "threshold"]
     assert lines[3].split() == ["all", "Administrative", "0", "200", "0.00%", "3.0%", "0%", "Below", "50%"]
     assert lines[4].split() == ["all", "Overall", "1", "200", "0.50%", "15.0%", "3%", "Below", "50%"]
+    assert lines[8].split() == ["CCD", "Unauthorized", "0", "0", "0.00%", "0.5%", "0%", "Below", "50%"]
     assert lines[-1] == "  New crossings, the owners were emailed: all unauthorized at 100%, WEB unauthorized at 100%."
     assert len(lines) == 1 + 1 + 9 + 1
+    assert len(alerts()) == 1
 
     out = StringIO()
-    call_command("ach", "return-rates", "--date", "2026-06-30", stdout=out)
+    with time_machine.travel("2026-06-30 19:00-04:00", tick=False):
+        call_command("ach", "return-rates", stdout=out)
     assert out.getvalue().splitlines()[-1] == "  No new crossing; nobody emailed."
     assert len(alerts()) == 1
+
+
+def test_the_command_prints_another_days_figures_without_checking(acme):
+    biller, customer, _ = acme
+    sent = originate(biller, customer, day=TODAY, entries=20)
+    return_entries(sent[:3], "R01", day=TODAY, biller=biller)
+
+    out = StringIO()
+    call_command("ach", "return-rates", "--biller", biller.slug, "--date", "2026-06-30", stdout=out)
+    lines = out.getvalue().splitlines()
+
+    assert lines[4].split() == ["all", "Overall", "3", "20", "15.00%", "15.0%", "100%", "Over", "the", "threshold"]
+    assert lines[-1] == "  Figures only: the check runs on today's figures; nobody emailed."
+    assert not ReturnRateCrossing.objects.exists() and alerts() == []
+
+
+def test_the_command_refuses_an_unknown_biller_or_date(acme):
+    with pytest.raises(CommandError, match="No biller has the portal address"):
+        call_command("ach", "return-rates", "--biller", "nobody")
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("ach", "return-rates", "--date", "June")
 
 
 def test_the_worker_checks_every_biller_with_ach_settings(acme):

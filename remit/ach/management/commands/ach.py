@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from remit.ach.export import AchError, ach_export
 from remit.ach.hooks import file_written
 from remit.ach.models import AchSettings
-from remit.ach.return_rate_alerts import rate_lines, return_rates_check
+from remit.ach.return_rate_alerts import CheckResult, rate_lines, return_rates_check
+from remit.ach.return_rate_data import return_rates
 from remit.ach.returns import ReturnFileError, ach_import_returns
 from remit.ach.settle import ach_settle
 from remit.billers.models import Biller
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         returns.add_argument("--biller", help="Match traces of this biller only.")
         rates = sub.add_parser("return-rates", help="Print return rates against NACHA's thresholds; alert owners.")
         rates.add_argument("--biller", help="Only this biller (its portal slug).")
-        rates.add_argument("--date", help="The window's last day, YYYY-MM-DD (default: each biller's today).")
+        rates.add_argument("--date", help="Only print the figures of the 60 days to YYYY-MM-DD (no check, no email).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -69,8 +70,9 @@ class Command(BaseCommand):
         if not billers:
             self.stdout.write("No biller has ACH settings yet; no return rates.")
         for biller in billers:
-            result = return_rates_check(biller=biller, day=day)
-            for line in rate_lines(biller, result):
+            # The check (crossings, emails) is about today; another day's figures are only printed.
+            result = CheckResult(return_rates(biller, day=day)) if day else return_rates_check(biller=biller)
+            for line in rate_lines(biller, result, checked=day is None):
                 self.stdout.write(line)
 
     def _export(self, options: dict[str, Any]) -> None:
