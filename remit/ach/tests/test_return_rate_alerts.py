@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 6, 30)
 CODES = {"unauthorized": "R10", "administrative": "R02", "overall": "R01"}
+THRESHOLD_TEXT = {"unauthorized": "0.5%", "administrative": "3.0%", "overall": "15.0%"}
 
 # Every level of every threshold, at its boundary: (category, entries, returns, level reached).
 BOUNDARIES = [
@@ -86,6 +87,9 @@ def test_owner_is_emailed_at_each_level_of_each_threshold(acme, category, entrie
     else:
         assert f"reached {level}% of NACHA's threshold" in str(message["Subject"])
     assert f"{level}% of" in text
+    html = parts(message)["text/html"]
+    assert f"{level}% of {THRESHOLD_TEXT[category]}</td>" in html
+    assert f"/console/{biller.slug}/ach/return-rates/" in html
     assert "WEB (consumer, online)" not in text, "the WEB line would only repeat the all-codes line"
 
 
