@@ -71,7 +71,7 @@ def send(world, run_on_commit, payment: Payment) -> str:
     return (outbound_dir() / result.file.filename).read_text()
 
 
-def bank_returns(world, run_on_commit, payment: Payment, code: str, *, on: date | None = None) -> Payment | None:
+def bank_returns(world, run_on_commit, payment, code, *, on=None):
     """The bank returns ``payment`` with ``code``; the file is imported on ``on`` (default: two
     banking days after its Pay On). Returns the retry the import scheduled, if any."""
     payment.refresh_from_db()
@@ -90,7 +90,7 @@ def bank_returns(world, run_on_commit, payment: Payment, code: str, *, on: date 
 
 
 def last_note(payment: Payment) -> str:
-    return PaymentEvent.objects.filter(payment=payment).last().note
+    return PaymentEvent.objects.filter(payment=payment).latest("created_at", "id").note
 
 
 def test_an_r01_is_retried_twice_in_retry_pymt_batches_and_never_a_third_time(world, run_on_commit, mailbox):
@@ -123,7 +123,7 @@ def test_an_r01_is_retried_twice_in_retry_pymt_batches_and_never_a_third_time(wo
     second = bank_returns(world, run_on_commit, first, "R09")
     assert second is not None
     assert second.retry_of_id == original.pk
-    assert "Retry 2 of payment" in PaymentEvent.objects.filter(payment=second).first().note
+    assert "Retry 2 of payment" in PaymentEvent.objects.filter(payment=second).earliest("created_at", "id").note
     # Returned a third time: no third retry.
     assert bank_returns(world, run_on_commit, second, "R01") is None
     assert Payment.objects.filter(retry_of=original).count() == 2
