@@ -165,7 +165,7 @@ def test_many_r01_returns_are_retried_in_bulk_one_email_per_customer(sent):
     from remit.billers.models import Membership
 
     acme, payments, outbound = sent
-    owner = Membership.objects.filter(biller=acme, role="owner").select_related("user").first().user
+    owner = Membership.objects.select_related("user").get(biller=acme, role="owner").user
     retry_policy_save(biller=acme, actor=owner, retries=2, timing="days", days=3)
     small = [p for n in range(CUSTOMERS) for p in payments[n * 12 : n * 12 + 2]]
     large = [p for p in payments if p not in small]
@@ -180,6 +180,7 @@ def test_many_r01_returns_are_retried_in_bulk_one_email_per_customer(sent):
     assert sorted(retries.values_list("retry_of_id", flat=True)) == sorted(p.pk for p in payments)
     for retry in retries.select_related("retry_of"):
         original = retry.retry_of
+        assert original is not None
         assert (retry.amount_cents, retry.bank_account_id) == (original.amount_cents, original.bank_account_id)
         assert retry.status == PaymentStatus.SCHEDULED
     for invoice in Invoice.objects.all():
