@@ -14,6 +14,7 @@ from remit.ach.tests.test_retries import at, bank_returns, pay, retry_world
 from remit.api.tests.conftest import keyed_biller, seed_paid_world
 from remit.payments.models import Payment, PaymentEvent, PaymentStatus
 from remit.test import make_biller, portal_login
+from remit.webhooks.models import EventType, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,9 @@ def test_the_api_shows_retry_of_and_retries(run_on_commit, settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     acme = keyed_biller("Acme Supply Co.")
     retry_policy_save(biller=acme.biller, actor=acme.owner, retries=2, timing="days", days=3)
+    WebhookEndpoint.objects.create(
+        biller=acme.biller, url="https://hooks.example/remit", events=[EventType.PAYMENT_SCHEDULED], secret_encrypted="x"
+    )
     paid = seed_paid_world(acme, committed=lambda: run_on_commit(execute=True))
     retry = Payment.objects.get(retry_of=paid.returned)
     api = acme.client()
@@ -86,3 +90,6 @@ def test_the_api_shows_retry_of_and_retries(run_on_commit, settings, tmp_path):
     body = api.get(f"/api/v1/payments/{retry.pk}").json()
     assert (body["retry_of"], body["retries"], body["amount_cents"]) == (paid.returned.pk, [], 25000)
     assert paid.scheduled.retry_of_id is None
+    # The retry's payment.scheduled webhook says whose retry it is.
+    [event] = [e for e in WebhookEvent.objects.filter(type=EventType.PAYMENT_SCHEDULED) if e.payload["id"] == retry.pk]
+    assert (event.payload["retry_of"], event.payload["retries"]) == (paid.returned.pk, [])
