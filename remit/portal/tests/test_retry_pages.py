@@ -80,7 +80,7 @@ def test_the_api_shows_retry_of_and_retries(run_on_commit, settings, tmp_path):
     acme = keyed_biller("Acme Supply Co.")
     retry_policy_save(biller=acme.biller, actor=acme.owner, retries=2, timing="days", days=3)
     WebhookEndpoint.objects.create(
-        biller=acme.biller, url="https://hooks.example/remit", events=[EventType.PAYMENT_SCHEDULED], secret_encrypted="x"
+        biller=acme.biller, url="https://hooks.example/r", events=[EventType.PAYMENT_SCHEDULED], secret_encrypted="x"
     )
     paid = seed_paid_world(acme, committed=lambda: run_on_commit(execute=True))
     retry = Payment.objects.get(retry_of=paid.returned)
