@@ -220,7 +220,7 @@ class Payment(models.Model):
     # A retry of a payment returned for insufficient or uncollected funds (R01/R09): the original
     # payment of the chain (every retry points at the original, never at an earlier retry).
     retry_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="retries", editable=False
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="retries", editable=False
     )
     created_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
