@@ -181,6 +181,7 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
     for biller_id, records in by_biller.items():
         biller = Biller.objects.get(pk=biller_id)
         prefetch_related_objects([record.entry.payment for record in records[:50]], "customer")  # their names
+        _mark_retries(records[:50])
         owners = owner_emails(biller_id)
         if owners:
             email_send(
@@ -194,6 +195,22 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
                     "console_url": f"{settings.REMIT_BASE_URL}/console/{biller.slug}/ach/",
                 },
             )
+
+
+def _mark_retries(records: list[AchReturn]) -> None:
+    """Each listed return's ``retry``: the retry of its chain now scheduled (``retrying``), or None.
+    One query, when one of them may have been retried."""
+    if not any(record.code in ("R01", "R09") for record in records):
+        return
+    originals = {record.entry.payment.retry_of_id or record.entry.payment_id: record for record in records}
+    scheduled = {
+        retry.retry_of_id: retry
+        for retry in Payment.objects.filter(retry_of_id__in=list(originals), status="scheduled").only(
+            "pk", "retry_of_id", "pay_on"
+        )
+    }
+    for record in records:
+        record.retry = scheduled.get(record.entry.payment.retry_of_id or record.entry.payment_id)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

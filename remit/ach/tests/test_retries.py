@@ -117,6 +117,8 @@ def test_an_r01_is_retried_twice_in_retry_pymt_batches_and_never_a_third_time(wo
     link = find_link(text, "/retry-skip/")
     with time_machine.travel(at(date(2026, 3, 6)), tick=False):
         assert retry_from_token(link.rstrip("/").rsplit("/", 1)[-1], biller_id=world["acme"].pk) == first
+    [digest] = [m for m in mailbox() if m["Subject"] == "1 payment returned ($250.00)"]
+    assert "R01 Insufficient funds; retry on Mar 10, 2026" in parts(digest)["text/plain"]
     # The retry goes in a batch of its own, described RETRY PYMT, same company name and ID.
     outbound = send(world, run_on_commit, first)
     headers = [r for r in check_file(outbound) if r["kind"] == "batch_header"]
