@@ -50,7 +50,7 @@ from remit.payments.models import (
     PaymentStatus,
 )
 from remit.users.models import User
-from remit.webhooks.emit import webhook_listeners, webhooks_emit
+from remit.webhooks.emit import Listeners, webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
 
 CHUNK = 300  # returned payments planned per round of queries (the chains' IN (…) lists stay bounded)
@@ -91,7 +91,7 @@ def _plan_chunk(
     policies: dict[int, retry_rules.Policy],
     billers: dict[int, Biller],
     now: datetime,
-    listeners: object,
+    listeners: Listeners,
 ) -> dict[int, Planned]:
     originals = {payment.retry_of_id or payment.pk for payment, _ in chunk}
     chains = _chains(originals)
@@ -128,6 +128,7 @@ def _plan_chunk(
         if decision.retry_on is None:
             not_retried.append(_note(payment, f"Not retried: {decision.reason}"))
             continue
+        assert payment.bank_account_id is not None  # usable, so it has one
         for invoice_id, cents in mine:
             available[invoice_id] -= cents  # two returned payments of one invoice: the second sees the first
         number = chains[original].retries + 1
@@ -135,7 +136,7 @@ def _plan_chunk(
             Plan(
                 biller_id=payment.biller_id,
                 customer_id=payment.customer_id,
-                bank_account_id=payment.bank_account_id or 0,
+                bank_account_id=payment.bank_account_id,
                 pay_on=decision.retry_on,
                 parts=mine,
                 note=f"Retry {number} of payment {original}, returned with {code} ({return_meaning(code)})",
@@ -151,7 +152,7 @@ def _plan_chunk(
             for pk, retry in zip(for_payment, retries, strict=True)
         ]
     )
-    webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=[r.pk for r in retries], listeners=listeners)  # type: ignore[arg-type]
+    webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=[r.pk for r in retries], listeners=listeners)
     return {pk: Planned(retry.pk, retry.pay_on) for pk, retry in zip(for_payment, retries, strict=True)}
 
 
