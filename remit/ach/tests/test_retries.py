@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
@@ -136,6 +138,38 @@ def test_an_r01_is_retried_twice_in_retry_pymt_batches_and_never_a_third_time(wo
     assert bank_returns(world, run_on_commit, second, "R01") is None
     assert Payment.objects.filter(retry_of=original).count() == 2
     assert last_note(second) == "Not retried: Already retried 2 times."
+
+
+def test_the_command_and_the_console_say_how_many_retries_were_scheduled(world, run_on_commit, tmp_path, capsys):
+    from django.core.management import call_command
+
+    original = pay(world)
+    outbound = send(world, run_on_commit, original)
+    original.refresh_from_db()
+    path = tmp_path / "returns.ach"
+    path.write_text(returns_for(outbound, returns={original.ach_entry.trace_number: "R09"}, today=date(2026, 3, 5)))
+    with time_machine.travel(at(date(2026, 3, 5)), tick=False):
+        call_command("ach", "import-returns", str(path))
+    assert "1 retry(ies) scheduled" in capsys.readouterr().out
+    # The console's upload says it too (another payment, another file).
+    second = make_invoice(world["customer"], amount_cents=5000, number="INV-2")
+    with time_machine.travel(START, tick=False):
+        payment = payment_schedule(
+            payer=world["admin"], invoice_ids=[second.pk], bank_account_id=world["account"].pk,
+            pay_on=date(2026, 3, 4), total_cents=5000,
+        )  # fmt: skip
+    outbound = send(world, run_on_commit, payment)
+    payment.refresh_from_db()
+    text = returns_for(outbound, returns={payment.ach_entry.trace_number: "R01"}, today=date(2026, 3, 6))
+    client = Client()
+    client.force_login(world["owner"])
+    with time_machine.travel(at(date(2026, 3, 6)), tick=False):
+        response = client.post(
+            "/console/acme-supply/ach/returns/upload/",
+            {"file": SimpleUploadedFile("r2.ach", text.encode("ascii"))},
+            follow=True,
+        )
+    assert "1 payment returned" in response.content.decode() and "1 retry scheduled" in response.content.decode()
 
 
 def test_a_policy_of_one_retry_makes_one(world, run_on_commit):
