@@ -63,6 +63,8 @@ def test_the_portal_shows_the_chain_on_the_payment_page_and_the_list(chain):
     assert f"payment #{original.pk}</a>" in page and "Skip this retry" in page
     listed = client.get("/acme-supply/payments/").content.decode()
     assert f"Retry of #{original.pk}" in listed
+    invoice = client.get(f"/acme-supply/invoices/{world['invoice'].pk}/").content.decode()
+    assert '<span class="badge">retry</span>' in invoice
 
 
 def test_the_console_shows_the_chain_on_the_invoice_page_and_the_payments_list(chain):
