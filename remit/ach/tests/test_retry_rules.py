@@ -3,6 +3,7 @@ original's settlement, never after R08) and Remit's stops, property-tested over 
 
 from datetime import date, timedelta
 
+import hypothesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,7 +84,7 @@ def test_the_policys_limits():
 
 events = st.lists(
     st.tuples(
-        st.sampled_from(["R01", "R09", "R01", "R09", "R08", "R02", "R10", "skip", "settled"]),
+        st.sampled_from(["R01", "R09", "R01", "R09", "R08", "R02", "R10", "skip", "revoke", "cover", "settled"]),
         st.integers(min_value=0, max_value=80),  # calendar days until the next return is imported
     ),
     min_size=1,
@@ -101,24 +102,29 @@ policies = st.builds(
 @given(policy=policies, history=events, start=st.dates(min_value=date(2025, 1, 1), max_value=date(2030, 12, 31)))
 def test_random_histories_never_exceed_nachas_limits(policy, history, start):
     """Play a chain: each step is what came back for its newest payment (a return code, a skip of the
-    scheduled retry, or it settled). The rules never make a third retry, never date one more than 180
-    days after the original, never retry after an R08, a skip, or a code other than R01/R09."""
+    scheduled retry, the account's authorization ended, a newer payment covered the invoices, or it
+    settled). The rules never make a third retry, never date one more than 180 days after the
+    original, never retry after an R08, a skip, a revoked authorization, a covered invoice, or a code
+    other than R01/R09."""
     original = start if is_banking_day(start) else next_banking_day(start)
     today = original
     codes: list[str] = []
-    retries, cancelled = 0, False
+    retries, cancelled, revoked, covered = 0, False, False, False
     for event, gap in history:
         if event == "settled":
             break
         if event == "skip":
             cancelled = cancelled or retries > 0  # the scheduled retry was skipped
             continue
+        if event in ("revoke", "cover"):
+            revoked, covered = revoked or event == "revoke", covered or event == "cover"
+            continue
         today += timedelta(days=gap + 1)  # the newest payment of the chain came back
         codes.append(event)
         chain = Chain(original, tuple(codes), retries, cancelled)
         decision = decide(
             policy,
-            Facts(code=event, chain=chain, account_usable=True, covered=False),
+            Facts(code=event, chain=chain, account_usable=not revoked, covered=covered),
             returned_on=today,
             earliest=next_banking_day(today),
         )
@@ -133,7 +139,10 @@ def test_random_histories_never_exceed_nachas_limits(policy, history, start):
         assert event in ("R01", "R09")
         assert "R08" not in codes
         assert not cancelled
+        assert not revoked
+        assert not covered
         today = decision.retry_on  # its return comes after it went
+    hypothesis.event(f"{retries} retries")  # --hypothesis-show-statistics: the histories do reach two
 
 
 @settings(max_examples=200, deadline=None)
