@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from remit.ach import nacha
+from remit.ach import nacha, retry_rules
 from remit.ach.models import AchEntry, AchFile, AchSettings
 from remit.ach.notices import tell_new_pay_on
 from remit.billers.models import Biller
@@ -220,9 +220,18 @@ def due_payments(biller: Biller, day: date) -> Any:
     return Payment.objects.filter(biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on=day)
 
 
+# The file's debit batches: WEB (personal accounts) and CCD (business ones), and the retries of returned
+# payments apart in batches of their own, described RETRY PYMT (NACHA.md, "Retries"; ``retrying``).
+BATCHES = ("WEB", "CCD", "WEB RETRY", "CCD RETRY")
+
+
 def batch_counts(due: Any) -> dict[str, int]:
-    """How many of ``due`` go in the file's WEB (personal accounts) and CCD (business) batches."""
-    return {sec: _of_sec(due, sec).count() for sec in ("WEB", "CCD")}
+    """How many of ``due`` go in each of the file's ``BATCHES``."""
+    return {key: _of_batch(due, key).count() for key in BATCHES}
+
+
+def _of_batch(payments: Any, key: str) -> Any:
+    return _of_sec(payments, key[:3]).filter(retry_of__isnull=not key.endswith(" RETRY"))
 
 
 def _of_sec(payments: Any, sec: str) -> Any:
@@ -343,21 +352,22 @@ class EntryStream:
         whose entries are debits its customers authorised online. It comes last: the debits are
         written by then, and their total known."""
         number = 0
-        for sec in ("WEB", "CCD"):
-            if not self.counts[sec]:
+        for key in BATCHES:
+            if not self.counts.get(key):
                 continue
             number += 1
-            yield self._header(sec, 225, number), self._entries(sec, number)
+            description = retry_rules.DESCRIPTION if key.endswith(" RETRY") else None
+            yield self._header(key[:3], 225, number, description), self._entries(key, number)
         if self.ach.balanced and self.total_cents:
             yield self._header("CCD", 220, number + 1), self._offsets()
 
-    def _header(self, sec: str, service_class: int, number: int) -> nacha.BatchHeader:
+    def _header(self, sec: str, service_class: int, number: int, description: str | None = None) -> nacha.BatchHeader:
         return nacha.BatchHeader(
             service_class=service_class,
             company_name=self.ach.company_name,
             company_id=self.ach.company_id,
             sec_code=sec,
-            entry_description=self.ach.entry_description,
+            entry_description=description or self.ach.entry_description,
             effective_date=self.effective_date,
             odfi_routing=self.ach.odfi_routing,
             batch_number=number,
@@ -370,8 +380,9 @@ class EntryStream:
         self.next_trace += 1
         return trace
 
-    def _entries(self, sec: str, batch_number: int) -> Iterator[nacha.Entry]:
-        for rows in self._pages(sec):
+    def _entries(self, key: str, batch_number: int) -> Iterator[nacha.Entry]:
+        sec = key[:3]
+        for rows in self._pages(key):
             invoices = _invoice_numbers([row[0] for row in rows]) if sec == "CCD" else {}
             entries, page = [], []
             for pk, amount, autopay, customer_id, reference, account_id, kind, routing, holder, token in rows:
@@ -395,9 +406,9 @@ class EntryStream:
             self.sent += len(page)
             yield from entries
 
-    def _pages(self, sec: str) -> Iterator[list[tuple[Any, ...]]]:
+    def _pages(self, key: str) -> Iterator[list[tuple[Any, ...]]]:
         """The batch's payments, locked and read a page at a time in id order."""
-        payments = _of_sec(self.due, sec).order_by("pk").values_list(*ROW)
+        payments = _of_batch(self.due, key).order_by("pk").values_list(*ROW)
         # Lock the payments only (a database without row locks ignores this; SQLite serializes writers).
         payments = payments.select_for_update(of=("self",))
         last = 0

@@ -282,3 +282,43 @@ class ReturnRateCrossing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} return rate of biller {self.biller_id} at {self.level}% ({self.scope})"
+
+
+class RetryPolicy(models.Model):
+    """The biller's policy for payments returned for insufficient or uncollected funds (R01, R09):
+    off, or retry once or twice, after a number of banking days or on the next 1st/15th
+    (``retry_rules``). Owner-only in the console; each change is a ``RetryPolicyChange``."""
+
+    class Timing(models.TextChoices):
+        AFTER_DAYS = "days", "After a number of banking days"
+        SEMIMONTHLY = "semimonthly", "On the next 1st or 15th"
+
+    biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, related_name="retry_policy")
+    retries = models.PositiveSmallIntegerField(default=0, help_text="0: off; NACHA allows at most 2.")
+    timing = models.CharField(max_length=12, choices=Timing.choices, default=Timing.AFTER_DAYS)
+    days = models.PositiveSmallIntegerField(default=3, help_text="Banking days after the return's import (1–30).")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(retries__lte=2), name="retry_policy_within_nacha"),
+            models.CheckConstraint(condition=Q(days__gte=1, days__lte=30), name="retry_policy_days_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retry policy of biller {self.biller_id}"
+
+
+class RetryPolicyChange(models.Model):
+    """Who changed the retry policy, when, and each changed field before and after (``before`` is
+    empty when the policy was first saved)."""
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.CASCADE, related_name="retry_policy_changes")
+    actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_email = models.EmailField(blank=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]

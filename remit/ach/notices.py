@@ -14,6 +14,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 
 from remit.ach.codes import RETURN_MEANINGS
 from remit.ach.models import AchDishonor, AchOffsetReturn, AchReturn, InboundFile
+from remit.ach.retry_links import skip_url
 from remit.billers.models import Biller
 from remit.billers.selectors import owner_emails
 from remit.customers.models import Customer
@@ -70,6 +71,7 @@ class Returned:
     meaning: str
     blocked: bool  # the code says the account can't be debited again
     autopay_off: bool  # Auto Pay used the account and was turned off with it
+    retry_id: int | None = None  # the retry scheduled for it (R01/R09 under the biller's policy)
 
 
 def tell_customers_returned(returned: Sequence[Returned]) -> None:
@@ -115,6 +117,8 @@ def _tell_customers(by_customer: dict[int, list[Returned]]) -> None:
         payment.bank_account = accounts.get(payment.bank_account_id) if payment.bank_account_id else None
         payment.created_by = payers.get(payment.created_by_id) if payment.created_by_id else None
     admins = admins_of(by_customer)
+    retry_ids = [item.retry_id for items in by_customer.values() for item in items if item.retry_id is not None]
+    retries = Payment.objects.only("pk", "customer_id", "pay_on").in_bulk(retry_ids) if retry_ids else {}
     with outbox_batch():  # one INSERT per 100 emails
         for customer_id, items in by_customer.items():
             mine = [payments[item.payment_id] for item in sorted(items, key=lambda i: i.payment_id)]
@@ -124,10 +128,12 @@ def _tell_customers(by_customer: dict[int, list[Returned]]) -> None:
                 if payer is not None and payer.is_active and payer not in people:
                     people.append(payer)
             if people:
-                _tell_customer(people, mine, {item.payment_id: item for item in items})
+                _tell_customer(people, mine, {item.payment_id: item for item in items}, retries)
 
 
-def _tell_customer(people: list[User], payments: list[Payment], said: dict[int, Returned]) -> None:
+def _tell_customer(
+    people: list[User], payments: list[Payment], said: dict[int, Returned], retries: dict[int, Payment]
+) -> None:
     customer = payments[0].customer
     biller = customer.biller
     returns = [
@@ -137,6 +143,8 @@ def _tell_customer(people: list[User], payments: list[Payment], said: dict[int, 
             "allocations": list(payment.allocations.all()),
             "code": said[payment.pk].code,
             "meaning": said[payment.pk].meaning,
+            "retry": (retry := retries.get(said[payment.pk].retry_id or 0)),
+            "skip_url": skip_url(retry, biller) if retry is not None else "",
         }
         for payment in payments
     ]
@@ -159,6 +167,7 @@ def _tell_customer(people: list[User], payments: list[Payment], said: dict[int, 
             "count": len(payments),
             "total_cents": sum(payment.amount_cents for payment in payments),
             "blocked": list(blocked.values()),
+            "retried": any(row["retry"] for row in returns),
             "payments_url": biller.portal_url(f"payments/{payments[0].pk}/" if one else "payments/"),
         },
     )
@@ -172,6 +181,7 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
     for biller_id, records in by_biller.items():
         biller = Biller.objects.get(pk=biller_id)
         prefetch_related_objects([record.entry.payment for record in records[:50]], "customer")  # their names
+        _mark_retries(records[:50])
         owners = owner_emails(biller_id)
         if owners:
             email_send(
@@ -185,6 +195,22 @@ def tell_biller_returned(returns: list[AchReturn]) -> None:
                     "console_url": f"{settings.REMIT_BASE_URL}/console/{biller.slug}/ach/",
                 },
             )
+
+
+def _mark_retries(records: list[AchReturn]) -> None:
+    """Each listed return's ``retry``: the retry of its chain now scheduled (``retrying``), or None.
+    One query, when one of them may have been retried."""
+    if not any(record.code in ("R01", "R09") for record in records):
+        return
+    originals = {record.entry.payment.retry_of_id or record.entry.payment_id: record for record in records}
+    scheduled = {
+        retry.retry_of_id: retry
+        for retry in Payment.objects.filter(retry_of_id__in=list(originals), status="scheduled").only(
+            "pk", "retry_of_id", "pay_on"
+        )
+    }
+    for record in records:
+        record.retry = scheduled.get(record.entry.payment.retry_of_id or record.entry.payment_id)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

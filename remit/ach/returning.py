@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from remit.ach.codes import UNUSABLE, return_meaning
 from remit.ach.models import AchDishonor, AchEntry, AchOffsetReturn, AchReturn, InboundFile
 from remit.ach.notices import Returned, tell_customers_returned
+from remit.ach.retrying import plan_retries
 from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.payments.actions import RETURNABLE, Return, payments_return_many
 from remit.payments.bank_accounts import bank_account_retire
@@ -30,6 +31,7 @@ class ImportResult:
     offset_returns: int = 0
     not_ours: int = 0
     unchanged: int = 0  # entries an earlier file had answered already
+    retries: int = 0  # retries scheduled for payments returned with R01/R09 (``retrying``)
     returns: list[AchReturn] = field(default_factory=list)
     dishonors: list[AchDishonor] = field(default_factory=list)
     offsets: list[AchOffsetReturn] = field(default_factory=list)
@@ -79,6 +81,8 @@ def return_entries(items: list[ToReturn], inbound: InboundFile, result: ImportRe
     AchReturn.objects.bulk_create(records, batch_size=IDS_PER_STATEMENT)
     result.returned += len(records)
     result.returns += records
+    retries = plan_retries([(item.sent.payment, item.code) for item in todo])
+    result.retries += len(retries)
     tell_customers_returned(
         [
             Returned(
@@ -88,6 +92,7 @@ def return_entries(items: list[ToReturn], inbound: InboundFile, result: ImportRe
                 meaning=record.meaning,
                 blocked=record.account_blocked,
                 autopay_off=item.sent.payment.bank_account_id in autopay_off,
+                retry_id=retries[item.sent.payment_id].retry_id if item.sent.payment_id in retries else None,
             )
             for item, record in zip(todo, records, strict=True)
         ]

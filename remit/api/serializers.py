@@ -326,6 +326,17 @@ class PaymentSerializer(serializers.ModelSerializer[Payment]):
     ach_entry = PaymentAchEntrySerializer(
         read_only=True, allow_null=True, help_text="Its entry in a NACHA file, once sent to the bank."
     )
+    retry_of: serializers.PrimaryKeyRelatedField[Payment] = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="For a retry of a payment returned for insufficient or uncollected funds (R01/R09): "
+        "the id of the original payment of the chain.",
+    )
+    retries: serializers.PrimaryKeyRelatedField[Payment] = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text="The ids of the retries of this payment, oldest first (at most two; empty for a retry).",
+    )
 
     class Meta:
         model = Payment
@@ -343,6 +354,8 @@ class PaymentSerializer(serializers.ModelSerializer[Payment]):
             "allocations",
             "history",
             "ach_entry",
+            "retry_of",
+            "retries",
             "created_at",
         ]
         read_only_fields = fields

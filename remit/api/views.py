@@ -316,7 +316,7 @@ class PaymentViewSet(ScopedViewSet):
         return (
             Payment.objects.filter(biller=biller)
             .select_related("customer", "bank_account", "ach_entry")
-            .prefetch_related("allocations__invoice", "events")
+            .prefetch_related("allocations__invoice", "events", Prefetch("retries", Payment.objects.order_by("pk")))
         )
 
     def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:

@@ -9,6 +9,7 @@ from remit.console import (
     views_customers,
     views_invoices,
     views_payments,
+    views_retries,
     views_return_rates,
     views_transfer,
     views_webhooks,
@@ -58,6 +59,7 @@ urlpatterns = [
     path("<slug:slug>/authorizations.csv", views_authorizations.authorizations_export, name="authorizations_export"),
     # ACH files, returns and settings
     path("<slug:slug>/settings/ach/", views_ach.ach_settings, name="ach_settings"),
+    path("<slug:slug>/settings/retries/", views_retries.retry_settings, name="retry_settings"),
     path("<slug:slug>/ach/", views_ach.ach_files, name="ach_files"),
     path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),
     path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),

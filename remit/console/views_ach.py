@@ -269,6 +269,8 @@ def _tell_imported(request: ConsoleRequest, filename: str, result: ImportResult)
     ]
     if result.blocked_accounts:
         said.append(_count(result.blocked_accounts, "bank account blocked", "bank accounts blocked"))
+    if result.retries:
+        said.append(_count(result.retries, "retry scheduled", "retries scheduled"))
     if result.dishonored:
         said.append(_count(result.dishonored, "dishonored or contested return", "dishonored or contested returns"))
     if result.restored:

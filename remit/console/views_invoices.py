@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -184,7 +185,11 @@ def invoice_edit(request: ConsoleRequest, invoice_id: int) -> HttpResponse:
 @console_view()
 def invoice_detail(request: ConsoleRequest, invoice_id: int) -> HttpResponse:
     invoice = invoice_of(request, invoice_id)
-    allocations = invoice.allocations.select_related("payment").order_by("-payment__pay_on", "-pk")
+    allocations = (
+        invoice.allocations.select_related("payment")
+        .annotate(return_code=F("payment__ach_entry__ach_return__code"))  # a retry chain shows why
+        .order_by("-payment__pay_on", "-pk")
+    )
     context = {
         "invoice": invoice,
         "lines": invoice.lines.all(),

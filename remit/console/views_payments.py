@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -10,6 +12,15 @@ from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.payments.models import Payment, PaymentStatus
 
 PAGE_SIZE = 50
+
+
+def _count_retries(payments: list[Payment]) -> None:
+    """Each payment's ``retry_count``: how many retries of it were made (one query for the page)."""
+    counts = Counter(
+        Payment.objects.filter(retry_of_id__in=[p.pk for p in payments]).values_list("retry_of_id", flat=True)
+    )
+    for payment in payments:
+        payment.retry_count = counts.get(payment.pk, 0)  # type: ignore[attr-defined]
 
 
 @console_view()
@@ -27,6 +38,7 @@ def payment_list(request: ConsoleRequest) -> HttpResponse:
     if search:
         payments = payments.filter(customer__name__icontains=search)
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
+    _count_retries(list(page.object_list))
     return render(
         request,
         "console/payments.html",

@@ -217,6 +217,11 @@ class Payment(models.Model):
     # NULL, not "": only payments that carry a key are unique on it.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     is_autopay = models.BooleanField(default=False)
+    # A retry of a payment returned for insufficient or uncollected funds (R01/R09): the original
+    # payment of the chain (every retry points at the original, never at an earlier retry).
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="retries", editable=False
+    )
     created_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -60,6 +60,7 @@ class Plan:
     actor: User | None = None  # who the history names (None: Auto Pay itself)
     idempotency_key: str | None = None
     autopay: ClaimTerms | None = None  # Auto Pay's payment: one claim per invoice, ever
+    retry_of_id: int | None = None  # a retry of a returned payment: the chain's original payment
 
     @property
     def amount_cents(self) -> int:
@@ -86,6 +87,7 @@ def payments_schedule_many(plans: Sequence[Plan], *, now: datetime | None = None
             bank_account_id=plan.bank_account_id,
             idempotency_key=plan.idempotency_key,
             is_autopay=plan.autopay is not None,
+            retry_of_id=plan.retry_of_id,
             created_by_id=plan.created_by_id,
             created_at=created_at,
         )

@@ -3,7 +3,7 @@ customer account; a colleague's private account never appears."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from remit.customers.models import CustomerMembership
@@ -44,3 +44,15 @@ def payment_for(membership: CustomerMembership, payment_id: int) -> Payment:
     if payment is None:
         raise Http404("No such payment.")
     return payment
+
+
+def retry_chain(payment: Payment) -> list[Payment]:
+    """A payment's retry chain, oldest first: the original payment and every retry of it (a retry
+    points at the original, ``Payment.retry_of``), each with ``return_code`` (its return's R code, or
+    None). A payment that was never retried and is no retry: itself only. One query."""
+    original = payment.retry_of_id or payment.pk
+    return list(
+        Payment.objects.filter(Q(pk=original) | Q(retry_of_id=original))
+        .annotate(return_code=F("ach_entry__ach_return__code"))
+        .order_by("pk")
+    )

@@ -3,7 +3,16 @@ biller's own domain (urls_domain.py); views learn their biller from ``remit.port
 
 from django.urls import path
 
-from remit.portal import views, views_auth, views_autopay, views_bank, views_pay, views_people, views_security
+from remit.portal import (
+    views,
+    views_auth,
+    views_autopay,
+    views_bank,
+    views_pay,
+    views_people,
+    views_retries,
+    views_security,
+)
 
 app_name = "portal"
 
@@ -13,6 +22,7 @@ urlpatterns = [
     path("payments/", views_pay.payments, name="payments"),
     path("payments/<int:payment_id>/", views_pay.payment_detail, name="payment"),
     path("payments/<int:payment_id>/cancel", views_pay.payment_cancel_view, name="payment_cancel"),
+    path("payments/retry-skip/<str:token>/", views_retries.retry_skip_link, name="retry_skip_link"),
     path("autopay/", views_autopay.autopay, name="autopay"),
     path("autopay/edit/", views_autopay.autopay_edit, name="autopay_edit"),
     path("autopay/payments/<int:payment_id>/skip", views_autopay.autopay_skip_view, name="autopay_skip"),

@@ -15,7 +15,7 @@ from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.actions import PaymentError, may_cancel, payment_cancel_by_member, payment_schedule
 from remit.payments.dates import earliest_pay_on, latest_pay_on
 from remit.payments.models import PaymentStatus
-from remit.payments.selectors import payment_for, payments_of, usable_bank_accounts
+from remit.payments.selectors import payment_for, payments_of, retry_chain, usable_bank_accounts
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view
 from remit.portal.forms_pay import PayForm
 from remit.portal.selectors import outstanding_invoices, standing
@@ -101,6 +101,7 @@ def payment_detail(request: MemberRequest, payment_id: int) -> HttpResponse:
             "allocations": allocations,
             "events": events,
             "can_cancel": may_cancel(request.membership, payment),
+            "chain": retry_chain(payment),
         },
     )
 

@@ -110,6 +110,9 @@ def payment_payload(payment: Payment) -> dict[str, Any]:
             if entry is not None
             else None
         ),
+        # A retry of a payment returned for insufficient funds: the chain's original; an original: its retries.
+        "retry_of": payment.retry_of_id,
+        "retries": [retry.pk for retry in payment.retries.all()],
         "created_at": instant(payment.created_at),
     }
 
@@ -134,6 +137,7 @@ def payments(ids: Sequence[int], biller_ids: Collection[int]) -> Payloads:
         .prefetch_related(
             Prefetch("allocations", queryset=allocations.order_by("invoice_id")),
             Prefetch("events", queryset=PaymentEvent.objects.order_by("created_at", "pk")),
+            Prefetch("retries", queryset=Payment.objects.only("pk", "retry_of_id").order_by("pk")),
         )
         .order_by("pk")
     )

@@ -156,3 +156,36 @@ def test_one_email_per_customer_names_a_private_account_only_to_its_owner(run_on
     assert "6666" not in by_reader["ap@globex.example"] and "a private account of" in by_reader["ap@globex.example"]
     assert "••••6666" in by_reader["clerk@globex.example"] and "••••3333" in by_reader["clerk@globex.example"]
     assert by_reader["ap@globex.example"].count("can't be used for payments any more") == 2
+
+
+def test_many_r01_returns_are_retried_in_bulk_one_email_per_customer(sent):
+    """With the biller's retries on, every R01 return gets its retry, in a number of queries that does
+    not grow with the returns, and each customer account one email saying when, with skip links."""
+    from remit.ach.retry_policy import retry_policy_save
+    from remit.billers.models import Membership
+
+    acme, payments, outbound = sent
+    owner = Membership.objects.select_related("user").get(biller=acme, role="owner").user
+    retry_policy_save(biller=acme, actor=owner, retries=2, timing="days", days=3)
+    small = [p for n in range(CUSTOMERS) for p in payments[n * 12 : n * 12 + 2]]
+    large = [p for p in payments if p not in small]
+
+    first, small_queries = import_returns(acme, outbound, small)
+    before = last_email_id()
+    second, large_queries = import_returns(acme, outbound, large)
+
+    assert (first.retries, second.retries) == (len(small), len(large))
+    assert large_queries <= small_queries, "the queries grow with the number of retries"
+    retries = Payment.objects.exclude(retry_of=None)
+    assert sorted(retries.values_list("retry_of_id", flat=True)) == sorted(p.pk for p in payments)
+    for retry in retries.select_related("retry_of"):
+        original = retry.retry_of
+        assert original is not None
+        assert (retry.amount_cents, retry.bank_account_id) == (original.amount_cents, original.bank_account_id)
+        assert retry.status == PaymentStatus.SCHEDULED
+    for invoice in Invoice.objects.all():
+        assert (invoice.pending_cents, invoice.available_cents) == (invoice.total_cents, 0)
+    customer_mails = [m for m in outbox(before) if "were returned by your bank" in m["Subject"]]
+    assert len(customer_mails) == CUSTOMERS
+    text = parts(customer_mails[0])["text/plain"]
+    assert text.count("We'll try again on") == 10 and text.count("/payments/retry-skip/") == 10

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 SECRET = "GLOBEX-SECRET"
 PUBLIC = {
     "autopay_skip_link",  # signed per payment; see test_the_skip_link_opens_only_its_own_payment
+    "retry_skip_link",  # signed per retry; see test_retry_pages.py: test_a_skip_link_is_refused_…
     "signin",
     "signin_code",
     "signout",

@@ -33,6 +33,7 @@ from pypdf import PdfReader
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
 from remit.ach.export import ach_export, outbound_dir
+from remit.ach.retry_links import skip_token as retry_skip_token
 from remit.ach.tests.test_export import ach_fields
 from remit.autopay.engine import autopay_skip
 from remit.autopay.links import skip_token
@@ -143,6 +144,8 @@ def addresses(story) -> list[tuple[str, str]]:
     skip_payment = Payment.objects.filter(customer=globex, is_autopay=True).order_by("pk")[0]
     tokens = {
         "autopay_skip_link": skip_token(skip_payment),
+        # No retry in this story: the page is a 404 here; it names its account with account_label_for.
+        "retry_skip_link": retry_skip_token(story["payment"]),
         "pay_link": make_token(story["payment"].allocations.get().invoice),
         "access_link": make_access_token(globex, email=ADMIN),
         "invitation_accept": story["invitation"].token,

@@ -120,6 +120,8 @@ class Command(BaseCommand):
             f"Imported {path.name}: {result.returned} return(s), {result.corrected} correction(s), "
             f"{result.blocked_accounts} bank account(s) blocked."
         )
+        if result.retries:
+            self.stdout.write(f"  {result.retries} retry(ies) scheduled (R01/R09, by the retry policy).")
         if result.dishonored or result.offset_returns or result.unchanged:
             self.stdout.write(
                 f"  {result.dishonored} dishonored or contested return(s) ({result.restored} payment(s) restored), "
