@@ -16,7 +16,8 @@ from remit.autopay.models import MAX_DAYS, AutoPay, AutoPayChange, When
 from remit.autopay.notices import email_admins
 from remit.customers.models import Customer, CustomerMembership
 from remit.lib.errors import ActionError
-from remit.payments.models import BankAccount, BankAccountStatus
+from remit.payments.controls import payment_rules
+from remit.payments.models import BankAccount, BankAccountStatus, Payment, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
 
@@ -72,6 +73,8 @@ def autopay_save(
     membership = CustomerMembership.objects.filter(customer=customer, user=actor).first()
     if membership is None or not membership.is_admin:
         raise AutoPayError(f"Only an admin of {customer.name}'s account can change Auto Pay.")
+    if enabled and not (rules := payment_rules(customer)).allow_autopay:
+        raise AutoPayError(rules.autopay_off_message)
     current = AutoPay.objects.select_for_update().filter(customer=customer).first() or AutoPay(customer=customer)
     before = snapshot(current) if current.pk else snapshot(AutoPay(customer=customer))
     account = _check(
@@ -171,3 +174,23 @@ def autopay_account_gone(bank_account: BankAccount, actor: User | None, reason: 
         accounts=[bank_account],
     )
     return True
+
+
+def autopay_disallowed_tell(customer_ids: list[int], cancelled_payment_ids: list[int]) -> int:
+    """The receiver of ``payments.hooks.autopay_disallowed``: the biller no longer offers Auto Pay to
+    these customers. Their settings are kept (the engine skips them while Auto Pay is not allowed, and
+    follows them again if it is); the admins of those whose Auto Pay was on are emailed, in the
+    caller's transaction, with what became of the payments already scheduled."""
+    told = 0
+    on = AutoPay.objects.filter(customer_id__in=customer_ids, enabled=True).values_list("customer_id", flat=True)
+    for customer in Customer.objects.select_related("biller").filter(pk__in=list(on)).order_by("pk"):
+        mine = Payment.objects.filter(customer=customer, is_autopay=True)
+        cancelled = mine.filter(pk__in=cancelled_payment_ids).count()
+        kept = mine.filter(status=PaymentStatus.SCHEDULED).count()
+        email_admins(
+            customer,
+            "autopay_disallowed",
+            {"cancelled": cancelled, "kept": kept, "portal_url": customer.biller.portal_url("")},
+        )
+        told += 1
+    return told
