@@ -93,7 +93,9 @@ def customer_settings_of(customer: Customer) -> CustomerPaymentSettings:
     )
 
 
-def _combine(biller_name: str, switches: PaymentSettings, own: CustomerPaymentSettings | None) -> PaymentRules:
+def rules_from(biller_name: str, switches: PaymentSettings, own: CustomerPaymentSettings | None) -> PaymentRules:
+    """The biller's switches with the customer's overrides (``own``, None: none saved) applied."""
+
     def pick(override: str, inherited: bool) -> bool:
         return inherited if override == Switch.INHERIT else override == Switch.ON
 
@@ -122,7 +124,7 @@ def payment_rules_many(customer_ids: Iterable[int]) -> dict[int, PaymentRules]:
     switches = {s.biller_id: s for s in PaymentSettings.objects.filter(biller_id__in=billers)}
     own = {s.customer_id: s for s in CustomerPaymentSettings.objects.filter(customer_id__in=ids)}
     return {
-        pk: _combine(name, switches.get(biller_id) or PaymentSettings(biller_id=biller_id), own.get(pk))
+        pk: rules_from(name, switches.get(biller_id) or PaymentSettings(biller_id=biller_id), own.get(pk))
         for pk, biller_id, name in rows
     }
 
