@@ -116,8 +116,10 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         if ach is None:
             raise AchError(f"{biller.name} has no ACH settings yet: fill them in in the console first.")
         recover_partial(biller)
-        moved = _move_late(biller, day, today) if day == next_banking_day(today) else []
-        _move_held(biller, day)
+        at_cutoff = day == next_banking_day(today)  # the file the cut-off closes (not one written ahead)
+        moved = _move_late(biller, day, today) if at_cutoff else []
+        if at_cutoff:
+            _move_held(biller, day)
         tell_new_pay_on(moved)  # in the export's transaction: the emails go if, and only if, it commits
         due = due_payments(biller, day)
         counts = batch_counts(due)
@@ -224,7 +226,7 @@ def _move_held(biller: Biller, day: date) -> list[int]:
     later = next_banking_day(day)
     held = list(
         _scheduled_ach(biller)
-        .filter(pay_on__lte=day)
+        .filter(pay_on=day)
         .filter(Exists(PaymentHold.objects.filter(payment=OuterRef("pk"), decided_at__isnull=True)))
         .values_list("pk", flat=True)
     )
