@@ -242,9 +242,13 @@ def _scheduled_ach(biller: Biller) -> Any:
 
 
 def due_payments(biller: Biller, day: date) -> Any:
-    """The file's payments: the biller's scheduled ACH payments of that day, but those held for review."""
-    undecided = PaymentHold.objects.filter(payment=OuterRef("pk"), decided_at__isnull=True)
-    return _scheduled_ach(biller).filter(pay_on=day).filter(~Exists(undecided))
+    """The file's payments: the biller's scheduled ACH payments of that day, but those held for review.
+    The NOT EXISTS is added only when the biller has an undecided hold at all (one small read on the
+    partial index of undecided holds): most files have none and keep the query they had."""
+    due = _scheduled_ach(biller).filter(pay_on=day)
+    if PaymentHold.objects.filter(payment__biller=biller, decided_at__isnull=True).exists():
+        due = due.filter(~Exists(PaymentHold.objects.filter(payment=OuterRef("pk"), decided_at__isnull=True)))
+    return due
 
 
 def batch_counts(due: Any) -> dict[str, int]:

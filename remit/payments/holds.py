@@ -38,7 +38,7 @@ def payment_hold_place(*, payment: Payment, rule_code: str, reason: str) -> Paym
         actor=None,
         from_status=PaymentStatus.SCHEDULED,
         to_status=PaymentStatus.SCHEDULED,
-        note=f"Held for review: {reason}"[:500],
+        note="Held for review",  # the reason stays the biller's (a fraud rule's must not be told)
     )
     return hold
 
@@ -87,7 +87,7 @@ def payment_hold_decide(*, hold: PaymentHold, actor: User, decision: str, reason
             actor=actor,
             from_status=PaymentStatus.SCHEDULED,
             to_status=PaymentStatus.SCHEDULED,
-            note=f"Approved in review: {reason}"[:500],
+            note="Approved in review",  # the reason is kept with the hold
         )
     return hold
 

@@ -67,3 +67,24 @@ def test_with_auto_pay_off_the_auto_pay_page_says_so_and_offers_no_edit(world, a
     assert "/acme-supply/autopay/edit/" not in page
     edit = admin_client.get("/acme-supply/autopay/edit/").content.decode()
     assert "doesn&#x27;t offer Auto Pay" in edit and 'name="max_amount"' not in edit
+
+
+def test_a_held_payment_says_it_waits_for_the_billers_review_without_the_reason(world, admin_client):
+    from django.db import transaction
+
+    from remit.payments.actions import payment_schedule
+    from remit.payments.holds import payment_hold_place
+
+    invoice = world.invoice(amount_cents=10000)
+    payment = payment_schedule(
+        payer=world.admin,
+        invoice_ids=[invoice.pk],
+        bank_account_id=world.bank_account().pk,
+        pay_on=soonest_pay_on(world.biller),
+        total_cents=10000,
+    )
+    with transaction.atomic():
+        payment_hold_place(payment=payment, rule_code="test_rule", reason="Secret rule: new account")
+    page = admin_client.get(f"/acme-supply/payments/{payment.pk}/").content.decode()
+    assert "Acme Supply Co. is reviewing this payment before it goes to the bank." in page
+    assert "Secret rule" not in page
