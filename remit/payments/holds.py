@@ -23,6 +23,9 @@ from remit.lib.transactions import require_transaction
 from remit.payments.disclosure import email_people
 from remit.payments.models import HoldDecision, Payment, PaymentEvent, PaymentHold, PaymentStatus
 from remit.users.models import User
+from remit.webhooks.emit import webhooks_emit
+from remit.webhooks.models import EventType
+from remit.webhooks.payloads import instant
 
 
 class HoldError(PaymentError):
@@ -40,7 +43,24 @@ def payment_hold_place(*, payment: Payment, rule_code: str, reason: str) -> Paym
         to_status=PaymentStatus.SCHEDULED,
         note="Held for review",  # the reason stays the biller's (a fraud rule's must not be told)
     )
+    webhooks_emit(type=EventType.PAYMENT_HELD, ids=[payment.pk], biller_id=payment.biller_id, extra=_hold_data(hold))
     return hold
+
+
+def _hold_data(hold: PaymentHold) -> dict[str, object]:
+    """What the ``payment.held``, ``payment.approved`` and ``payment.rejected`` events add: the hold."""
+    return {
+        "hold": {
+            "id": hold.pk,
+            "rule_code": hold.rule_code,
+            "reason": hold.reason,
+            "created_at": instant(hold.created_at),
+            "decision": hold.decision or None,
+            "decision_reason": hold.decision_reason or None,
+            "decided_at": instant(hold.decided_at),
+            "decided_by": hold.decided_by_email or None,
+        }
+    }
 
 
 def held_payments(biller: Biller) -> QuerySet[PaymentHold]:
@@ -81,6 +101,9 @@ def payment_hold_decide(*, hold: PaymentHold, actor: User, decision: str, reason
     if decision == HoldDecision.REJECTED:
         payment_cancel(payment=payment, actor=actor, reason=f"Rejected in review: {reason}"[:500])
         _email_rejected(payment, reason)
+        webhooks_emit(
+            type=EventType.PAYMENT_REJECTED, ids=[payment.pk], biller_id=payment.biller_id, extra=_hold_data(hold)
+        )
     else:
         PaymentEvent.objects.create(
             payment=payment,
@@ -88,6 +111,9 @@ def payment_hold_decide(*, hold: PaymentHold, actor: User, decision: str, reason
             from_status=PaymentStatus.SCHEDULED,
             to_status=PaymentStatus.SCHEDULED,
             note="Approved in review",  # the reason is kept with the hold
+        )
+        webhooks_emit(
+            type=EventType.PAYMENT_APPROVED, ids=[payment.pk], biller_id=payment.biller_id, extra=_hold_data(hold)
         )
     return hold
 

@@ -82,3 +82,41 @@ def test_a_decision_needs_a_reason_a_team_member_and_is_taken_once(world, held):
         )
     held.payment.refresh_from_db()
     assert held.payment.status == PaymentStatus.SCHEDULED
+
+
+def test_held_approved_and_rejected_are_webhook_events_with_the_hold(world):
+    from remit.webhooks.endpoints import webhook_endpoint_create
+    from remit.webhooks.models import WebhookEvent
+
+    webhook_endpoint_create(
+        biller=world.biller,
+        actor=world.owner,
+        url="https://hooks.example.com/remit",
+        events=["payment.held", "payment.approved", "payment.rejected"],
+    )
+    account = world.bank_account()
+    holds = []
+    for cents in (1000, 2000):
+        invoice = world.invoice(amount_cents=cents)
+        payment = payment_schedule(
+            payer=world.admin,
+            invoice_ids=[invoice.pk],
+            bank_account_id=account.pk,
+            pay_on=soonest_pay_on(world.biller),
+            total_cents=cents,
+        )
+        with transaction.atomic():
+            holds.append(payment_hold_place(payment=payment, rule_code="test_rule", reason="Why"))
+    payment_hold_decide(hold=holds[0], actor=world.owner, decision="approved", reason="Fine")
+    payment_hold_decide(hold=holds[1], actor=world.owner, decision="rejected", reason="Not fine")
+    events = {(e.type, e.payload["id"]): e.payload for e in WebhookEvent.objects.all()}
+    assert set(events) == {
+        ("payment.held", holds[0].payment_id),
+        ("payment.held", holds[1].payment_id),
+        ("payment.approved", holds[0].payment_id),
+        ("payment.rejected", holds[1].payment_id),
+    }
+    rejected = events[("payment.rejected", holds[1].payment_id)]
+    assert rejected["status"] == "cancelled"
+    assert rejected["hold"]["decision"] == "rejected" and rejected["hold"]["decision_reason"] == "Not fine"
+    assert events[("payment.held", holds[0].payment_id)]["hold"]["rule_code"] == "test_rule"
