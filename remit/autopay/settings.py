@@ -15,6 +15,7 @@ from remit.autopay.engine import RunReport, autopay_run
 from remit.autopay.models import MAX_DAYS, AutoPay, AutoPayChange, When
 from remit.autopay.notices import email_admins
 from remit.customers.models import Customer, CustomerMembership
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.errors import ActionError
 from remit.payments.controls import payment_rules
 from remit.payments.models import BankAccount, BankAccountStatus, Payment, PaymentStatus
@@ -182,15 +183,20 @@ def autopay_disallowed_tell(customer_ids: list[int], cancelled_payment_ids: list
     follows them again if it is); the admins of those whose Auto Pay was on are emailed, in the
     caller's transaction, with what became of the payments already scheduled."""
     told = 0
-    on = AutoPay.objects.filter(customer_id__in=customer_ids, enabled=True).values_list("customer_id", flat=True)
-    for customer in Customer.objects.select_related("biller").filter(pk__in=list(on)).order_by("pk"):
-        mine = Payment.objects.filter(customer=customer, is_autopay=True)
-        cancelled = mine.filter(pk__in=cancelled_payment_ids).count()
-        kept = mine.filter(status=PaymentStatus.SCHEDULED).count()
+    on: list[int] = []
+    for chunk in batches(customer_ids, IDS_PER_STATEMENT):
+        on += AutoPay.objects.filter(customer_id__in=chunk, enabled=True).values_list("customer_id", flat=True)
+    cancelled: dict[int, int] = {}
+    for chunk in batches(cancelled_payment_ids, IDS_PER_STATEMENT):
+        for customer_id in Payment.objects.filter(pk__in=chunk, is_autopay=True).values_list("customer_id", flat=True):
+            cancelled[customer_id] = cancelled.get(customer_id, 0) + 1
+    for customer_id in sorted(on):
+        customer = Customer.objects.select_related("biller").get(pk=customer_id)
+        kept = Payment.objects.filter(customer=customer, is_autopay=True, status=PaymentStatus.SCHEDULED).count()
         email_admins(
             customer,
             "autopay_disallowed",
-            {"cancelled": cancelled, "kept": kept, "portal_url": customer.biller.portal_url("")},
+            {"cancelled": cancelled.get(customer_id, 0), "kept": kept, "portal_url": customer.biller.portal_url("")},
         )
         told += 1
     return told

@@ -29,6 +29,7 @@ from remit.customers.models import Customer
 from remit.ledger.errors import PaymentError
 from remit.ledger.models import AutoPayClaim
 from remit.ledger.scheduling import payment_cancel
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.money import format_cents
 from remit.payments.hooks import autopay_disallowed
 from remit.payments.models import (
@@ -117,12 +118,16 @@ def payment_rules(customer: Customer) -> PaymentRules:
 
 
 def payment_rules_many(customer_ids: Iterable[int]) -> dict[int, PaymentRules]:
-    """``payment_rules`` for many customers at once (Auto Pay's batches): three reads however many."""
-    ids = set(customer_ids)
-    rows = list(Customer.objects.filter(pk__in=ids).values_list("pk", "biller_id", "biller__name"))
+    """``payment_rules`` for many customers at once (Auto Pay's batches, a biller-wide switch): two
+    reads per 500 customers, and one for the billers' switches."""
+    ids = sorted(set(customer_ids))
+    rows: list[tuple[int, int, str]] = []
+    own: dict[int, CustomerPaymentSettings] = {}
+    for chunk in batches(ids, IDS_PER_STATEMENT):
+        rows += Customer.objects.filter(pk__in=chunk).values_list("pk", "biller_id", "biller__name")
+        own.update((s.customer_id, s) for s in CustomerPaymentSettings.objects.filter(customer_id__in=chunk))
     billers = {biller_id for _, biller_id, _ in rows}
     switches = {s.biller_id: s for s in PaymentSettings.objects.filter(biller_id__in=billers)}
-    own = {s.customer_id: s for s in CustomerPaymentSettings.objects.filter(customer_id__in=ids)}
     return {
         pk: rules_from(name, switches.get(biller_id) or PaymentSettings(biller_id=biller_id), own.get(pk))
         for pk, biller_id, name in rows
@@ -317,10 +322,7 @@ def _follow(
     lost_autopay = [pk for pk, rules in after.items() if before[pk].allow_autopay and not rules.allow_autopay]
     cancelled: list[int] = []
     if scheduled == CANCEL and (lost_ach or lost_autopay):
-        targets = Payment.objects.filter(method=PaymentMethod.ACH, customer_id__in=lost_ach) | Payment.objects.filter(
-            method=PaymentMethod.ACH, customer_id__in=lost_autopay, is_autopay=True
-        )
-        in_file = targets.filter(status=PaymentStatus.SENT).count()
+        in_file = len(_payments_of(lost_ach, lost_autopay, PaymentStatus.SENT))
         if in_file:
             raise PaymentControlsError(
                 f"{in_file} of the payments you asked to cancel {'is' if in_file == 1 else 'are'} already in a file "
@@ -331,12 +333,25 @@ def _follow(
         reason = f"Cancelled: {after[(lost_ach or lost_autopay)[0]].biller_name} switched off " + (
             "ACH payments" if lost_ach else "Auto Pay"
         )
-        for payment_id in targets.filter(status=PaymentStatus.SCHEDULED).order_by("pk").values_list("pk", flat=True):
+        for payment_id in _payments_of(lost_ach, lost_autopay, PaymentStatus.SCHEDULED):
             payment_cancel(payment=Payment(pk=payment_id), actor=actor, reason=reason)
             cancelled.append(payment_id)
         # Auto Pay's claims go with its cancelled payments (as when Auto Pay withdraws one itself), so
         # once Auto Pay is allowed again it pays those invoices.
-        AutoPayClaim.objects.filter(payment_id__in=cancelled).delete()
+        for chunk in batches(cancelled, IDS_PER_STATEMENT):
+            AutoPayClaim.objects.filter(payment_id__in=chunk).delete()
     if lost_autopay:
         autopay_disallowed(lost_autopay, cancelled)
     return cancelled
+
+
+def _payments_of(lost_ach: list[int], lost_autopay: list[int], status: str) -> list[int]:
+    """The ACH payments in ``status`` of the customers who lost ACH, and Auto Pay's of those who lost
+    Auto Pay, by id (a biller-wide switch may concern every customer: IN (…) a slice at a time)."""
+    found: set[int] = set()
+    ach = Payment.objects.filter(method=PaymentMethod.ACH, status=status)
+    for chunk in batches(lost_ach, IDS_PER_STATEMENT):
+        found.update(ach.filter(customer_id__in=chunk).values_list("pk", flat=True))
+    for chunk in batches(lost_autopay, IDS_PER_STATEMENT):
+        found.update(ach.filter(customer_id__in=chunk, is_autopay=True).values_list("pk", flat=True))
+    return sorted(found)
