@@ -242,14 +242,14 @@ def payment_settings_save(
     switches.accept_ach, switches.allow_autopay, switches.over_limit = accept_ach, allow_autopay, over_limit
     switches.updated_at = timezone.now()
     switches.save()
-    cancelled = _follow(before_rules, payment_rules_many(customer_ids), scheduled=scheduled, actor=actor)
+    cancelled, lost = _follow(before_rules, payment_rules_many(customer_ids), scheduled=scheduled, actor=actor)
     _record(
         biller=biller,
         customer=None,
         actor=actor,
         before=before,
         after=_snapshot(switches, BILLER_FIELDS),
-        scheduled=_scheduled_word(scheduled),
+        scheduled=_scheduled_word(scheduled) if lost else "",
         cancelled=cancelled,
     )
     return switches
@@ -291,14 +291,14 @@ def customer_payment_settings_save(
     own.max_per_payment_cents, own.max_per_month_cents = max_per_payment_cents, max_per_month_cents
     own.updated_at = timezone.now()
     own.save()
-    cancelled = _follow(before_rules, payment_rules_many([customer.pk]), scheduled=scheduled, actor=actor)
+    cancelled, lost = _follow(before_rules, payment_rules_many([customer.pk]), scheduled=scheduled, actor=actor)
     _record(
         biller=biller,
         customer=customer,
         actor=actor,
         before=before,
         after=_snapshot(own, CUSTOMER_FIELDS),
-        scheduled=_scheduled_word(scheduled),
+        scheduled=_scheduled_word(scheduled) if lost else "",
         cancelled=cancelled,
     )
     return own
@@ -315,9 +315,10 @@ def _scheduled_word(scheduled: str) -> str:
 
 def _follow(
     before: dict[int, PaymentRules], after: dict[int, PaymentRules], *, scheduled: str, actor: User
-) -> list[int]:
+) -> tuple[list[int], bool]:
     """What follows a save: the customers who lost ACH or Auto Pay, their scheduled payments kept or
-    cancelled, Auto Pay's customers told. Returns the payments cancelled."""
+    cancelled, Auto Pay's customers told. Returns the payments cancelled, and whether anyone lost
+    anything (only then does the history say what became of the scheduled payments)."""
     lost_ach = [pk for pk, rules in after.items() if before[pk].accept_ach and not rules.accept_ach]
     lost_autopay = [pk for pk, rules in after.items() if before[pk].allow_autopay and not rules.allow_autopay]
     cancelled: list[int] = []
@@ -342,7 +343,7 @@ def _follow(
             AutoPayClaim.objects.filter(payment_id__in=chunk).delete()
     if lost_autopay:
         autopay_disallowed(lost_autopay, cancelled)
-    return cancelled
+    return cancelled, bool(lost_ach or lost_autopay)
 
 
 def _payments_of(lost_ach: list[int], lost_autopay: list[int], status: str) -> list[int]:

@@ -119,6 +119,7 @@ def test_every_change_is_recorded_with_who_and_the_values_before_and_after(world
     assert (biller_change.before, biller_change.after) == ({"accept_ach": True}, {"accept_ach": False})
     assert biller_change.scheduled == "kept"
     assert customer_change.customer == world.customer
+    assert customer_change.scheduled == ""  # nothing was switched off: nothing to keep or cancel
     assert (customer_change.before, customer_change.after) == (
         {"max_per_payment_cents": None},
         {"max_per_payment_cents": 50000},
