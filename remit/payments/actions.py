@@ -166,7 +166,7 @@ def payment_schedule(
     if breach is not None:
         payment_hold_place(payment=payment, rule_code=breach.code, reason=breach.message)
     webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=[payment.pk], biller_id=customer.biller_id)
-    _email_scheduled(payment)
+    _email_scheduled(payment, held=breach is not None)
     return payment
 
 
@@ -193,7 +193,7 @@ def _too_much(error: AllocationError, invoices: list[Invoice], total_cents: int)
     )
 
 
-def _email_scheduled(payment: Payment) -> None:
+def _email_scheduled(payment: Payment, *, held: bool = False) -> None:
     """The payer's confirmation and the biller's notice (help article: "Your customer will receive
     an email notification confirming they scheduled a payment"), written to the outbox in the
     payment's transaction: a crash after the commit delays them, never loses them."""
@@ -207,6 +207,7 @@ def _email_scheduled(payment: Payment) -> None:
         "allocations": list(payment.allocations.select_related("invoice").order_by("invoice__due_date")),
         "account": payment.bank_account,
         "payments_url": biller.portal_url("payments/"),
+        "held": held,
     }
     if payment.created_by is not None:
         email_people(

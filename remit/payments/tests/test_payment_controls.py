@@ -182,7 +182,8 @@ def test_when_the_biller_holds_a_payment_above_the_limit_is_scheduled_and_held(w
     assert hold.rule_code == "over_payment_limit" and hold.decided_at is None
     assert "above the $500.00 limit per payment" in hold.reason
     assert PaymentEvent.objects.filter(payment=payment, note="Held for review").exists()
-    assert any("scheduled" in m["Subject"] for m in mailbox())
+    [confirmation] = [m for m in mailbox() if m["To"] == "ap@globex.example"]
+    assert "Acme Supply Co. reviews this payment before it goes to the bank" in parts(confirmation)["text/plain"]
 
 
 def test_switching_ach_off_and_cancelling_cancels_the_scheduled_payments_and_reopens_invoices(world):
