@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from remit.ach import nacha, retry_rules
@@ -52,6 +53,7 @@ from remit.payments.models import (
     Allocation,
     BankAccountType,
     Payment,
+    PaymentHold,
     PaymentMethod,
     PaymentStatus,
 )
@@ -114,7 +116,10 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         if ach is None:
             raise AchError(f"{biller.name} has no ACH settings yet: fill them in in the console first.")
         recover_partial(biller)
-        moved = _move_late(biller, day, today) if day == next_banking_day(today) else []
+        at_cutoff = day == next_banking_day(today)  # the file the cut-off closes (not one written ahead)
+        moved = _move_late(biller, day, today) if at_cutoff else []
+        if at_cutoff:
+            _move_held(biller, day)
         tell_new_pay_on(moved)  # in the export's transaction: the emails go if, and only if, it commits
         due = due_payments(biller, day)
         counts = batch_counts(due)
@@ -215,9 +220,35 @@ def _move_late(biller: Biller, day: date, today: date) -> list[int]:
     return late
 
 
+def _move_held(biller: Biller, day: date) -> list[int]:
+    """Payments held for review and not decided by the cut-off of ``day``'s file: they stay out of it
+    and move to the next banking day (see ``payments.holds``)."""
+    later = next_banking_day(day)
+    held = list(
+        _scheduled_ach(biller)
+        .filter(pay_on=day)
+        .filter(Exists(PaymentHold.objects.filter(payment=OuterRef("pk"), decided_at__isnull=True)))
+        .values_list("pk", flat=True)
+    )
+    for payment_id in held:
+        payment_adjust(
+            payment=Payment(pk=payment_id), actor=None, note="Held for review past the cut-off", pay_on=later
+        )
+    return held
+
+
+def _scheduled_ach(biller: Biller) -> Any:
+    return Payment.objects.filter(biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED)
+
+
 def due_payments(biller: Biller, day: date) -> Any:
-    """The file's payments: the biller's scheduled ACH payments of that day."""
-    return Payment.objects.filter(biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on=day)
+    """The file's payments: the biller's scheduled ACH payments of that day, but those held for review.
+    The NOT EXISTS is added only when the biller has an undecided hold at all (one small read on the
+    partial index of undecided holds): most files have none and keep the query they had."""
+    due = _scheduled_ach(biller).filter(pay_on=day)
+    if PaymentHold.objects.filter(payment__biller=biller, decided_at__isnull=True).exists():
+        due = due.filter(~Exists(PaymentHold.objects.filter(payment=OuterRef("pk"), decided_at__isnull=True)))
+    return due
 
 
 # The file's debit batches: WEB (personal accounts) and CCD (business ones), and the retries of returned

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,7 +25,8 @@ from remit.invoices.models import TERMS_CHOICES, Invoice, InvoiceLine, InvoiceSe
 from remit.invoices.numbering import NUMBER_RULE, NUMBER_SHAPE
 from remit.ledger.status import InvoiceStatus
 from remit.lib.money import MAX_CENTS
-from remit.payments.models import Allocation, BankAccount, Payment, PaymentEvent, PaymentStatus
+from remit.payments.controls import rules_from, settings_of
+from remit.payments.models import Allocation, BankAccount, OverLimit, Payment, PaymentEvent, PaymentStatus
 
 MAX_ID = 2**63 - 1
 INVOICE_NUMBER = rf"\A{NUMBER_SHAPE}\Z"
@@ -38,11 +40,26 @@ def cents(**kwargs: Any) -> WholeNumber:
 # --- Customers -------------------------------------------------------------------------------------
 
 
+class PaymentControlsSerializer(serializers.Serializer[Any]):
+    accept_ach = serializers.BooleanField(help_text="Whether the customer may pay by ACH now.")
+    allow_autopay = serializers.BooleanField(help_text="Whether the customer may use Auto Pay now (never without ACH).")
+    max_per_payment_cents = serializers.IntegerField(allow_null=True, help_text="Null: no limit.")
+    max_per_month_cents = serializers.IntegerField(
+        allow_null=True, help_text="Null: no limit. Counts ACH payments with a Pay On date in the calendar month."
+    )
+    over_limit = serializers.ChoiceField(
+        choices=OverLimit.choices, help_text="What the biller does with a payment above a limit."
+    )
+
+
 class CustomerSerializer(serializers.ModelSerializer[Customer]):
     # Plain strings: the console also takes addresses (non-ASCII host names) that JSON Schema's "email" doesn't.
     billing_emails = serializers.ListField(child=serializers.CharField(), read_only=True)
     account_type = serializers.SerializerMethodField(help_text="Chosen by the customer when they sign up.")
     archived = serializers.BooleanField(source="is_archived", read_only=True)
+    payment_controls = serializers.SerializerMethodField(
+        help_text="The biller's switches and this customer's overrides and limits, combined (set in the console)."
+    )
 
     class Meta:
         model = Customer
@@ -61,12 +78,33 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
             "archived",
             "archived_at",
             "created_at",
+            "payment_controls",
         ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ChoiceField(choices=AccountType.choices, allow_null=True))
     def get_account_type(self, customer: Customer) -> str | None:
         return customer.account_type or None
+
+    @extend_schema_field(PaymentControlsSerializer)
+    def get_payment_controls(self, customer: Customer) -> dict[str, Any]:
+        # The biller's switches are read once per response (the context is the list's); the
+        # customer's own row comes with it (select_related) in the viewset's querysets.
+        switches = self.context.setdefault("payment_switches", {})
+        if customer.biller_id not in switches:
+            switches[customer.biller_id] = settings_of(customer.biller_id)
+        try:
+            own = customer.payment_settings
+        except ObjectDoesNotExist:
+            own = None
+        rules = rules_from("", switches[customer.biller_id], own)
+        return {
+            "accept_ach": rules.accept_ach,
+            "allow_autopay": rules.allow_autopay,
+            "max_per_payment_cents": rules.max_per_payment_cents,
+            "max_per_month_cents": rules.max_per_month_cents,
+            "over_limit": rules.over_limit,
+        }
 
 
 def _optional_text(max_length: int) -> Text:

@@ -129,10 +129,11 @@ class CustomerViewSet(ScopedViewSet):
     filter_serializer_class = s.CustomerFilterSerializer
 
     def scoped(self, biller: Biller) -> QuerySet[Customer]:
-        return Customer.objects.filter(biller=biller)
+        return Customer.objects.filter(biller=biller).select_related("payment_settings")
 
     def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
-        return customers_of(biller_of(self.request), search=filters.get("q", ""), archived=filters["archived"])
+        customers = customers_of(biller_of(self.request), search=filters.get("q", ""), archived=filters["archived"])
+        return customers.select_related("payment_settings")
 
     @extend_schema(
         summary="Create a customer",

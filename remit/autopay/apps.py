@@ -10,9 +10,10 @@ class AutoPayConfig(AppConfig):
         # Auto Pay follows what happens below it (remit.lib.hooks): new and edited invoices, and bank
         # accounts that can no longer be debited.
         from remit.autopay.engine import autopay_follow_invoices
-        from remit.autopay.settings import autopay_account_gone
+        from remit.autopay.settings import autopay_account_gone, autopay_disallowed_tell
         from remit.invoices.hooks import invoices_changed
-        from remit.payments.hooks import bank_account_retired
+        from remit.payments.hooks import autopay_disallowed, bank_account_retired
 
         invoices_changed.register(autopay_follow_invoices)
         bank_account_retired.register(autopay_account_gone)
+        autopay_disallowed.register(autopay_disallowed_tell)

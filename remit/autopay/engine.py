@@ -34,8 +34,10 @@ from remit.ledger.scheduling import ClaimTerms, Plan, payment_adjust, payments_s
 from remit.lib.bulk import batches
 from remit.lib.tasks import enqueue_on_commit
 from remit.payments.actions import payment_cancel
+from remit.payments.controls import Breach, PaymentRules, limit_breach, payment_rules_many
 from remit.payments.dates import earliest_pay_on, latest_pay_on
-from remit.payments.models import IN_FLIGHT, Allocation, BankAccountStatus, Payment, PaymentStatus
+from remit.payments.holds import payment_hold_place
+from remit.payments.models import IN_FLIGHT, Allocation, BankAccountStatus, OverLimit, Payment, PaymentStatus
 from remit.users.models import User
 from remit.webhooks.emit import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
@@ -168,6 +170,7 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
         .only(*_SETTINGS_FIELDS)
     }
     billers = _billers({autopay.customer.biller_id for autopay in settings.values()})
+    limits = _Limits(payment_rules_many(settings))
     # Each biller's "now" and each (due date, offset) Pay On date are worked out once per batch.
     clocks = {pk: now.astimezone(ZoneInfo(biller.time_zone)) for pk, biller in billers.items()}
     pay_ons: dict[tuple[int, date, int], date | None] = {}
@@ -188,6 +191,8 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
         if pay_on is None:
             continue
         amounts = split(available, autopay.max_cents or 0)
+        if not limits.allows(customer_id, amounts.pay_cents, pay_on, invoice_id):
+            continue
         plans.append(
             Plan(
                 biller_id=biller_id,
@@ -202,8 +207,43 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
         )
     payments = payments_schedule_many(plans, now=now)
     if payments:
+        limits.hold(payments, plans)
         _tell_webhooks(payments, plans)
     return [payment.pk for payment in payments]
+
+
+class _Limits:
+    """The biller's controls as Auto Pay follows them, for one batch: no payment for a customer who
+    may not use Auto Pay; one above the customer's limit per payment or per month is not made (the
+    biller refuses: the invoice is left to pay by hand) or made and held for review (the biller holds).
+    The month's total counts this batch's earlier plans too."""
+
+    def __init__(self, rules: dict[int, PaymentRules]) -> None:
+        self.rules = rules
+        self.planned: dict[tuple[int, int, int], int] = {}  # (customer, year, month) → cents planned
+        self.breaches: dict[int, Breach] = {}  # invoice id → the limit its payment is held for
+
+    def allows(self, customer_id: int, cents: int, pay_on: date, invoice_id: int) -> bool:
+        rules = self.rules.get(customer_id)
+        if rules is None or not rules.allow_autopay:
+            return False
+        if rules.max_per_payment_cents is None and rules.max_per_month_cents is None:
+            return True
+        month = (customer_id, pay_on.year, pay_on.month)
+        planned = self.planned.get(month, 0)
+        breach = limit_breach(rules, customer_id=customer_id, amount_cents=cents, pay_on=pay_on, planned_cents=planned)
+        if breach is not None and rules.over_limit == OverLimit.REFUSE:
+            return False
+        if breach is not None:
+            self.breaches[invoice_id] = breach
+        self.planned[month] = planned + cents
+        return True
+
+    def hold(self, payments: list[Payment], plans: list[Plan]) -> None:
+        for payment, plan in zip(payments, plans, strict=True):
+            breach = self.breaches.get(plan.parts[0][0])
+            if breach is not None:
+                payment_hold_place(payment=payment, rule_code=breach.code, reason=breach.message)
 
 
 def _tell_webhooks(payments: list[Payment], plans: list[Plan]) -> None:

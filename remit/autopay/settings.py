@@ -15,8 +15,10 @@ from remit.autopay.engine import RunReport, autopay_run
 from remit.autopay.models import MAX_DAYS, AutoPay, AutoPayChange, When
 from remit.autopay.notices import email_admins
 from remit.customers.models import Customer, CustomerMembership
+from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.errors import ActionError
-from remit.payments.models import BankAccount, BankAccountStatus
+from remit.payments.controls import payment_rules
+from remit.payments.models import BankAccount, BankAccountStatus, Payment, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
 
@@ -72,6 +74,8 @@ def autopay_save(
     membership = CustomerMembership.objects.filter(customer=customer, user=actor).first()
     if membership is None or not membership.is_admin:
         raise AutoPayError(f"Only an admin of {customer.name}'s account can change Auto Pay.")
+    if enabled and not (rules := payment_rules(customer)).allow_autopay:
+        raise AutoPayError(rules.autopay_off_message)
     current = AutoPay.objects.select_for_update().filter(customer=customer).first() or AutoPay(customer=customer)
     before = snapshot(current) if current.pk else snapshot(AutoPay(customer=customer))
     account = _check(
@@ -171,3 +175,28 @@ def autopay_account_gone(bank_account: BankAccount, actor: User | None, reason: 
         accounts=[bank_account],
     )
     return True
+
+
+def autopay_disallowed_tell(customer_ids: list[int], cancelled_payment_ids: list[int]) -> int:
+    """The receiver of ``payments.hooks.autopay_disallowed``: the biller no longer offers Auto Pay to
+    these customers. Their settings are kept (the engine skips them while Auto Pay is not allowed, and
+    follows them again if it is); the admins of those whose Auto Pay was on are emailed, in the
+    caller's transaction, with what became of the payments already scheduled."""
+    told = 0
+    on: list[int] = []
+    for chunk in batches(customer_ids, IDS_PER_STATEMENT):
+        on += AutoPay.objects.filter(customer_id__in=chunk, enabled=True).values_list("customer_id", flat=True)
+    cancelled: dict[int, int] = {}
+    for chunk in batches(cancelled_payment_ids, IDS_PER_STATEMENT):
+        for customer_id in Payment.objects.filter(pk__in=chunk, is_autopay=True).values_list("customer_id", flat=True):
+            cancelled[customer_id] = cancelled.get(customer_id, 0) + 1
+    for customer_id in sorted(on):
+        customer = Customer.objects.select_related("biller").get(pk=customer_id)
+        kept = Payment.objects.filter(customer=customer, is_autopay=True, status=PaymentStatus.SCHEDULED).count()
+        email_admins(
+            customer,
+            "autopay_disallowed",
+            {"cancelled": cancelled.get(customer_id, 0), "kept": kept, "portal_url": customer.biller.portal_url("")},
+        )
+        told += 1
+    return told

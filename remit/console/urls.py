@@ -6,6 +6,7 @@ from remit.console import (
     views_api_keys,
     views_authorizations,
     views_bank,
+    views_controls,
     views_customers,
     views_invoices,
     views_payments,
@@ -50,6 +51,15 @@ urlpatterns = [
     ),
     path("<slug:slug>/settings/invoicing/", views_invoices.invoice_settings, name="invoice_settings"),
     path("<slug:slug>/payments/", views_payments.payment_list, name="payments"),
+    # Payment controls and the Review queue
+    path("<slug:slug>/settings/payments/", views_controls.payment_settings, name="payment_settings"),
+    path(
+        "<slug:slug>/customers/<int:customer_id>/payment-settings/",
+        views_controls.customer_payment_settings,
+        name="customer_payment_settings",
+    ),
+    path("<slug:slug>/review/", views_controls.review, name="review"),
+    path("<slug:slug>/review/<int:hold_id>/decide", views_controls.review_decide, name="review_decide"),
     # CSV in and out
     path("<slug:slug>/import/", views_transfer.import_file, name="import"),
     path("<slug:slug>/export/invoices.csv", views_transfer.export_invoices, name="export_invoices"),

@@ -19,6 +19,7 @@ from remit.customers.actions import CustomerError
 from remit.customers.selectors import customer_of, customers_of
 from remit.invoices.models import Invoice
 from remit.ledger.amounts import balance_sql, status_filter
+from remit.payments.controls import payment_rules
 from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50
@@ -100,6 +101,7 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         "autopay": AutoPay.objects.select_related("bank_account").filter(customer=customer).first(),
         "ach_id": ach_id,
         "ach_id_replaces_reference": bool(reference) and ach_id != reference.upper(),
+        "payment_rules": payment_rules(customer),
     }
     return render(request, "console/customers/detail.html", context)
 

@@ -32,8 +32,10 @@ from remit.lib.money import format_cents
 from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
 from remit.payments.allocation import AllocationError, Payable, allocate
+from remit.payments.controls import check_new_payment, payment_rules
 from remit.payments.dates import pay_on_problem
 from remit.payments.disclosure import email_people
+from remit.payments.holds import payment_hold_place
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
 from remit.users.models import User
@@ -125,6 +127,8 @@ def payment_schedule(
     customer = membership.customer
     if (existing := _existing(customer.pk, idempotency_key)) is not None:
         return existing
+    if not (rules := payment_rules(customer)).accept_ach:
+        raise PaymentError(rules.ach_off_message)
     account = usable_bank_accounts(membership).filter(pk=bank_account_id).first()
     if account is None:
         raise PaymentError("Choose a bank account you may pay from, or add one.", field="bank_account")
@@ -140,6 +144,7 @@ def payment_schedule(
         parts = allocate(total_cents, [Payable(i.pk, i.due_date, i.available_cents) for i in invoices])
     except AllocationError as error:
         raise PaymentError(_too_much(error, invoices, total_cents), field="total") from None
+    breach = check_new_payment(customer, amount_cents=total_cents, pay_on=pay_on)  # refused, or held below
     plan = Plan(
         biller_id=customer.biller_id,
         customer_id=customer.pk,
@@ -158,8 +163,10 @@ def payment_schedule(
         if existing is None:
             raise
         return existing  # the twin won the race on the idempotency key
+    if breach is not None:
+        payment_hold_place(payment=payment, rule_code=breach.code, reason=breach.message)
     webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=[payment.pk], biller_id=customer.biller_id)
-    _email_scheduled(payment)
+    _email_scheduled(payment, held=breach is not None)
     return payment
 
 
@@ -186,7 +193,7 @@ def _too_much(error: AllocationError, invoices: list[Invoice], total_cents: int)
     )
 
 
-def _email_scheduled(payment: Payment) -> None:
+def _email_scheduled(payment: Payment, *, held: bool = False) -> None:
     """The payer's confirmation and the biller's notice (help article: "Your customer will receive
     an email notification confirming they scheduled a payment"), written to the outbox in the
     payment's transaction: a crash after the commit delays them, never loses them."""
@@ -200,6 +207,7 @@ def _email_scheduled(payment: Payment) -> None:
         "allocations": list(payment.allocations.select_related("invoice").order_by("invoice__due_date")),
         "account": payment.bank_account,
         "payments_url": biller.portal_url("payments/"),
+        "held": held,
     }
     if payment.created_by is not None:
         email_people(

@@ -61,3 +61,105 @@ class AchAuthorization(models.Model):
 
     class Meta:
         ordering = ["-accepted_at", "-pk"]
+
+
+class OverLimit(models.TextChoices):
+    REFUSE = "refuse", "Refuse the payment"
+    HOLD = "hold", "Hold it for review"
+
+
+class Switch(models.TextChoices):
+    INHERIT = "inherit", "As the business's setting"
+    ON = "on", "On"
+    OFF = "off", "Off"
+
+
+class PaymentSettings(models.Model):
+    """The biller's switches: whether its customers may pay by ACH and use Auto Pay, and what happens
+    to a payment above a customer's limit. No row: the defaults (everything allowed, refuse)."""
+
+    biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, related_name="payment_settings")
+    accept_ach = models.BooleanField("Accept ACH payments", default=True)
+    allow_autopay = models.BooleanField("Allow Auto Pay", default=True)
+    over_limit = models.CharField(max_length=6, choices=OverLimit.choices, default=OverLimit.REFUSE)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class CustomerPaymentSettings(models.Model):
+    """One customer's overrides of the biller's switches, and its limits (None: no limit)."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="payment_settings")
+    accept_ach = models.CharField(max_length=7, choices=Switch.choices, default=Switch.INHERIT)
+    allow_autopay = models.CharField(max_length=7, choices=Switch.choices, default=Switch.INHERIT)
+    max_per_payment_cents = models.BigIntegerField(null=True, blank=True)
+    max_per_month_cents = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_per_payment_cents__isnull=True) | models.Q(max_per_payment_cents__gt=0),
+                name="customer_max_per_payment_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_per_month_cents__isnull=True) | models.Q(max_per_month_cents__gt=0),
+                name="customer_max_per_month_positive",
+            ),
+        ]
+
+
+class PaymentSettingsChange(models.Model):
+    """Who changed the biller's switches (``customer`` None) or a customer's, when, each changed value
+    before and after, and what was done with the scheduled payments (kept, or which were cancelled)."""
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.CASCADE, related_name="payment_settings_changes")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, null=True, blank=True, related_name="payment_settings_changes"
+    )
+    actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_email = models.EmailField(blank=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    scheduled = models.CharField(
+        max_length=9, blank=True, help_text="kept or cancelled, when something was switched off."
+    )
+    cancelled_payment_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class HoldDecision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class PaymentHold(models.Model):
+    """A payment held for review: it stays scheduled but goes in no ACH file until the biller decides.
+    Approved, it goes in the next file; rejected, it is cancelled. Written only by
+    ``payments.holds.payment_hold_place`` and decided only by ``payment_hold_decide``."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="holds")
+    rule_code = models.CharField(max_length=40)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_by_email = models.EmailField(blank=True)
+    decision = models.CharField(max_length=8, choices=HoldDecision.choices, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # The export's NOT EXISTS and the Review queue read undecided holds only.
+            models.Index(fields=["payment"], condition=models.Q(decided_at__isnull=True), name="paymenthold_undecided"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decided_at__isnull=True, decision="")
+                | models.Q(decided_at__isnull=False, decision__in=["approved", "rejected"]),
+                name="paymenthold_decided_with_decision",
+            ),
+        ]

@@ -12,10 +12,12 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from remit.billers.models import Biller
 from remit.billers.selectors import biller_by_slug, current_slug_for
 from remit.customers.models import Customer, CustomerMembership
+from remit.payments.controls import payment_rules
 from remit.site.middleware import DOMAIN_URLCONF
 
 View = Callable[..., HttpResponse]
@@ -92,6 +94,8 @@ def member_required(view: View) -> View:
         request.membership = membership  # type: ignore[attr-defined]
         request.customer = membership.customer  # type: ignore[attr-defined]
         request.autopay_on = _autopay_on(membership.customer)  # type: ignore[attr-defined]
+        # What the biller lets this customer do (ACH, Auto Pay): read only by the pages that ask.
+        request.payment_rules = SimpleLazyObject(lambda: payment_rules(membership.customer))  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper

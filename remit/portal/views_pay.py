@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.actions import PaymentError, may_cancel, payment_cancel_by_member, payment_schedule
 from remit.payments.dates import earliest_pay_on, latest_pay_on
+from remit.payments.holds import is_held
 from remit.payments.models import PaymentStatus
 from remit.payments.selectors import payment_for, payments_of, retry_chain, usable_bank_accounts
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view
@@ -102,6 +103,7 @@ def payment_detail(request: MemberRequest, payment_id: int) -> HttpResponse:
             "events": events,
             "can_cancel": may_cancel(request.membership, payment),
             "chain": retry_chain(payment),
+            "held": payment.status == PaymentStatus.SCHEDULED and is_held(payment),
         },
     )
 

@@ -78,6 +78,9 @@ SOURCES: dict[str, _Source] = {
     EventType.PAYMENT_RETURNED: _Source(Payment, payloads.payments),
     EventType.AUTOPAY_PAYMENT_SCHEDULED: _Source(Payment, payloads.autopay_payments),
     EventType.AUTOPAY_LIMIT_EXCEEDED: _Source(Payment, payloads.autopay_payments),
+    EventType.PAYMENT_HELD: _Source(Payment, payloads.payments),
+    EventType.PAYMENT_APPROVED: _Source(Payment, payloads.payments),
+    EventType.PAYMENT_REJECTED: _Source(Payment, payloads.payments),
 }
 
 

@@ -22,6 +22,9 @@ class EventType(models.TextChoices):
     PAYMENT_RETURNED = "payment.returned", "The customer's bank returned a payment"
     AUTOPAY_PAYMENT_SCHEDULED = "autopay.payment_scheduled", "Auto Pay scheduled a payment"
     AUTOPAY_LIMIT_EXCEEDED = "autopay.limit_exceeded", "An invoice is above the customer's Auto Pay maximum"
+    PAYMENT_HELD = "payment.held", "A payment was held for review"
+    PAYMENT_APPROVED = "payment.approved", "A payment held for review was approved"
+    PAYMENT_REJECTED = "payment.rejected", "A payment held for review was rejected (and cancelled)"
 
 
 class WebhookEndpoint(models.Model):

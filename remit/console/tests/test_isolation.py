@@ -65,6 +65,27 @@ def bank_ids(acme):
     return {"file_delivery_id": delivery.pk, "picked_up_id": picked.pk}
 
 
+def hold_ids(customer):
+    """A payment of the customer's, held for review."""
+    from django.db import transaction
+
+    from remit.payments.actions import payment_schedule
+    from remit.payments.holds import payment_hold_place
+    from remit.test import make_bank_account, make_portal_user, soonest_pay_on
+
+    user = make_portal_user(customer)
+    invoice = make_invoice(customer, amount_cents=1000)
+    payment = payment_schedule(
+        payer=user,
+        invoice_ids=[invoice.pk],
+        bank_account_id=make_bank_account(user).pk,
+        pay_on=soonest_pay_on(customer.biller),
+        total_cents=1000,
+    )
+    with transaction.atomic():
+        return {"hold_id": payment_hold_place(payment=payment, rule_code="test", reason="Test").pk}
+
+
 @pytest.fixture
 def acme_urls():
     acme, owner = make_biller("Acme Supply Co.")
@@ -85,6 +106,7 @@ def acme_urls():
         "inbound_id": InboundFile.objects.create(sha256="1" * 64, filename="returns.ach", biller=acme).pk,
         "key_id": api_key_create(biller=acme, actor=owner, name="Accounting sync").api_key.pk,
         **bank_ids(acme),
+        **hold_ids(customer),
     }
     names = console_biller_patterns()
     assert {"dashboard", "team_remove", "customer", "invoice", "invoice_void", "invoice_pdf"} <= set(names)

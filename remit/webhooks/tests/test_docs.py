@@ -1,5 +1,5 @@
 """docs/webhooks.md shows an example of each event type: each has exactly the fields Remit really
-sends (a story through the real actions produces all eight)."""
+sends (a story through the real actions produces every one)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from remit.ach.bank_sim import returns_for
@@ -16,6 +17,7 @@ from remit.ach.returns import ach_import_returns
 from remit.ach.settle import ach_settle
 from remit.autopay.settings import autopay_save
 from remit.lib.banking_days import add_banking_days
+from remit.payments.holds import payment_hold_decide, payment_hold_place
 from remit.test import make_invoice
 from remit.webhooks.delivery import event_body
 from remit.webhooks.models import EventType, WebhookEvent
@@ -41,6 +43,14 @@ def story(world: World, run_on_commit: Any) -> dict[str, dict[str, Any]]:
     )
     ach_import_returns(text=text, filename="returns.ach", biller=world.acme)
     ach_settle(today=add_banking_days(paid.pay_on, 2))
+    for number, decision in (("INV-1004", "approved"), ("INV-1005", "rejected")):
+        held = world.pay([make_invoice(world.customer, amount_cents=90000, number=number)])
+        with transaction.atomic():
+            hold = payment_hold_place(
+                payment=held, rule_code="over_payment_limit",
+                reason="This payment of $900.00 is above the $500.00 limit per payment set by Acme Supply Co.",
+            )  # fmt: skip
+        payment_hold_decide(hold=hold, actor=world.owner, decision=decision, reason="Checked with the customer")
     make_invoice(world.customer, amount_cents=30000, number="INV-1003")
     autopay_save(
         customer=world.customer, actor=world.payer, enabled=True, max_cents=20000,

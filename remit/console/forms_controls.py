@@ -1,0 +1,59 @@
+"""The forms of the biller's payment controls: Settings → Payments, a customer's switches and
+limits, and a decision in the Review queue."""
+
+from __future__ import annotations
+
+from django import forms
+
+from remit.payments.controls import CANCEL, KEEP
+from remit.payments.models import HoldDecision, OverLimit, Switch
+from remit.site.forms import MoneyField
+
+SCHEDULED_CHOICES = [
+    (KEEP, "Keep them: they are still taken on their Pay On date"),
+    (CANCEL, "Cancel them: nothing is taken, and their invoices are open to pay again"),
+]
+SCHEDULED_HELP = (
+    "Only asked when you switch something off. A payment already in a file sent to the bank can't be "
+    "cancelled any more."
+)
+
+
+class PaymentSettingsForm(forms.Form):
+    accept_ach = forms.BooleanField(label="Accept ACH payments", required=False)
+    allow_autopay = forms.BooleanField(
+        label="Allow Auto Pay", required=False, help_text="Auto Pay pays by ACH: it is off whenever ACH is."
+    )
+    over_limit = forms.ChoiceField(
+        label="A payment above a customer's limit", choices=OverLimit.choices, widget=forms.RadioSelect
+    )
+    scheduled = forms.ChoiceField(
+        label="Payments already scheduled by customers who lose ACH or Auto Pay",
+        choices=SCHEDULED_CHOICES,
+        initial=KEEP,
+        widget=forms.RadioSelect,
+        help_text=SCHEDULED_HELP,
+    )
+
+
+class CustomerPaymentSettingsForm(forms.Form):
+    accept_ach = forms.ChoiceField(label="Accept ACH payments", choices=Switch.choices)
+    allow_autopay = forms.ChoiceField(label="Allow Auto Pay", choices=Switch.choices)
+    max_per_payment = MoneyField(label="Maximum per payment", required=False, help_text="Empty: no limit.")
+    max_per_month = MoneyField(
+        label="Maximum per month",
+        required=False,
+        help_text="Empty: no limit. Counts the ACH payments with a Pay On date in the same calendar month.",
+    )
+    scheduled = forms.ChoiceField(
+        label="Payments already scheduled, if this switches something off",
+        choices=SCHEDULED_CHOICES,
+        initial=KEEP,
+        widget=forms.RadioSelect,
+        help_text=SCHEDULED_HELP,
+    )
+
+
+class HoldDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=HoldDecision.choices)
+    reason = forms.CharField(label="Reason", max_length=300)
