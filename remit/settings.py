@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "remit.ledger.status.InvoiceStatus",
         "PaymentStatusEnum": "remit.payments.models.PaymentStatus",
         "BankAccountStatusEnum": "remit.payments.models.BankAccountStatus",
+        "PaymentSwitchEnum": "remit.payments.models.Switch",
     },
 }
 

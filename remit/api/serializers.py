@@ -26,7 +26,15 @@ from remit.invoices.numbering import NUMBER_RULE, NUMBER_SHAPE
 from remit.ledger.status import InvoiceStatus
 from remit.lib.money import MAX_CENTS
 from remit.payments.controls import rules_from, settings_of
-from remit.payments.models import Allocation, BankAccount, OverLimit, Payment, PaymentEvent, PaymentStatus
+from remit.payments.models import (
+    Allocation,
+    BankAccount,
+    OverLimit,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Switch,
+)
 
 MAX_ID = 2**63 - 1
 INVOICE_NUMBER = rf"\A{NUMBER_SHAPE}\Z"
@@ -49,6 +57,36 @@ class PaymentControlsSerializer(serializers.Serializer[Any]):
     )
     over_limit = serializers.ChoiceField(
         choices=OverLimit.choices, help_text="What the biller does with a payment above a limit."
+    )
+    accept_ach_setting = serializers.ChoiceField(
+        choices=Switch.choices, help_text="This customer's own ACH switch: inherit (the biller's), on or off."
+    )
+    allow_autopay_setting = serializers.ChoiceField(
+        choices=Switch.choices, help_text="This customer's own Auto Pay switch: inherit (the biller's), on or off."
+    )
+
+
+class PaymentControlsWriteSerializer(serializers.Serializer[Any]):
+    """A customer's own switches and limits. Send only what changes; the rest stays."""
+
+    accept_ach = serializers.ChoiceField(
+        choices=Switch.choices, required=False, help_text="inherit (the biller's switch), on or off."
+    )
+    allow_autopay = serializers.ChoiceField(
+        choices=Switch.choices, required=False, help_text="inherit (the biller's switch), on or off."
+    )
+    max_per_payment_cents = WholeNumber(
+        min_value=1, max_value=MAX_CENTS, allow_null=True, required=False, help_text="Null: no limit."
+    )
+    max_per_month_cents = WholeNumber(
+        min_value=1, max_value=MAX_CENTS, allow_null=True, required=False, help_text="Null: no limit."
+    )
+    scheduled = serializers.ChoiceField(
+        choices=[("keep", "Keep them"), ("cancel", "Cancel them")],
+        required=False,
+        default="keep",
+        help_text="When this switches ACH or Auto Pay off: whether the customer's scheduled payments that "
+        "lose it are kept or cancelled (payments already sent to the bank can't be cancelled).",
     )
 
 
@@ -104,6 +142,8 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
             "max_per_payment_cents": rules.max_per_payment_cents,
             "max_per_month_cents": rules.max_per_month_cents,
             "over_limit": rules.over_limit,
+            "accept_ach_setting": own.accept_ach if own else Switch.INHERIT,
+            "allow_autopay_setting": own.allow_autopay if own else Switch.INHERIT,
         }
 
 

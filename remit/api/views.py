@@ -40,7 +40,8 @@ from remit.invoices.models import Invoice
 from remit.invoices.pdf import invoice_pdf
 from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter
-from remit.payments.models import Payment
+from remit.payments.controls import customer_payment_settings_save
+from remit.payments.models import CustomerPaymentSettings, Payment
 
 
 def valid(serializer_class: type[BaseSerializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
@@ -174,6 +175,33 @@ class CustomerViewSet(ScopedViewSet):
     def archive(self, request: Request, pk: str) -> Response:
         customer = customer_archive(customer=self.get_object(), actor=None, api_key_id=key_id(request))
         return Response(self.get_serializer(customer).data)
+
+    @extend_schema(
+        summary="Change a customer's payment switches and limits",
+        description="The customer's own ACH and Auto Pay switches (inherit the biller's, on, off) and "
+        "limits per payment and per calendar month (null: none). Send only what changes. Switching ACH "
+        "or Auto Pay off keeps the customer's scheduled payments unless `scheduled` is `cancel`; a "
+        "customer whose Auto Pay is turned off is emailed. Recorded in the history with this API key.",
+        request=s.PaymentControlsWriteSerializer,
+        responses={200: s.CustomerSerializer},
+        operation_id="customers_payment_controls",
+    )
+    @action(detail=True, methods=["patch"], url_path="payment-controls")
+    def payment_controls(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        changes = valid(s.PaymentControlsWriteSerializer, request)
+        own = CustomerPaymentSettings.objects.filter(customer=customer).first() or CustomerPaymentSettings()
+        customer_payment_settings_save(
+            customer=customer,
+            actor=None,
+            api_key_id=key_id(request),
+            accept_ach=changes.get("accept_ach", own.accept_ach),
+            allow_autopay=changes.get("allow_autopay", own.allow_autopay),
+            max_per_payment_cents=changes.get("max_per_payment_cents", own.max_per_payment_cents),
+            max_per_month_cents=changes.get("max_per_month_cents", own.max_per_month_cents),
+            scheduled=changes["scheduled"],
+        )
+        return Response(self.get_serializer(self.fresh(customer)).data)
 
     @extend_schema(
         summary="Restore an archived customer",

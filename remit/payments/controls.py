@@ -30,6 +30,7 @@ from remit.ledger.errors import PaymentError
 from remit.ledger.models import AutoPayClaim
 from remit.ledger.scheduling import payment_cancel
 from remit.lib.bulk import IDS_PER_STATEMENT, batches
+from remit.lib.errors import NotPermitted
 from remit.lib.money import format_cents
 from remit.payments.hooks import autopay_disallowed
 from remit.payments.models import (
@@ -198,7 +199,8 @@ def _record(
     *,
     biller: Biller,
     customer: Customer | None,
-    actor: User,
+    actor: User | None,
+    api_key_id: int | None = None,
     before: dict[str, Any],
     after: dict[str, Any],
     scheduled: str,
@@ -211,7 +213,8 @@ def _record(
         biller=biller,
         customer=customer,
         actor=actor,
-        actor_email=actor.email,
+        actor_email=actor.email if actor else "",
+        api_key_id=api_key_id,
         before={name: before.get(name) for name in changed},
         after={name: after[name] for name in changed},
         scheduled=scheduled,
@@ -259,16 +262,18 @@ def payment_settings_save(
 def customer_payment_settings_save(
     *,
     customer: Customer,
-    actor: User,
+    actor: User | None,
+    api_key_id: int | None = None,
     accept_ach: str,
     allow_autopay: str,
     max_per_payment_cents: int | None,
     max_per_month_cents: int | None,
     scheduled: str = KEEP,
 ) -> CustomerPaymentSettings:
-    """Save one customer's overrides and limits (the customer's page in the console)."""
+    """Save one customer's overrides and limits: an owner on the customer's page in the console, or
+    the API with the biller's key (``api_key_id``, ``actor`` None — keys are made by owners)."""
     biller = Biller.objects.get(pk=customer.biller_id)
-    require_owner(biller, actor, message="Only an owner can change a customer's payment settings.")
+    _require_owner_or_key(biller, actor, api_key_id, message="Only an owner can change a customer's payment settings.")
     errors: dict[str, list[str]] = {}
     for name, switch in (("accept_ach", accept_ach), ("allow_autopay", allow_autopay)):
         if switch not in Switch.values:
@@ -296,12 +301,21 @@ def customer_payment_settings_save(
         biller=biller,
         customer=customer,
         actor=actor,
+        api_key_id=api_key_id,
         before=before,
         after=_snapshot(own, CUSTOMER_FIELDS),
         scheduled=_scheduled_word(scheduled) if lost else "",
         cancelled=cancelled,
     )
     return own
+
+
+def _require_owner_or_key(biller: Biller, actor: User | None, api_key_id: int | None, *, message: str) -> None:
+    if actor is None:
+        if api_key_id is None:
+            raise NotPermitted(message)
+        return  # the biller's own API key (authenticated and scoped to the biller by the API)
+    require_owner(biller, actor, message=message)
 
 
 def _check_scheduled(scheduled: str) -> None:
@@ -314,7 +328,7 @@ def _scheduled_word(scheduled: str) -> str:
 
 
 def _follow(
-    before: dict[int, PaymentRules], after: dict[int, PaymentRules], *, scheduled: str, actor: User
+    before: dict[int, PaymentRules], after: dict[int, PaymentRules], *, scheduled: str, actor: User | None
 ) -> tuple[list[int], bool]:
     """What follows a save: the customers who lost ACH or Auto Pay, their scheduled payments kept or
     cancelled, Auto Pay's customers told. Returns the payments cancelled, and whether anyone lost

@@ -118,6 +118,8 @@ class PaymentSettingsChange(models.Model):
     )
     actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, related_name="+")
     actor_email = models.EmailField(blank=True)
+    # The API key whose request made the change (``actor`` is then None); revoked keys are kept.
+    api_key = models.ForeignKey("api.ApiKey", on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
     scheduled = models.CharField(
