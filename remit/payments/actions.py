@@ -36,6 +36,7 @@ from remit.payments.dates import pay_on_problem
 from remit.payments.disclosure import email_people
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
+from remit.payments.validation import first_debit_on, tell_waits_for_verification
 from remit.users.models import User
 from remit.webhooks.emit import Listeners, webhook_listeners, webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
@@ -133,6 +134,10 @@ def payment_schedule(
     problem = pay_on_problem(pay_on, now_local=now_local, cutoff=biller.ach_cutoff_time)
     if problem:
         raise PaymentError(problem, field="pay_on")
+    # An account not yet validated: the payment is scheduled, but not before its first possible debit.
+    requested = pay_on
+    if account.debits_from is None or account.debits_from > pay_on:
+        pay_on = max(pay_on, first_debit_on(account, biller, now))
     invoices = _locked_payable_invoices(customer.pk, invoice_ids)
     if (existing := _existing(customer.pk, idempotency_key)) is not None:
         return existing  # a twin request finished while we waited for the locks
@@ -160,6 +165,8 @@ def payment_schedule(
         return existing  # the twin won the race on the idempotency key
     webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=[payment.pk], biller_id=customer.biller_id)
     _email_scheduled(payment)
+    if payment.pay_on != requested:
+        tell_waits_for_verification([payment.pk])
     return payment
 
 
