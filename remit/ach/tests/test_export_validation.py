@@ -214,7 +214,7 @@ def test_a_returned_micro_entry_blocks_the_account(clock, run_on_commit):
     biller = biller_with("micro_entries")
     payer(biller, "Jo Smith", personal=True, number="55501234")
     result = run_export(run_on_commit, biller, TUESDAY)
-    first = ValidationEntry.objects.order_by("trace_number").first()
+    first = ValidationEntry.objects.order_by("trace_number")[0]
     text = returns_for(
         (outbound_dir() / result.file.filename).read_text(), returns={first.trace_number: "R02"}, today=WEDNESDAY
     )
