@@ -176,7 +176,9 @@ class AccountState:
 
 def account_state(account: BankAccount, biller: Biller, validation: AccountValidation | None) -> AccountState:
     today = local_now(biller).date()
-    if account.debits_from is not None and account.debits_from <= today:
+    # A prenote's account waits for its third banking day; any other validated one is verified.
+    waits = validation is not None and validation.method == ValidationMethod.PRENOTE
+    if account.debits_from is not None and (account.debits_from <= today or not waits):
         return AccountState(ValidationStatus.VALIDATED, "Verified", account.debits_from, False)
     if validation is not None and validation.status in (ValidationStatus.FAILED, ValidationStatus.LOCKED):
         return AccountState(validation.status, ValidationStatus(validation.status).label, None, False)

@@ -18,11 +18,12 @@ from remit.payments.bank_accounts import (
     terms_for,
 )
 from remit.payments.bank_accounts import bank_account_remove as remove_bank_account
-from remit.payments.models import BankAccount, BankAccountStatus
+from remit.payments.models import AccountValidation, BankAccount, BankAccountStatus
 from remit.payments.selectors import bank_account_for, visible_bank_accounts
 from remit.payments.terms import terms_sha256
+from remit.payments.validation import AccountState, AccountValidationError, account_state, validation_verify
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view, safe_next
-from remit.portal.forms_bank import BankAccountForm
+from remit.portal.forms_bank import BankAccountForm, VerifyForm
 from remit.site.forms import add_action_error
 from remit.users.throttle import client_ip
 
@@ -50,8 +51,43 @@ def bank_accounts(request: MemberRequest) -> HttpResponse:
         .select_related("added_by")
         .order_by("created_at", "pk")
     )
-    rows = [(account, can_remove(request.membership, account)) for account in accounts]
+    validations = {v.bank_account_id: v for v in AccountValidation.objects.filter(bank_account__in=accounts)}
+    rows = [
+        (account, can_remove(request.membership, account), _state(request, account, validations.get(account.pk)))
+        for account in accounts
+    ]
     return render(request, "portal/bank_accounts/list.html", {"rows": rows})
+
+
+def _state(request: MemberRequest, account: BankAccount, validation: AccountValidation | None) -> AccountState | None:
+    """What to show of the account's verification; None for a blocked one (its badge says enough)."""
+    if account.status != BankAccountStatus.ACTIVE:
+        return None
+    return account_state(account, request.biller, validation)
+
+
+@portal_view
+@member_required
+def bank_account_verify(request: MemberRequest, bank_account_id: int) -> HttpResponse:
+    """Verify account: the two small deposits, typed as they appear on the bank statement."""
+    account = bank_account_for(request.membership, bank_account_id)
+    form = VerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = validation_verify(
+                membership=request.membership,
+                bank_account_id=account.pk,
+                amount_1=form.cleaned_data["amount_1"],
+                amount_2=form.cleaned_data["amount_2"],
+            )
+        except AccountValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, outcome.message)
+            return redirect(_list_url(request))
+    validation = AccountValidation.objects.filter(bank_account=account).first()
+    context = {"account": account, "form": form, "state": _state(request, account, validation), "v": validation}
+    return render(request, "portal/bank_accounts/verify.html", context)
 
 
 @sensitive_post_parameters(*NUMBER_FIELDS)
