@@ -85,7 +85,7 @@ def test_acme_validates_by_micro_entries_globexs_account_is_validated_and_initec
     load_demo()
     acme = Biller.objects.get(slug=ACME_SLUG)
     choice = current_choice(acme.pk)
-    assert choice is not None and choice.method == "micro_entries" and choice.chosen_by.email == ACME_OWNER
+    assert choice is not None and choice.method == "micro_entries" and choice.chosen_by_email == ACME_OWNER
     globex = Customer.objects.get(biller=acme, reference="GLOBEX")
     [account] = globex.bank_accounts.all()
     assert AccountValidation.objects.get(bank_account=account).status == ValidationStatus.VALIDATED
