@@ -132,7 +132,8 @@ def validation_start(account: BankAccount, authorization: AchAuthorization) -> A
         validation.status = ValidationStatus.VALIDATED
         validation.validated_at = timezone.now()
         validation.debits_from = timezone.localdate()
-        validation.note = f"Validated by the bank or another service: statement of {choice.chosen_at:%Y-%m-%d} by {who}"
+        stated = timezone.localtime(choice.chosen_at)
+        validation.note = f"Validated by the bank or another service: statement of {stated:%Y-%m-%d} by {who}"
         BankAccount.objects.filter(pk=account.pk).update(debits_from=validation.debits_from)
         account.debits_from = validation.debits_from
     validation.save()
