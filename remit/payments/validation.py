@@ -226,7 +226,10 @@ def validation_sent(validation_ids: list[int], *, effective_date: date) -> None:
     debits_from = add_banking_days(effective_date, PRENOTE_WAIT_BANKING_DAYS)
     for validation in prenotes:
         validation.sent_on = effective_date
-        _validated(validation, debits_from=debits_from, actor=None, note="Prenote sent; nothing came back")
+        note = (
+            f"Prenote sent in the file of {effective_date:%Y-%m-%d}: debits from {debits_from:%Y-%m-%d} unless returned"
+        )
+        _validated(validation, debits_from=debits_from, actor=None, note=note)
 
 
 def _validated(validation: AccountValidation, *, debits_from: date, actor: User | None, note: str) -> None:
@@ -299,10 +302,7 @@ def _refusal(validation: AccountValidation, today: date) -> str | None:
         return "The two small deposits are not in your account yet. Check again after they arrive."
     assert validation.expires_on is not None
     if today > validation.expires_on:
-        return (
-            f"The small deposits expired on {validation.expires_on:%b %-d, %Y}. Remove the account and add it "
-            f"again to get new ones."
-        )
+        return f"The small deposits expired on {validation.expires_on:%b %-d, %Y}. Ask for new ones below."
     return None
 
 
@@ -375,6 +375,32 @@ def validation_verify(
         )
     tries = "1 attempt" if left == 1 else f"{left} attempts"
     raise AccountValidationError(f"Those amounts don't match the two small deposits. You have {tries} left.")
+
+
+@transaction.atomic
+def validation_resend(*, membership: CustomerMembership, bank_account_id: int, now: datetime | None = None) -> None:
+    """Micro-entries that expired unconfirmed: two new amounts go in the biller's next file, and the
+    attempts start again. Refused for any other state (a locked account stays locked)."""
+    account = usable_bank_accounts(membership).filter(pk=bank_account_id).first()
+    if account is None:
+        raise AccountValidationError("This bank account isn't one you can use.")
+    validation = AccountValidation.objects.select_for_update().filter(bank_account=account).first()
+    today = local_now(membership.customer.biller, now).date()
+    expired = (
+        validation is not None
+        and validation.method == ValidationMethod.MICRO_ENTRIES
+        and validation.status == ValidationStatus.PENDING
+        and validation.expires_on is not None
+        and today > validation.expires_on
+    )
+    if not expired or validation is None:
+        raise AccountValidationError("New small deposits can be sent only once the last ones have expired.")
+    validation.amount_1_cents = 1 + secrets.randbelow(99)
+    validation.amount_2_cents = 1 + secrets.randbelow(99)
+    validation.attempts = 0
+    validation.sent_on = validation.expires_on = None
+    validation.note = f"New small deposits asked for by {membership.user.email} after the last ones expired"
+    validation.save()
 
 
 def _tell_owners_locked(validation: AccountValidation, membership: CustomerMembership) -> None:

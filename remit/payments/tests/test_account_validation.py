@@ -20,8 +20,10 @@ from remit.payments.validation import (
     account_state,
     current_choice,
     validation_choose,
+    validation_resend,
     validation_sent,
     validation_verify,
+    validations_to_send,
 )
 from remit.test import make_bank_account, make_biller, make_customer, make_invoice, make_portal_user, make_staff, parts
 
@@ -173,7 +175,7 @@ def test_amounts_that_are_not_amounts_are_refused_without_using_an_attempt(jo, f
 
 def test_amounts_expire_ten_days_after_the_files_date(jo, clock):
     clock.move_to(datetime(2026, 12, 19, 9, 0, tzinfo=NY))
-    with pytest.raises(AccountValidationError, match="expired on Dec 18, 2026"):
+    with pytest.raises(AccountValidationError, match=r"expired on Dec 18, 2026\. Ask for new ones below"):
         verify(jo, *right(jo))
     assert AccountValidation.objects.get(pk=jo["v"].pk).attempts == 0
 
@@ -252,3 +254,28 @@ def test_verifying_moves_the_waiting_payments_whose_date_passed_to_the_next_file
     payment.refresh_from_db()
     assert payment.pay_on == date(2026, 12, 15)
     assert [m for m in mailbox() if "now goes out on Dec 15, 2026" in m["Subject"]]
+
+
+def test_after_expiry_the_customer_asks_for_new_deposits_and_the_attempts_start_again(jo, clock):
+    with pytest.raises(AccountValidationError, match="You have 2 attempts left"):
+        verify(jo, *wrong(jo))
+    membership = CustomerMembership.objects.get(user=jo["user"])
+    with pytest.raises(AccountValidationError, match="only once the last ones have expired"):
+        validation_resend(membership=membership, bank_account_id=jo["account"].pk)
+    clock.move_to(datetime(2026, 12, 19, 9, 0, tzinfo=NY))
+    validation_resend(membership=membership, bank_account_id=jo["account"].pk)
+    validation = AccountValidation.objects.get(pk=jo["v"].pk)
+    assert (validation.attempts, validation.sent_on, validation.expires_on) == (0, None, None)
+    assert validation.status == ValidationStatus.PENDING and "jo@example.com" in validation.note
+    assert [v.pk for v in validations_to_send(jo["biller"].pk)] == [validation.pk]  # the next file carries them
+
+
+def test_a_locked_account_gets_no_new_deposits(jo, clock):
+    for _ in range(3):
+        with pytest.raises(AccountValidationError):
+            verify(jo, *wrong(jo))
+    clock.move_to(datetime(2026, 12, 19, 9, 0, tzinfo=NY))
+    membership = CustomerMembership.objects.get(user=jo["user"])
+    with pytest.raises(AccountValidationError, match="only once the last ones have expired"):
+        validation_resend(membership=membership, bank_account_id=jo["account"].pk)
+    assert AccountValidation.objects.get(pk=jo["v"].pk).status == ValidationStatus.LOCKED

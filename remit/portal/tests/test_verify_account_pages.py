@@ -94,3 +94,19 @@ def test_another_customer_cannot_see_or_verify_the_account(jo):
     response = client.post(verify_url(jo), {"amount_1": "0.01", "amount_2": "0.02"})
     assert response.status_code == 404
     assert AccountValidation.objects.get(pk=validation.pk).attempts == 0
+
+
+def test_expired_deposits_offer_new_ones(jo):
+    validation = send(jo)
+    jo["clock"].move_to(datetime(2026, 12, 19, 9, 0, tzinfo=NY))
+    portal_login(jo["client"], jo["user"])
+    page = jo["client"].get(verify_url(jo)).content.decode()
+    assert "Send new deposits" in page
+    html = jo["client"].post(verify_url(jo), {"amount_1": "0.01", "amount_2": "0.02"}).content.decode()
+    assert "The small deposits expired on Dec 18, 2026. Ask for new ones below." in html
+    response = jo["client"].post(f"/{jo['biller'].slug}/bank-accounts/{jo['account'].pk}/new-deposits/", follow=True)
+    assert "Two new small deposits go to Checking ••••1234 in Acme Supply Co.&#x27;s next file." in (
+        response.content.decode()
+    )
+    validation.refresh_from_db()
+    assert validation.sent_on is None and validation.attempts == 0
