@@ -5,7 +5,9 @@ notification of change corrects it as for a payment.
 
 Micro-entries: one batch per SEC code, company entry description ``ACCTVERIFY`` and the company name
 of the debits, two credits (22/32) under $1.00 per account and, if the biller chose it, a debit (27/37)
-of their sum settling with them (service class 200; 220 without the debits). Prenotes: a zero-amount
+of their sum settling with them (service class 200; 220 without the debits). A balanced file always
+carries the debit: its offset entry balances the payments, and each account's entries balance
+themselves. Prenotes: a zero-amount
 debit prenote (28/38) per account, in a debits-only batch with the biller's usual description.
 """
 
@@ -74,8 +76,10 @@ def validation_batches(
     for sec in ("WEB", "CCD"):
         micro = pending.of(ValidationMethod.MICRO_ENTRIES, sec)
         if micro:
-            service_class = 200 if any(v.offsetting_debit for v in micro) else 220
-            entries = list(_micro_entries(micro, sec, number, trace, pending))
+            # A balanced file's offset balances the payments only: its micro-entries balance themselves.
+            with_debit = ach.balanced or any(v.offsetting_debit for v in micro)
+            service_class = 200 if with_debit else 220
+            entries = list(_micro_entries(micro, sec, number, trace, pending, always_debit=ach.balanced))
             yield header(sec, service_class, number, MICRO_DESCRIPTION), iter(entries)
             number += 1
         prenotes = pending.of(ValidationMethod.PRENOTE, sec)
@@ -105,13 +109,15 @@ def _micro_entries(
     batch_number: int,
     trace: Callable[[], str],
     pending: PendingEntries,
+    *,
+    always_debit: bool,
 ) -> Iterator[nacha.Entry]:
     for validation in validations:
         kind = BankAccountType(validation.bank_account.account_type)
         number = crypto.decrypt(validation.bank_account.account_number_encrypted)
         amounts = [validation.amount_1_cents or 0, validation.amount_2_cents or 0]
         parts = [(ValidationEntry.Kind.CREDIT, CREDIT[kind], amount) for amount in amounts]
-        if validation.offsetting_debit:
+        if validation.offsetting_debit or always_debit:
             parts.append((ValidationEntry.Kind.DEBIT, DEBIT[kind], sum(amounts)))
         for what, code, amount in parts:
             number_trace = trace()

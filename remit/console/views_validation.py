@@ -25,7 +25,8 @@ HISTORY = 20
 METHOD_HELP = {
     ValidationMethod.MICRO_ENTRIES: (
         f"Two deposits under $1.00 go to the account in your next file; your customer types them in the portal "
-        f"({ATTEMPTS} attempts, within {EXPIRES_AFTER_DAYS} days) before the first debit."
+        f"({ATTEMPTS} attempts, within {EXPIRES_AFTER_DAYS} days) before the first debit. With balanced files, "
+        f"the offsetting debit always goes with them."
     ),
     ValidationMethod.PRENOTE: (
         "A zero-dollar entry goes in your next file; debits follow from the third banking day after it, unless "

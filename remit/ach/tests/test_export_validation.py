@@ -139,6 +139,22 @@ def test_an_offsetting_debit_of_their_sum_goes_with_the_credits_in_a_mixed_busin
     assert result.file.total_credit_cents == result.file.total_debit_cents == amounts[2]
 
 
+def test_a_balanced_file_always_carries_the_offsetting_debit_and_stays_balanced(clock, run_on_commit):
+    biller, owner = make_biller("Acme Supply Co.", validation="")  # micro-entries, no offsetting debit chosen
+    fields = ach_fields(balanced=True, settlement_routing="011000015", settlement_account="44455566")
+    ach_settings_save(biller=biller, actor=owner, fields=fields)
+    payer(biller, "Jo Smith", personal=True, number="55501234")  # added under micro-entries
+    validation_choose(biller=biller, actor=owner, method="service", statement="Our bank validates them.")
+    other_customer, other, validated = payer(biller, "Globex Corporation", personal=False, number="123456789")
+    pay(other, validated, other_customer, 2500, run_on_commit)
+    result = run_export(run_on_commit, biller, TUESDAY)
+    records = records_of(result)
+    micro = [e for h, entries in batches_of(records) for e in entries if h["entry_description"].strip() == "ACCTVERIFY"]
+    assert [e["transaction_code"] for e in micro] == ["22", "22", "27"]
+    assert result.file.total_debit_cents == result.file.total_credit_cents
+    assert result.payments == 1
+
+
 def test_micro_entries_go_once_and_a_payment_of_an_unverified_account_never_goes(clock, run_on_commit):
     biller = biller_with("micro_entries")
     customer, user, account = payer(biller, "Jo Smith", personal=True, number="55501234")
