@@ -356,17 +356,18 @@ class EntryStream:
         then, for a balanced file, the offset credit in a batch of its own. It is a credit to the
         biller's own business account, so a CCD credits-only (220) batch, never inside the WEB batch,
         whose entries are debits its customers authorised online. It comes last: the debits are
-        written by then, and their total known."""
+        written by then, and their total known. Account validations (micro-entries, prenotes) come
+        first, so the offset's trace follows the payments' as the returned-offset matching expects."""
         number = 0
+        if self.validations:
+            for batch in validation_batches(self.ach, self._header, self.validations, self._trace, 1):
+                number += 1
+                yield batch
         for sec in ("WEB", "CCD"):
             if not self.counts[sec]:
                 continue
             number += 1
             yield self._header(sec, 225, number), self._entries(sec, number)
-        if self.validations:
-            for batch in validation_batches(self.ach, self._header, self.validations, self._trace, number + 1):
-                number += 1
-                yield batch
         if self.ach.balanced and self.total_cents:
             yield self._header("CCD", 220, number + 1), self._offsets()
 

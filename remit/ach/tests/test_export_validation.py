@@ -153,6 +153,11 @@ def test_a_balanced_file_always_carries_the_offsetting_debit_and_stays_balanced(
     assert [e["transaction_code"] for e in micro] == ["22", "22", "27"]
     assert result.file.total_debit_cents == result.file.total_credit_cents
     assert result.payments == 1
+    # The offset comes back: still recognised as this file's offset, the micro-entries around it.
+    [offset] = [e for _, entries in batches_of(records) for e in entries if e["individual_id"].strip() == "OFFSET"]
+    text = (outbound_dir() / result.file.filename).read_text()
+    answer = returns_for(text, returns={offset["trace"]: "R03"}, today=WEDNESDAY)
+    assert ach_import_returns(text=answer, filename="offset.ach", biller=biller).offset_returns == 1
 
 
 def test_micro_entries_go_once_and_a_payment_of_an_unverified_account_never_goes(clock, run_on_commit):
