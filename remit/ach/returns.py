@@ -98,13 +98,12 @@ def _answer_validations(found: Sorted, result: ImportResult) -> None:
     for item in found.validations:
         if isinstance(item.answer, CorrectionAddenda):
             correct_validation(item.sent, item.answer, result)
-        elif isinstance(item.answer, DishonoredAddenda | ContestedAddenda):
-            result.unchanged += 1  # Remit never dishonors a validation entry's return
-        elif validation_entry_returned(item.sent, code=item.answer.reason_code):
-            result.validation_answers += 1
-            result.blocked_accounts += 1
+        elif isinstance(item.answer, DishonoredAddenda | ContestedAddenda) or item.sent.answer_code:
+            result.unchanged += 1  # answered before (Remit never dishonors a validation entry's return)
         else:
-            result.unchanged += 1
+            result.validation_answers += 1
+            if validation_entry_returned(item.sent, code=item.answer.reason_code):
+                result.blocked_accounts += 1
 
 
 def _is_plain_return(item: Ours) -> bool:

@@ -22,8 +22,10 @@ from remit.ach import nacha
 from remit.ach.codes import return_meaning
 from remit.ach.models import AchFile, AchSettings, ValidationEntry
 from remit.customers.models import AccountType
+from remit.customers.selectors import admins
 from remit.lib import crypto
 from remit.payments.bank_accounts import bank_account_retire
+from remit.payments.disclosure import email_people
 from remit.payments.models import (
     AccountValidation,
     BankAccount,
@@ -168,14 +170,15 @@ def record_validation_entries(record: AchFile, pending: PendingEntries) -> None:
 
 def validation_entry_returned(entry: ValidationEntry, *, code: str) -> bool:
     """A return of a prenote or micro-entry: the account can't be validated, and is blocked (the one
-    retirement path: Auto Pay off, scheduled payments cancelled, authorization ended). Once per
-    entry: True when this answer changed something."""
-    if entry.answer_code:
-        return False
+    retirement path: Auto Pay off, scheduled payments cancelled, authorization ended), its customer
+    told. Call once per entry (``answer_code`` blank). True when this answer blocked the account (a
+    second micro-entry's return finds it blocked already)."""
     meaning = return_meaning(code)
     ValidationEntry.objects.filter(pk=entry.pk).update(answer_code=code, answered_at=timezone.now())
     validation = (
-        AccountValidation.objects.select_for_update().select_related("bank_account").get(pk=entry.validation_id)
+        AccountValidation.objects.select_for_update(of=("self",))
+        .select_related("bank_account__customer__biller", "bank_account__added_by")
+        .get(pk=entry.validation_id)
     )
     if validation.status != ValidationStatus.FAILED:
         validation.status = ValidationStatus.FAILED
@@ -184,7 +187,7 @@ def validation_entry_returned(entry: ValidationEntry, *, code: str) -> bool:
         validation.save(update_fields=["status", "debits_from", "note"])
         BankAccount.objects.filter(pk=validation.bank_account_id).update(debits_from=None)
     if validation.bank_account.status == BankAccountStatus.ACTIVE:
-        bank_account_retire(
+        retired = bank_account_retire(
             validation.bank_account,
             actor=None,
             reason=f"the bank returned its verification ({code})",
@@ -192,4 +195,27 @@ def validation_entry_returned(entry: ValidationEntry, *, code: str) -> bool:
             cancel_note=f"The bank returned the account's verification ({code}: {meaning})",
             strict=False,
         )
-    return True
+        _tell_customer(validation.bank_account, code=code, meaning=meaning, cancelled=len(retired.cancelled))
+        return True
+    return False
+
+
+def _tell_customer(account: BankAccount, *, code: str, meaning: str, cancelled: int) -> None:
+    """The customer's admins and whoever added the account learn it can't be used, and why."""
+    people = admins(account.customer_id)
+    if account.added_by.is_active and account.added_by not in people:
+        people.append(account.added_by)
+    biller = account.customer.biller
+    email_people(
+        people=people,
+        accounts=[account],
+        template="account_validation_returned",
+        biller=biller,
+        context={
+            "account": account,
+            "code": code,
+            "meaning": meaning,
+            "cancelled": cancelled,
+            "accounts_url": biller.portal_url("bank-accounts/"),
+        },
+    )

@@ -193,7 +193,7 @@ def test_a_prenote_goes_first_and_debits_follow_from_the_third_banking_day_after
     assert run_export(run_on_commit, biller, third).payments == 1
 
 
-def test_a_returned_prenote_blocks_the_account_and_cancels_its_payments(clock, run_on_commit):
+def test_a_returned_prenote_blocks_the_account_and_cancels_its_payments(clock, run_on_commit, mailbox):
     biller = biller_with("prenote")
     customer, user, account = payer(biller, "Jo Smith", personal=True, number="55501234")
     payment = pay(user, account, customer, 4500, run_on_commit)
@@ -208,6 +208,9 @@ def test_a_returned_prenote_blocks_the_account_and_cancels_its_payments(clock, r
     assert account.status == BankAccountStatus.BLOCKED and account.debits_from is None
     assert AccountValidation.objects.get(bank_account=account).status == ValidationStatus.FAILED
     assert payment.status == PaymentStatus.CANCELLED
+    [told] = [m for m in mailbox() if "could not be verified" in m["Subject"]]
+    body = parts(told)["text/plain"]
+    assert told["To"] == user.email and "R03" in body and "the 1 scheduled payment from it was cancelled" in body
     again = ach_import_returns(text=text, filename="returns.ach", biller=biller)
     assert again.already_imported
 
@@ -231,16 +234,15 @@ def test_a_notification_of_change_on_a_prenote_corrects_the_account_which_stays_
     assert ValidationEntry.objects.get().answer_code == "C01"
 
 
-def test_a_returned_micro_entry_blocks_the_account(clock, run_on_commit):
+def test_returned_micro_entries_block_the_account_once(clock, run_on_commit):
     biller = biller_with("micro_entries")
     payer(biller, "Jo Smith", personal=True, number="55501234")
     result = run_export(run_on_commit, biller, TUESDAY)
-    first = ValidationEntry.objects.order_by("trace_number")[0]
-    text = returns_for(
-        (outbound_dir() / result.file.filename).read_text(), returns={first.trace_number: "R02"}, today=WEDNESDAY
-    )
+    both = {entry.trace_number: "R02" for entry in ValidationEntry.objects.all()}
+    text = returns_for((outbound_dir() / result.file.filename).read_text(), returns=both, today=WEDNESDAY)
     imported = ach_import_returns(text=text, filename="returns.ach", biller=biller)
-    assert imported.blocked_accounts == 1
+    assert (imported.validation_answers, imported.blocked_accounts) == (2, 1)
+    assert sorted(ValidationEntry.objects.values_list("answer_code", flat=True)) == ["R02", "R02"]
     assert BankAccount.objects.get().status == BankAccountStatus.BLOCKED
 
 
