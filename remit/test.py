@@ -27,15 +27,30 @@ PASSWORD = "correct-horse-battery-staple"
 _numbers = count(1)
 
 
-def make_biller(name: str | None = None, *, owner_email: str | None = None) -> tuple[Biller, User]:
-    """A biller with its owner, signed up through the same action as /console/signup."""
+def make_biller(
+    name: str | None = None, *, owner_email: str | None = None, validation: str = "service"
+) -> tuple[Biller, User]:
+    """A biller with its owner, signed up through the same action as /console/signup.
+
+    ``validation``: how it validates new bank accounts (``payments.validation``). A new biller's
+    default is micro-entries, which keeps every debit out of the files until the customer confirms
+    two amounts; most tests are about something else (scheduling, exporting, returns), so their
+    billers state that accounts are validated by another service, as the owner can on the Account
+    validation page. Tests of validation pass ``"micro_entries"`` or ``"prenote"``; ``""`` leaves
+    the default (no choice recorded)."""
+    from remit.payments.validation import validation_choose
+
     number = next(_numbers)
-    return biller_actions.biller_sign_up(
+    biller, owner = biller_actions.biller_sign_up(
         business_name=name or f"Test Business {number}",
         owner_name=f"Owner {number}",
         email=owner_email or f"owner{number}@example.com",
         password=PASSWORD,
     )
+    if validation:
+        statement = "Our bank validates each account before its first debit." if validation == "service" else ""
+        validation_choose(biller=biller, actor=owner, method=validation, statement=statement)
+    return biller, owner
 
 
 def make_staff(biller: Biller, *, email: str | None = None, role: str = Role.STAFF) -> User:

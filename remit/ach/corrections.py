@@ -6,9 +6,10 @@ biller's entry, so it is not "not ours" and no reason to refuse the file. Once p
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from remit.ach.codes import CORRECTION_MEANINGS, correction_meaning
-from remit.ach.models import AchCorrection, AchEntry, InboundFile
+from remit.ach.models import AchCorrection, AchEntry, InboundFile, ValidationEntry
 from remit.ach.nacha import CorrectionAddenda
 from remit.ach.returning import ImportResult
 from remit.lib import crypto
@@ -30,6 +31,20 @@ def correct(ach_entry: AchEntry, addenda: CorrectionAddenda, inbound: InboundFil
         summary = _apply(account, code, addenda.corrected_data)
     AchCorrection.objects.create(entry=ach_entry, inbound=inbound, code=code, summary=summary[:200])
     result.corrected += 1
+
+
+def correct_validation(entry: ValidationEntry, addenda: CorrectionAddenda, result: ImportResult) -> None:
+    """A notification of change about a prenote or micro-entry: the account is corrected as for a
+    payment (its validation stands: the bank found the account, with other details). Once per entry."""
+    if entry.answer_code:
+        result.unchanged += 1
+        return
+    account = BankAccount.objects.get(pk=entry.validation.bank_account_id)
+    code = addenda.change_code
+    if code in CORRECTION_MEANINGS:
+        _apply(account, code, addenda.corrected_data)
+    ValidationEntry.objects.filter(pk=entry.pk).update(answer_code=code, answered_at=timezone.now())
+    result.validation_answers += 1
 
 
 def _apply(account: BankAccount, code: str, data: str) -> str:

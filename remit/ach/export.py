@@ -41,6 +41,7 @@ from django.utils import timezone
 from remit.ach import nacha, retry_rules
 from remit.ach.models import AchEntry, AchFile, AchSettings
 from remit.ach.notices import tell_new_pay_on
+from remit.ach.validating import PendingEntries, pending_entries, record_validation_entries, validation_batches
 from remit.billers.models import Biller
 from remit.customers.models import AccountType
 from remit.ledger.scheduling import payment_adjust
@@ -123,12 +124,13 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         tell_new_pay_on(moved)  # in the export's transaction: the emails go if, and only if, it commits
         due = due_payments(biller, day)
         counts = batch_counts(due)
-        if not any(counts.values()):
+        pending = pending_entries(biller.pk)  # accounts to validate: micro-entries and prenotes
+        if not any(counts.values()) and not pending:
             return ExportResult(file=None, payments=0, moved=moved)
         created = local_now(biller, now)
         record = _new_file(biller, day, created)
         temp = partial_dir(biller.pk) / record.filename
-        writer = EntryStream(ach, day, due, counts, book=_Bookkeeper(record).page)
+        writer = EntryStream(ach, day, due, counts, book=_Bookkeeper(record).page, validations=pending)
         digest = hashlib.sha256()
         # Owner-only (0600): the file holds customers' full account numbers.
         descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -139,12 +141,13 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
             os.fsync(raw.fileno())
         record.sha256 = digest.hexdigest()
         record.size_bytes = temp.stat().st_size
-        record.entry_count = writer.sent
+        record.entry_count = writer.sent + len(pending.rows)
         record.batch_count = totals.batch_count
         record.total_debit_cents = totals.total_debit_cents
         record.total_credit_cents = totals.total_credit_cents
         record.save()
         AchSettings.objects.filter(pk=ach.pk).update(next_trace=writer.next_trace)
+        record_validation_entries(record, pending)
         _crash_point("after-write")
         transaction.on_commit(lambda: _finish(record))
     return ExportResult(file=record, payments=writer.sent, moved=moved)
@@ -208,7 +211,10 @@ def _move_late(biller: Biller, day: date, today: date) -> list[int]:
     late = list(
         Payment.objects.filter(
             biller=biller, method=PaymentMethod.ACH, status=PaymentStatus.SCHEDULED, pay_on__lte=today
-        ).values_list("pk", flat=True)
+        )
+        # An account not yet validated keeps its payments waiting; validation moves them (and says so).
+        .filter(bank_account__debits_from__lte=day)
+        .values_list("pk", flat=True)
     )
     for payment_id in late:
         payment_adjust(
@@ -242,10 +248,11 @@ def _scheduled_ach(biller: Biller) -> Any:
 
 
 def due_payments(biller: Biller, day: date) -> Any:
-    """The file's payments: the biller's scheduled ACH payments of that day, but those held for review.
-    The NOT EXISTS is added only when the biller has an undecided hold at all (one small read on the
-    partial index of undecided holds): most files have none and keep the query they had."""
-    due = _scheduled_ach(biller).filter(pay_on=day)
+    """The file's payments: the biller's scheduled ACH payments of that day, from accounts validated
+    for it (``BankAccount.debits_from``; the others wait, see ``payments.validation``), but those held
+    for review. The NOT EXISTS is added only when the biller has an undecided hold at all (one small
+    read on the partial index of undecided holds): most files have none and keep the query they had."""
+    due = _scheduled_ach(biller).filter(pay_on=day, bank_account__debits_from__lte=day)
     if PaymentHold.objects.filter(payment__biller=biller, decided_at__isnull=True).exists():
         due = due.filter(~Exists(PaymentHold.objects.filter(payment=OuterRef("pk"), decided_at__isnull=True)))
     return due
@@ -369,8 +376,10 @@ class EntryStream:
         due: Any,
         counts: dict[str, int],
         book: Callable[[str, int, Page], None],
+        validations: PendingEntries | None = None,
     ) -> None:
         self.ach, self.effective_date, self.due, self.counts, self.book = ach, effective_date, due, counts, book
+        self.validations = validations
         self.next_trace = ach.next_trace
         self.sent = 0
         self.total_cents = 0  # of the debits written so far: a balanced file's offset credits it
@@ -381,18 +390,23 @@ class EntryStream:
         then, for a balanced file, the offset credit in a batch of its own. It is a credit to the
         biller's own business account, so a CCD credits-only (220) batch, never inside the WEB batch,
         whose entries are debits its customers authorised online. It comes last: the debits are
-        written by then, and their total known."""
+        written by then, and their total known. Account validations (micro-entries, prenotes) come
+        first, so the offset's trace follows the payments' as the returned-offset matching expects."""
         number = 0
+        if self.validations:
+            for batch in validation_batches(self.ach, self._header, self.validations, self._trace, 1):
+                number += 1
+                yield batch
         for key in BATCHES:
             if not self.counts.get(key):
                 continue
             number += 1
-            description = retry_rules.DESCRIPTION if key.endswith(" RETRY") else None
+            description = retry_rules.DESCRIPTION if key.endswith(" RETRY") else ""
             yield self._header(key[:3], 225, number, description), self._entries(key, number)
         if self.ach.balanced and self.total_cents:
             yield self._header("CCD", 220, number + 1), self._offsets()
 
-    def _header(self, sec: str, service_class: int, number: int, description: str | None = None) -> nacha.BatchHeader:
+    def _header(self, sec: str, service_class: int, number: int, description: str = "") -> nacha.BatchHeader:
         return nacha.BatchHeader(
             service_class=service_class,
             company_name=self.ach.company_name,

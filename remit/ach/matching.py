@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max, Min, Sum
 
-from remit.ach.models import AchEntry, AchFile, AchSettings, AchSettingsChange
+from remit.ach.models import AchEntry, AchFile, AchSettings, AchSettingsChange, ValidationEntry
 from remit.ach.reader import AchFile as ParsedFile
 from remit.ach.reader import Answer, CorrectionAddenda, ParsedBatchHeader, ParsedEntry, ReturnAddenda
 from remit.billers.models import Biller
@@ -93,9 +93,21 @@ class NotOurs:
         return answer.change_code if isinstance(answer, CorrectionAddenda) else answer.reason_code
 
 
+@dataclass(frozen=True)
+class ValidationAnswered:
+    """A return or notification of change about one of the biller's validation entries (a prenote or
+    a micro-entry, ``ach.validating``)."""
+
+    entry: ParsedEntry
+    batch: ParsedBatchHeader
+    answer: Answer
+    sent: ValidationEntry
+
+
 @dataclass
 class Sorted:
     ours: list[Ours] = field(default_factory=list)
+    validations: list[ValidationAnswered] = field(default_factory=list)
     offsets: list[OffsetReturned] = field(default_factory=list)
     not_ours: list[NotOurs] = field(default_factory=list)
 
@@ -105,6 +117,7 @@ def sort_entries(parsed: ParsedFile, biller: Biller | None) -> Sorted:
     found = Sorted()
     pairs = [(batch.header, entry) for batch in parsed.batches for entry in batch.entries]
     sent = _sent(pairs, biller)
+    validation_sent = _validation_sent(pairs, biller)
     ids = _CompanyIds()
     for header, entry in pairs:
         answer = entry.answer
@@ -117,6 +130,12 @@ def sort_entries(parsed: ParsedFile, biller: Biller | None) -> Sorted:
             found.not_ours.append(NotOurs(entry, header, f"a forward {kind}, not a return or notification of change"))
         else:
             candidates = [s for s in sent.get(answer.original_trace, []) if ids.has(s.biller_id, header.company_id)]
+            validating = [
+                v for v in validation_sent.get(answer.original_trace, []) if ids.has(v.biller_id, header.company_id)
+            ]
+            if not candidates and len(validating) == 1:
+                found.validations.append(ValidationAnswered(entry, header, answer, validating[0]))
+                continue
             item = _ours(entry, header, answer, candidates, sent.get(answer.original_trace, []), ids, biller)
             if isinstance(item, Ours):
                 found.ours.append(item)
@@ -170,6 +189,21 @@ def _sent(pairs: list[tuple[ParsedBatchHeader, ParsedEntry]], biller: Biller | N
             sent = sent.filter(biller=biller)
         for ach_entry in sent:
             found.setdefault(ach_entry.trace_number, []).append(ach_entry)
+    return found
+
+
+def _validation_sent(
+    pairs: list[tuple[ParsedBatchHeader, ParsedEntry]], biller: Biller | None
+) -> dict[str, list[ValidationEntry]]:
+    """The validation entries (prenotes, micro-entries) the file answers, by trace number."""
+    traces = sorted({a.original_trace for _, e in pairs if (a := e.answer) is not None})
+    found: dict[str, list[ValidationEntry]] = {}
+    for chunk in batches(traces, IDS_PER_STATEMENT):
+        sent = ValidationEntry.objects.filter(trace_number__in=chunk)
+        if biller is not None:
+            sent = sent.filter(biller=biller)
+        for entry in sent:
+            found.setdefault(entry.trace_number, []).append(entry)
     return found
 
 

@@ -119,6 +119,39 @@ class AchEntry(models.Model):
         indexes = [models.Index(fields=["trace_number"], name="ach_entry_trace")]
 
 
+class ValidationEntry(models.Model):
+    """An account validation's entry in a file (``payments.AccountValidation``): a micro-entry credit,
+    its offsetting debit, or a prenote. Its trace comes from the same counter as the payments' (one
+    sequence per biller), so a return or notification of change that quotes it is matched to it."""
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", "Micro-entry credit"
+        DEBIT = "debit", "Micro-entry offsetting debit"
+        PRENOTE = "prenote", "Prenote"
+
+    file = models.ForeignKey(AchFile, on_delete=models.PROTECT, related_name="validation_entries")
+    validation = models.ForeignKey("payments.AccountValidation", on_delete=models.PROTECT, related_name="entries")
+    biller = models.ForeignKey("billers.Biller", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    batch_number = models.PositiveIntegerField()
+    sec_code = models.CharField(max_length=3)
+    transaction_code = models.PositiveSmallIntegerField()
+    trace_number = models.CharField(max_length=15)
+    amount_cents = models.BigIntegerField()
+    # What the bank answered, if it did: a return's R code or a notification of change's C code.
+    answer_code = models.CharField(max_length=3, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("biller", "trace_number", name="validation_trace_once_per_biller"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0, amount_cents__lte=198), name="validation_entry_small"
+            ),
+        ]
+        indexes = [models.Index(fields=["trace_number"], name="validation_entry_trace")]
+
+
 class InboundFile(models.Model):
     """A return/NOC file the biller's bank sent back. The SHA-256 of its records (``reader.AchFile.
     records_sha256``: framing aside) is unique: importing it twice changes nothing the second time.

@@ -29,6 +29,7 @@ class ImportResult:
     restored: int = 0  # payments a dishonored return restored
     dishonored: int = 0  # dishonored and contested returns recorded
     offset_returns: int = 0
+    validation_answers: int = 0  # returns and notifications of change about prenotes and micro-entries
     not_ours: int = 0
     unchanged: int = 0  # entries an earlier file had answered already
     retries: int = 0  # retries scheduled for payments returned with R01/R09 (``retrying``)

@@ -23,13 +23,14 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from remit.ach.codes import return_meaning
-from remit.ach.corrections import correct
+from remit.ach.corrections import correct, correct_validation
 from remit.ach.dishonors import apply_dishonors
 from remit.ach.matching import OffsetReturned, Ours, ReturnFileError, Sorted, not_ours_rows, sort_entries
 from remit.ach.models import AchOffsetReturn, ForeignEntry, InboundFile
 from remit.ach.notices import tell_biller_exceptions, tell_biller_returned
 from remit.ach.reader import ContestedAddenda, CorrectionAddenda, DishonoredAddenda, NachaFormatError, read_file
 from remit.ach.returning import ImportResult, ToReturn, return_entries
+from remit.ach.validating import validation_entry_returned
 from remit.billers.models import Biller
 from remit.users.models import User
 
@@ -87,8 +88,22 @@ def _apply(found: Sorted, inbound: InboundFile, result: ImportResult) -> None:
         [item for item in found.ours if isinstance(item.answer, DishonoredAddenda | ContestedAddenda)], inbound, result
     )
     _record_offsets(found.offsets, inbound, result)
+    _answer_validations(found, result)
     ForeignEntry.objects.bulk_create([ForeignEntry(inbound=inbound, **row) for row in not_ours_rows(found.not_ours)])
     result.not_ours += len(found.not_ours)
+
+
+def _answer_validations(found: Sorted, result: ImportResult) -> None:
+    """Returns block the account whose prenote or micro-entry came back; corrections fix it."""
+    for item in found.validations:
+        if isinstance(item.answer, CorrectionAddenda):
+            correct_validation(item.sent, item.answer, result)
+        elif isinstance(item.answer, DishonoredAddenda | ContestedAddenda) or item.sent.answer_code:
+            result.unchanged += 1  # answered before (Remit never dishonors a validation entry's return)
+        else:
+            result.validation_answers += 1
+            if validation_entry_returned(item.sent, code=item.answer.reason_code):
+                result.blocked_accounts += 1
 
 
 def _is_plain_return(item: Ours) -> bool:

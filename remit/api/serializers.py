@@ -358,10 +358,16 @@ class InvoiceFilterSerializer(serializers.Serializer[Any]):
 
 class BankAccountSerializer(serializers.ModelSerializer[BankAccount]):
     masked_number = serializers.CharField(read_only=True, help_text="The last four digits only, e.g. ••••1234.")
+    debits_from = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The first date a debit from this account may go, once it is validated (NACHA's first-use "
+        "validation); null while its validation is pending, failed or locked.",
+    )
 
     class Meta:
         model = BankAccount
-        fields = ["id", "account_type", "masked_number", "status"]
+        fields = ["id", "account_type", "masked_number", "status", "debits_from"]
         read_only_fields = fields
 
 

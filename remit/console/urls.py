@@ -13,6 +13,7 @@ from remit.console import (
     views_retries,
     views_return_rates,
     views_transfer,
+    views_validation,
     views_webhooks,
 )
 
@@ -70,6 +71,7 @@ urlpatterns = [
     # ACH files, returns and settings
     path("<slug:slug>/settings/ach/", views_ach.ach_settings, name="ach_settings"),
     path("<slug:slug>/settings/retries/", views_retries.retry_settings, name="retry_settings"),
+    path("<slug:slug>/settings/account-validation/", views_validation.account_validation, name="account_validation"),
     path("<slug:slug>/ach/", views_ach.ach_files, name="ach_files"),
     path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),
     path("<slug:slug>/ach/returns/upload/", views_ach.ach_returns_upload, name="ach_returns_upload"),

@@ -35,12 +35,18 @@ HEADER = [
     "IP address",
     "User agent",
     "Ended at",
+    "Validation method",
+    "Validation status",
+    "Validated at",
+    "Validation record",
     "Terms text",
 ]
 
 
 def authorizations_of(biller: Biller, *, search: str = "") -> QuerySet[AchAuthorization]:
-    records = AchAuthorization.objects.filter(customer__biller=biller).select_related("customer", "accepted_by")
+    records = AchAuthorization.objects.filter(customer__biller=biller).select_related(
+        "customer", "accepted_by", "validation"
+    )
     if search:
         records = records.filter(customer__name__icontains=search)
     return records.order_by("-accepted_at", "-pk")
@@ -84,5 +90,19 @@ def authorization_rows(biller: Biller, *, search: str = "") -> Iterator[list[str
             record.ip_address or "",
             text_cell(record.user_agent),
             _instant(record.ended_at),
+            *_validation_cells(record),
             text_cell(record.terms_text),
         ]
+
+
+def _validation_cells(record: AchAuthorization) -> list[str]:
+    """The account's validation, kept with its authorization (none for records from before it)."""
+    validation = getattr(record, "validation", None)
+    if validation is None:
+        return ["", "", "", ""]
+    return [
+        validation.get_method_display(),
+        validation.get_status_display(),
+        _instant(validation.validated_at),
+        text_cell(validation.note),
+    ]

@@ -161,6 +161,9 @@ class BankAccount(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The first effective date a live debit from this account may carry: set once the account is
+    # validated (``payments.validation``); NULL until then, and no debit from it goes into a file.
+    debits_from = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         app_label = "payments"

@@ -38,6 +38,7 @@ from remit.payments.disclosure import email_people
 from remit.payments.holds import payment_hold_place
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
 from remit.payments.selectors import usable_bank_accounts
+from remit.payments.validation import first_debit_on, tell_waits_for_verification
 from remit.users.models import User
 from remit.webhooks.emit import Listeners, webhook_listeners, webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
@@ -137,6 +138,10 @@ def payment_schedule(
     problem = pay_on_problem(pay_on, now_local=now_local, cutoff=biller.ach_cutoff_time)
     if problem:
         raise PaymentError(problem, field="pay_on")
+    # An account not yet validated: the payment is scheduled, but not before its first possible debit.
+    requested = pay_on
+    if account.debits_from is None or account.debits_from > pay_on:
+        pay_on = max(pay_on, first_debit_on(account, biller, now))
     invoices = _locked_payable_invoices(customer.pk, invoice_ids)
     if (existing := _existing(customer.pk, idempotency_key)) is not None:
         return existing  # a twin request finished while we waited for the locks
@@ -167,6 +172,8 @@ def payment_schedule(
         payment_hold_place(payment=payment, rule_code=breach.code, reason=breach.message)
     webhooks_emit(type=EventType.PAYMENT_SCHEDULED, ids=[payment.pk], biller_id=customer.biller_id)
     _email_scheduled(payment, held=breach is not None)
+    if payment.pay_on != requested:
+        tell_waits_for_verification([payment.pk])
     return payment
 
 

@@ -39,6 +39,7 @@ from remit.payments.models import (
 )
 from remit.payments.selectors import usable_bank_accounts, visible_bank_accounts
 from remit.payments.terms import TERMS_VERSION, terms_sha256, terms_text
+from remit.payments.validation import validation_start
 from remit.users.models import User
 
 SHARED = "shared"
@@ -190,7 +191,10 @@ def bank_account_add(
         is_private=is_private,
         fingerprint=fingerprint,
     )
-    _authorize(account, membership=membership, terms=terms, ip_address=ip_address, user_agent=user_agent)
+    authorization = _authorize(
+        account, membership=membership, terms=terms, ip_address=ip_address, user_agent=user_agent
+    )
+    validation_start(account, authorization)  # by the biller's method: NACHA's first-use validation
     return account
 
 

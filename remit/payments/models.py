@@ -4,6 +4,7 @@ history are part of the books, ``remit.ledger.models``, re-exported here."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from remit.ledger.models import (
@@ -165,3 +166,75 @@ class PaymentHold(models.Model):
                 name="paymenthold_decided_with_decision",
             ),
         ]
+
+
+class ValidationMethod(models.TextChoices):
+    MICRO_ENTRIES = "micro_entries", "Micro-entries"
+    PRENOTE = "prenote", "Prenote"
+    SERVICE = "service", "Validated by the bank or another service"
+
+
+class ValidationStatus(models.TextChoices):
+    PENDING = "pending", "Verification pending"
+    VALIDATED = "validated", "Verified"
+    FAILED = "failed", "Verification failed"
+    LOCKED = "locked", "Locked after too many attempts"
+
+
+class ValidationChoice(models.Model):
+    """How the biller has new bank accounts validated before their first debit (NACHA's WEB rule).
+    Every choice is a row, never changed: the newest is in force, the rest is the audit trail. A
+    biller with none uses micro-entries (``payments.validation.current_choice``)."""
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.CASCADE, related_name="validation_choices")
+    method = models.CharField(max_length=20, choices=ValidationMethod.choices)
+    offsetting_debit = models.BooleanField(default=False, help_text="Micro-entries: debit back their sum.")
+    statement = models.TextField(blank=True, help_text="Validated by another service: the biller's statement.")
+    chosen_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    chosen_by_email = models.EmailField(blank=True)
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-chosen_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} ({self.chosen_at:%Y-%m-%d})"
+
+
+class AccountValidation(models.Model):
+    """The validation of one bank account, kept with its ACH authorization: the method the biller's
+    choice gave it, the micro-entry amounts (never shown to anyone), the attempts, and the result.
+    A changed account number is a new ``BankAccount``, so it is validated again."""
+
+    authorization = models.OneToOneField(AchAuthorization, on_delete=models.PROTECT, related_name="validation")
+    bank_account = models.OneToOneField(BankAccount, on_delete=models.PROTECT, related_name="validation")
+    choice = models.ForeignKey(ValidationChoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    method = models.CharField(max_length=20, choices=ValidationMethod.choices)
+    status = models.CharField(max_length=10, choices=ValidationStatus.choices, default=ValidationStatus.PENDING)
+    amount_1_cents = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount_2_cents = models.PositiveSmallIntegerField(null=True, blank=True)
+    offsetting_debit = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_on = models.DateField(null=True, blank=True, help_text="Effective date of the file with its entries.")
+    expires_on = models.DateField(null=True, blank=True, help_text="Micro-entries: the last day they can be entered.")
+    debits_from = models.DateField(null=True, blank=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    validated_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_1_cents__isnull=True) | Q(amount_1_cents__gte=1, amount_1_cents__lte=99),
+                name="validation_amount_1_under_a_dollar",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_2_cents__isnull=True) | Q(amount_2_cents__gte=1, amount_2_cents__lte=99),
+                name="validation_amount_2_under_a_dollar",
+            ),
+        ]
+        indexes = [models.Index(fields=["method", "status", "sent_on"], name="validation_to_send")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()}: {self.get_status_display()}"

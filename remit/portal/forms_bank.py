@@ -74,3 +74,15 @@ class BankAccountForm(forms.Form):
                 if error.field not in self.errors:
                     add_action_error(self, error)
         return data
+
+
+class VerifyForm(forms.Form):
+    """Verify account: the two small deposits (micro-entries) as the bank statement shows them. The
+    action (``payments.validation.validation_verify``) reads and checks them and says what is wrong."""
+
+    amount_1 = forms.CharField(
+        label="Amount 1", required=False, widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"})
+    )
+    amount_2 = forms.CharField(
+        label="Amount 2", required=False, widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"})
+    )

@@ -49,6 +49,10 @@ urlpatterns = [
     path("bank-accounts/", views_bank.bank_accounts, name="bank_accounts"),
     path("bank-accounts/new/", views_bank.bank_account_new, name="bank_account_new"),
     path("bank-accounts/<int:bank_account_id>/remove/", views_bank.bank_account_remove, name="bank_account_remove"),
+    path("bank-accounts/<int:bank_account_id>/verify/", views_bank.bank_account_verify, name="bank_account_verify"),
+    path(
+        "bank-accounts/<int:bank_account_id>/new-deposits/", views_bank.bank_account_resend, name="bank_account_resend"
+    ),
     # Brand assets
     path("brand.css", views.brand_css, name="brand_css"),
     path("logo/<str:version>.png", views.logo, name="logo"),

@@ -5,10 +5,14 @@ the page shows it masked, and an error re-renders its two inputs empty."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
 
 from remit.payments.bank_accounts import (
     BankAccountError,
@@ -18,11 +22,18 @@ from remit.payments.bank_accounts import (
     terms_for,
 )
 from remit.payments.bank_accounts import bank_account_remove as remove_bank_account
-from remit.payments.models import BankAccount, BankAccountStatus
+from remit.payments.models import AccountValidation, BankAccount, BankAccountStatus, ValidationStatus
 from remit.payments.selectors import bank_account_for, visible_bank_accounts
 from remit.payments.terms import terms_sha256
+from remit.payments.validation import (
+    AccountState,
+    AccountValidationError,
+    account_state,
+    validation_resend,
+    validation_verify,
+)
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view, safe_next
-from remit.portal.forms_bank import BankAccountForm
+from remit.portal.forms_bank import BankAccountForm, VerifyForm
 from remit.site.forms import add_action_error
 from remit.users.throttle import client_ip
 
@@ -50,8 +61,75 @@ def bank_accounts(request: MemberRequest) -> HttpResponse:
         .select_related("added_by")
         .order_by("created_at", "pk")
     )
-    rows = [(account, can_remove(request.membership, account)) for account in accounts]
+    validations = {v.bank_account_id: v for v in AccountValidation.objects.filter(bank_account__in=accounts)}
+    rows = [
+        (account, can_remove(request.membership, account), _state(request, account, validations.get(account.pk)))
+        for account in accounts
+    ]
     return render(request, "portal/bank_accounts/list.html", {"rows": rows})
+
+
+def _state(request: MemberRequest, account: BankAccount, validation: AccountValidation | None) -> AccountState | None:
+    """What to show of the account's verification; None for a blocked one (its badge says enough)."""
+    if account.status != BankAccountStatus.ACTIVE:
+        return None
+    return account_state(account, request.biller, validation)
+
+
+@portal_view
+@member_required
+def bank_account_verify(request: MemberRequest, bank_account_id: int) -> HttpResponse:
+    """Verify account: the two small deposits, typed as they appear on the bank statement."""
+    account = bank_account_for(request.membership, bank_account_id)
+    form = VerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = validation_verify(
+                membership=request.membership,
+                bank_account_id=account.pk,
+                amount_1=form.cleaned_data["amount_1"],
+                amount_2=form.cleaned_data["amount_2"],
+            )
+        except AccountValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, outcome.message)
+            return redirect(_list_url(request))
+    validation = AccountValidation.objects.filter(bank_account=account).first()
+    today = timezone.now().astimezone(ZoneInfo(request.biller.time_zone)).date()
+    expired = bool(
+        validation
+        and validation.status == ValidationStatus.PENDING
+        and validation.expires_on
+        and today > validation.expires_on
+    )
+    context = {
+        "account": account,
+        "form": form,
+        "state": _state(request, account, validation),
+        "v": validation,
+        "expired": expired,
+    }
+    return render(request, "portal/bank_accounts/verify.html", context)
+
+
+@portal_view
+@member_required
+@require_POST
+def bank_account_resend(request: MemberRequest, bank_account_id: int) -> HttpResponse:
+    """Send new amounts: the last small deposits expired before they were confirmed."""
+    account = bank_account_for(request.membership, bank_account_id)
+    try:
+        validation_resend(membership=request.membership, bank_account_id=account.pk)
+    except AccountValidationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Two new small deposits go to {account.label} in {request.biller.name}'s next file. "
+            f"Verify the account once they arrive.",
+        )
+    return redirect(_list_url(request))
 
 
 @sensitive_post_parameters(*NUMBER_FIELDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -11,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from remit.billers.models import Biller
 from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.actions import PaymentError, may_cancel, payment_cancel_by_member, payment_schedule
 from remit.payments.dates import earliest_pay_on, latest_pay_on
 from remit.payments.holds import is_held
-from remit.payments.models import PaymentStatus
+from remit.payments.models import BankAccount, PaymentStatus
 from remit.payments.selectors import payment_for, payments_of, retry_chain, usable_bank_accounts
+from remit.payments.validation import first_debit_on
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view
 from remit.portal.forms_pay import PayForm
 from remit.portal.selectors import outstanding_invoices, standing
@@ -48,6 +51,7 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         earliest=earliest,
         latest=latest_pay_on(now_local.date()),
     )
+    _mark_waiting(form, accounts, biller)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -62,10 +66,16 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         except PaymentError as error:
             add_action_error(form, error)
         else:
+            waits = ""
+            if payment.pay_on != data["pay_on"]:
+                waits = (
+                    f" The account is waiting for verification, so the payment moved from {data['pay_on']:%b %-d} to "
+                    f"the first banking day it can go."
+                )
             messages.success(
                 request,
                 f"Your payment of {format_cents(payment.amount_cents)} is scheduled for "
-                f"{payment.pay_on:%A, %B %-d, %Y}. We emailed you a confirmation.",
+                f"{payment.pay_on:%A, %B %-d, %Y}.{waits} We emailed you a confirmation.",
             )
             return redirect(portal_reverse(request, "payment", payment_id=payment.pk))
     context = {
@@ -122,3 +132,16 @@ def payment_cancel_view(request: MemberRequest, payment_id: int) -> HttpResponse
             request, f"The payment of {format_cents(payment.amount_cents)} is cancelled. Nothing will be taken."
         )
     return redirect(portal_reverse(request, "payment", payment_id=payment.pk))
+
+
+def _mark_waiting(form: PayForm, accounts: list[BankAccount], biller: Biller) -> None:
+    """An account not yet verified says so in Pay from, with the earliest date a debit can go."""
+    today = timezone.now().astimezone(ZoneInfo(biller.time_zone)).date()
+    waiting = {a.pk: first_debit_on(a, biller) for a in accounts if a.debits_from is None or a.debits_from > today}
+    if not waiting:
+        return
+    field: Any = form.fields["bank_account"]
+    field.choices = [
+        (pk, f"{label} (verification pending: from {waiting[pk]:%b %-d})" if pk in waiting else label)
+        for pk, label in field.choices
+    ]

@@ -2,6 +2,9 @@
 customers Globex Corporation and Initech with open, overdue, partly paid and paid invoices
 (Initech's open invoices are emailed, so var/mail/ holds a "Pay Invoice Electronically" email).
 
+Acme validates new bank accounts by micro-entries; Globex's shared account was validated before the
+demo begins; Initech's first account (Initech signs up from its emailed link) goes through it.
+
 Idempotent: what exists is left exactly as it is, so running it again changes nothing — not even a
 password the demo owner has changed since. Later issues add customers and invoices here.
 """
@@ -32,6 +35,8 @@ from remit.lib.images import normalize_logo
 from remit.payments.actions import payment_cancel, payment_record_offline, payment_schedule
 from remit.payments.bank_accounts import bank_account_add
 from remit.payments.dates import earliest_pay_on
+from remit.payments.models import AccountValidation, BankAccount
+from remit.payments.validation import current_choice, validation_choose, validation_sent, validation_verify
 from remit.users.models import User
 
 DEMO_PASSWORD = "remit-demo-2026"
@@ -194,6 +199,7 @@ def load_demo() -> list[str]:
         )
         created.append(f"biller {ACME_NAME} at /{ACME_SLUG}/ with its console owner {ACME_OWNER}")
     acme_owner = User.objects.console().filter(email__iexact=ACME_OWNER).first()
+    created += _demo_validation(acme, acme_owner)
     created += _demo_customers(acme, acme_owner)
     created += _demo_portal_logins(acme)
     created += _demo_payments(acme)
@@ -201,6 +207,29 @@ def load_demo() -> list[str]:
     created += _demo_ach(acme, acme_owner)
     created += _demo_bank(acme, acme_owner)  # for a demo loaded before the bank connection existed
     return created
+
+
+def _demo_validation(acme: Biller, owner: User | None) -> list[str]:
+    """Acme validates new bank accounts by micro-entries (Settings → Account validation), unless its
+    owner already chose (the choice the migration recorded for a demo loaded before is no one's)."""
+    choice = current_choice(acme.pk)
+    if owner is None or (choice is not None and choice.chosen_by_id is not None):
+        return []
+    validation_choose(biller=acme, actor=owner, method="micro_entries")
+    return ["Acme validates new bank accounts by micro-entries"]
+
+
+def _verify_as_before(account: BankAccount, admin: User) -> None:
+    """Globex's shared account was validated before the demo begins: its micro-entries count as sent
+    in an earlier file, and Globex's admin typed the amounts (the portal's own action)."""
+    validation = AccountValidation.objects.get(bank_account=account)
+    validation_sent([validation.pk], effective_date=timezone.localdate() - timedelta(days=3))
+    validation_verify(
+        membership=admin.customer_membership,
+        bank_account_id=account.pk,
+        amount_1=str(validation.amount_1_cents),
+        amount_2=str(validation.amount_2_cents),
+    )
 
 
 def _demo_ach(acme: Biller, owner: User | None) -> list[str]:
@@ -338,6 +367,8 @@ def _demo_payments(acme: Biller) -> list[str]:
         ip_address="127.0.0.1",
         user_agent="Remit demo data",
     )
+    if account.debits_from is None:
+        _verify_as_before(account, admin)
     bills = [i for i in globex.invoices.order_by("due_date") if i.available_cents > 0]
     pay_on = earliest_pay_on(timezone.now().astimezone(ZoneInfo(acme.time_zone)), acme.ach_cutoff_time)
     oldest, newest = bills[0], bills[-1]

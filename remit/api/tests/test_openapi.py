@@ -90,6 +90,7 @@ def test_bank_accounts_are_described_masked_only(document):
         "account_type",
         "masked_number",
         "status",
+        "debits_from",
     }
 
 

@@ -30,6 +30,7 @@ def test_payments_with_allocations_and_history(api, paid):
         "account_type": "checking",
         "masked_number": "••••1012",
         "status": "active",
+        "debits_from": paid.returned.bank_account.debits_from.isoformat(),
     }
     assert body["ach_entry"]["trace_number"] == paid.returned.ach_entry.trace_number
     assert api.get(f"/api/v1/payments/{paid.scheduled.pk}").json()["ach_entry"] is None

@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.utils import timezone
 
 from remit.customers.models import CustomerMembership
 from remit.payments.bank_accounts import bank_account_add, bank_account_remove
@@ -94,7 +95,7 @@ def test_the_csv_has_every_column_and_the_exact_terms(client, acme):
     assert response["Content-Disposition"].startswith('attachment; filename="acme-supply-ach-authorizations-')
     header, row = read_csv(response)
     record = AchAuthorization.objects.get(bank_account=account)
-    assert dict(zip(header, row, strict=True)) | {"Accepted at": ""} == {
+    assert dict(zip(header, row, strict=True)) | {"Accepted at": "", "Validated at": ""} == {
         "Customer": "Globex Corporation",
         "Customer account type": "Business",
         "Accepted by": "ap@globex.example",
@@ -108,6 +109,11 @@ def test_the_csv_has_every_column_and_the_exact_terms(client, acme):
         "IP address": "203.0.113.7",
         "User agent": "Mozilla/5.0 (console test)",
         "Ended at": "",
+        "Validation method": "Validated by the bank or another service",
+        "Validation status": "Verified",
+        "Validated at": "",
+        "Validation record": f"Validated by the bank or another service: statement of {timezone.localdate():%Y-%m-%d} "
+        f"by {owner.email}",
         "Terms text": record.terms_text,
     }
     assert len(read_csv(client.get(CSV))) == 3

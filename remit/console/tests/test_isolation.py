@@ -162,6 +162,7 @@ def test_staff_may_look_but_not_change_owner_settings(client, acme_urls):
         "team",
         "settings/invoicing",
         "settings/ach",
+        "settings/account-validation",
         "settings/api-keys",
         "ach/bank",
     ]

@@ -75,3 +75,24 @@ def test_acme_is_connected_to_the_simulated_bank_with_its_key_and_the_banks_host
     assert connection.ready and connection.port == settings.REMIT_BANK_SIM_PORT
     assert connection.host_key == ensure_host_key(demo_bank_folder())
     assert connection.ssh_public_key in (demo_bank_folder() / "authorized_keys").read_text()
+
+
+def test_acme_validates_by_micro_entries_globexs_account_is_validated_and_initechs_first_goes_through_it():
+    from remit.payments.models import AccountValidation, Payment, ValidationStatus
+    from remit.payments.validation import current_choice
+    from remit.test import make_bank_account, make_portal_user
+
+    load_demo()
+    acme = Biller.objects.get(slug=ACME_SLUG)
+    choice = current_choice(acme.pk)
+    assert choice is not None and choice.method == "micro_entries" and choice.chosen_by_email == ACME_OWNER
+    globex = Customer.objects.get(biller=acme, reference="GLOBEX")
+    [account] = globex.bank_accounts.all()
+    assert AccountValidation.objects.get(bank_account=account).status == ValidationStatus.VALIDATED
+    assert account.debits_from is not None
+    assert Payment.objects.filter(customer=globex, status="sent").exists()  # the demo's first file sent it
+    initech = Customer.objects.get(biller=acme, reference="INITECH")
+    Customer.objects.filter(pk=initech.pk).update(account_type="business")
+    first = make_bank_account(make_portal_user(initech, email="pat@initech.example"))
+    assert first.debits_from is None
+    assert AccountValidation.objects.get(bank_account=first).status == ValidationStatus.PENDING
