@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from remit.console.views import ConsoleRequest, console_view, page_query
+from remit.payments.holds import held_payments
 from remit.payments.models import Payment, PaymentStatus
 
 PAGE_SIZE = 50
@@ -48,5 +49,6 @@ def payment_list(request: ConsoleRequest) -> HttpResponse:
             "statuses": PaymentStatus.choices,
             "search": search,
             "query": page_query(request),
+            "held_count": held_payments(request.biller).count(),
         },
     )
