@@ -34,6 +34,8 @@ from remit.payments.models import (
     PaymentEvent,
     PaymentStatus,
     Switch,
+    ValidationMethod,
+    ValidationStatus,
 )
 
 MAX_ID = 2**63 - 1
@@ -356,6 +358,11 @@ class InvoiceFilterSerializer(serializers.Serializer[Any]):
 # --- Payments --------------------------------------------------------------------------------------
 
 
+class AccountValidationSerializer(serializers.Serializer[Any]):
+    method = serializers.ChoiceField(choices=ValidationMethod.choices)
+    status = serializers.ChoiceField(choices=ValidationStatus.choices)
+
+
 class BankAccountSerializer(serializers.ModelSerializer[BankAccount]):
     masked_number = serializers.CharField(read_only=True, help_text="The last four digits only, e.g. ••••1234.")
     debits_from = serializers.DateField(
@@ -365,10 +372,25 @@ class BankAccountSerializer(serializers.ModelSerializer[BankAccount]):
         "validation); null while its validation is pending, failed or locked.",
     )
 
+    validation = serializers.SerializerMethodField(
+        help_text="How the account is validated before its first debit (micro_entries, prenote or service: "
+        "the biller's statement that the bank or another service validated it) and where that stands "
+        "(pending, validated, failed, locked after too many wrong amounts); null for an account added "
+        "before validation existed."
+    )
+
     class Meta:
         model = BankAccount
-        fields = ["id", "account_type", "masked_number", "status", "debits_from"]
+        fields = ["id", "account_type", "masked_number", "status", "debits_from", "validation"]
         read_only_fields = fields
+
+    @extend_schema_field(AccountValidationSerializer(allow_null=True))
+    def get_validation(self, account: BankAccount) -> dict[str, Any] | None:
+        try:
+            validation = account.validation
+        except ObjectDoesNotExist:
+            return None
+        return {"method": validation.method, "status": validation.status}
 
 
 class AllocationSerializer(serializers.ModelSerializer[Allocation]):

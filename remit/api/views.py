@@ -344,7 +344,7 @@ class PaymentViewSet(ScopedViewSet):
     def scoped(self, biller: Biller) -> QuerySet[Payment]:
         return (
             Payment.objects.filter(biller=biller)
-            .select_related("customer", "bank_account", "ach_entry")
+            .select_related("customer", "bank_account__validation", "ach_entry")
             .prefetch_related("allocations__invoice", "events", Prefetch("retries", Payment.objects.order_by("pk")))
         )
 

@@ -91,6 +91,7 @@ def test_bank_accounts_are_described_masked_only(document):
         "masked_number",
         "status",
         "debits_from",
+        "validation",
     }
 
 

@@ -6,7 +6,10 @@ import json
 import pytest
 
 from remit.ach.models import AchFile, AchReturn
-from remit.api.tests.conftest import ACCOUNT_NUMBER
+from remit.api.actions import api_key_create
+from remit.api.tests.conftest import ACCOUNT_NUMBER, KeyedBiller
+from remit.payments.actions import payment_schedule
+from remit.test import make_bank_account, make_biller, make_customer, make_invoice, make_portal_user, soonest_pay_on
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +34,8 @@ def test_payments_with_allocations_and_history(api, paid):
         "masked_number": "••••1012",
         "status": "active",
         "debits_from": paid.returned.bank_account.debits_from.isoformat(),
+        # The tests' billers state that another service validated their customers' accounts.
+        "validation": {"method": "service", "status": "validated"},
     }
     assert body["ach_entry"]["trace_number"] == paid.returned.ach_entry.trace_number
     assert api.get(f"/api/v1/payments/{paid.scheduled.pk}").json()["ach_entry"] is None
@@ -89,3 +94,21 @@ def test_the_full_account_number_never_appears(api, paid):
         seen += content.count("••••1012") if "json" in response["Content-Type"] else 0
     assert seen >= 4  # both payments, in the list and on their own
     assert ACCOUNT_NUMBER not in json.dumps(api.get("/api/v1/openapi.json").json())
+
+
+def test_a_payment_from_an_account_waiting_for_validation_says_so(db):
+    biller, owner = make_biller("Initech Billing", validation="micro_entries")
+    client = KeyedBiller(biller, owner, api_key_create(biller=biller, actor=owner, name="Tests").secret).client()
+    customer = make_customer(biller, "Pat Doe", email="pat@example.com")
+    account = make_bank_account(make_portal_user(customer, email="pat@example.com"))
+    invoice = make_invoice(customer, amount_cents=12000)
+    payment = payment_schedule(
+        payer=account.added_by,
+        invoice_ids=[invoice.pk],
+        bank_account_id=account.pk,
+        pay_on=soonest_pay_on(biller),
+        total_cents=12000,
+    )
+    body = client.get(f"/api/v1/payments/{payment.pk}").json()
+    assert body["bank_account"]["validation"] == {"method": "micro_entries", "status": "pending"}
+    assert body["bank_account"]["debits_from"] is None
