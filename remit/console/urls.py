@@ -68,6 +68,11 @@ urlpatterns = [
     # ACH authorizations
     path("<slug:slug>/authorizations/", views_authorizations.authorizations, name="authorizations"),
     path("<slug:slug>/authorizations.csv", views_authorizations.authorizations_export, name="authorizations_export"),
+    path(
+        "<slug:slug>/authorizations/validations/<int:validation_id>/unlock",
+        views_authorizations.validation_unlock_view,
+        name="validation_unlock",
+    ),
     # ACH files, returns and settings
     path("<slug:slug>/settings/ach/", views_ach.ach_settings, name="ach_settings"),
     path("<slug:slug>/settings/retries/", views_retries.retry_settings, name="retry_settings"),

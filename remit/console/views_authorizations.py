@@ -8,17 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from remit.billers.models import Biller
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.console.views_transfer import streamed
 from remit.invoices.exports import CHUNK, csv_response, text_cell
+from remit.lib.errors import ActionError
 from remit.payments.models import AchAuthorization
+from remit.payments.validation import validation_unlock
 
 PAGE_SIZE = 50
 HEADER = [
@@ -106,3 +110,20 @@ def _validation_cells(record: AchAuthorization) -> list[str]:
         _instant(validation.validated_at),
         text_cell(validation.note),
     ]
+
+
+@console_view()
+@require_POST
+def validation_unlock_view(request: ConsoleRequest, validation_id: int) -> HttpResponse:
+    """An owner unlocks a verification that three wrong amounts locked: new small deposits go out."""
+    try:
+        validation = validation_unlock(biller=request.biller, actor=request.user, validation_id=validation_id)
+    except ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"Unlocked {validation.bank_account.masked_number}: two new small deposits go in your next ACH file, "
+            "and the customer can verify the account with them.",
+        )
+    return redirect("console:authorizations", slug=request.biller.slug)

@@ -403,6 +403,38 @@ def validation_resend(*, membership: CustomerMembership, bank_account_id: int, n
     validation.save()
 
 
+@transaction.atomic
+def validation_unlock(*, biller: Biller, actor: User, validation_id: int) -> AccountValidation:
+    """An owner lets the customer try again after three wrong amounts locked the account: two new
+    small deposits go in the biller's next file and the attempts start again. The first ones' amounts
+    are gone (the customer may have told them to someone else), so the old file proves nothing now."""
+    require_owner(biller, actor, message="Only an owner can unlock an account's verification.")
+    validation = (
+        AccountValidation.objects.select_for_update()
+        .select_related("bank_account")
+        .filter(pk=validation_id, bank_account__customer__biller=biller)
+        .first()
+    )
+    if validation is None:
+        raise AccountValidationError("There is no such account verification at this business.")
+    if validation.status != ValidationStatus.LOCKED:
+        raise AccountValidationError(
+            f"This account's verification is {validation.get_status_display().lower()}, not locked: nothing to unlock."
+        )
+    if validation.bank_account.status != BankAccountStatus.ACTIVE:
+        raise AccountValidationError("This bank account was removed or blocked: it can't be verified any more.")
+    validation.status = ValidationStatus.PENDING
+    validation.amount_1_cents = 1 + secrets.randbelow(99)
+    validation.amount_2_cents = 1 + secrets.randbelow(99)
+    validation.attempts = 0
+    validation.sent_on = validation.expires_on = None
+    validation.note = (
+        f"Unlocked by {actor.email} on {timezone.localdate():%Y-%m-%d}: new small deposits go in the next file"
+    )
+    validation.save()
+    return validation
+
+
 def _tell_owners_locked(validation: AccountValidation, membership: CustomerMembership) -> None:
     biller = membership.customer.biller
     email_send(

@@ -143,3 +143,26 @@ def test_another_billers_owner_gets_404(client, acme):
 def test_signed_out_visitors_are_sent_to_sign_in(client, acme):
     for url in (PAGE, CSV):
         assert client.get(url)["Location"].startswith("/console/signin/")
+
+
+def test_an_owner_unlocks_a_locked_verification_from_the_list_and_staff_see_no_button(client):
+    from remit.payments.models import AccountValidation, ValidationStatus
+
+    biller, owner = make_biller("Acme Supply Co.", validation="micro_entries")
+    pat = make_portal_user(make_customer(biller, "Initech", email="pat@initech.example"))
+    account = add(pat)
+    AccountValidation.objects.filter(bank_account=account).update(status=ValidationStatus.LOCKED, attempts=3)
+    validation = AccountValidation.objects.get(bank_account=account)
+    staff = make_staff(biller)
+    client.force_login(staff)
+    assert "Unlock and send new deposits" not in client.get(PAGE).content.decode()
+    unlock = f"/console/acme-supply/authorizations/validations/{validation.pk}/unlock"
+    assert client.post(unlock).status_code == 302
+    assert AccountValidation.objects.get(pk=validation.pk).status == ValidationStatus.LOCKED  # refused
+    client.force_login(owner)
+    assert "Unlock and send new deposits" in client.get(PAGE).content.decode()
+    page = client.post(unlock, follow=True).content.decode()
+    assert "two new small deposits go in your next ACH file" in page
+    validation.refresh_from_db()
+    assert (validation.status, validation.attempts) == (ValidationStatus.PENDING, 0)
+    assert "Unlock and send new deposits" not in page

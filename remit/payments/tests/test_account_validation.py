@@ -22,6 +22,7 @@ from remit.payments.validation import (
     validation_choose,
     validation_resend,
     validation_sent,
+    validation_unlock,
     validation_verify,
     validations_to_send,
 )
@@ -278,4 +279,40 @@ def test_a_locked_account_gets_no_new_deposits(jo, clock):
     membership = CustomerMembership.objects.get(user=jo["user"])
     with pytest.raises(AccountValidationError, match="only once the last ones have expired"):
         validation_resend(membership=membership, bank_account_id=jo["account"].pk)
+    assert AccountValidation.objects.get(pk=jo["v"].pk).status == ValidationStatus.LOCKED
+
+
+# --- An owner unlocks a locked account ---------------------------------------------------------------
+
+
+def lock(jo):
+    for _ in range(3):
+        with pytest.raises(AccountValidationError):
+            verify(jo, *wrong(jo))
+
+
+def test_an_owner_unlocks_a_locked_account_and_new_deposits_go_in_the_next_file(jo):
+    lock(jo)
+    unlocked = validation_unlock(biller=jo["biller"], actor=jo["owner"], validation_id=jo["v"].pk)
+    assert unlocked.status == ValidationStatus.PENDING and unlocked.attempts == 0
+    assert unlocked.sent_on is None and unlocked.expires_on is None
+    assert all(1 <= cents <= 99 for cents in (unlocked.amount_1_cents, unlocked.amount_2_cents))
+    assert jo["owner"].email in unlocked.note
+    assert [v.pk for v in validations_to_send(jo["biller"].pk)] == [jo["v"].pk]
+    jo["v"] = unlocked
+    with transaction.atomic():
+        validation_sent([unlocked.pk], effective_date=TUESDAY)
+    assert verify(jo, *right(jo)) is not None  # the new amounts verify it
+    assert AccountValidation.objects.get(pk=unlocked.pk).status == ValidationStatus.VALIDATED
+
+
+def test_only_an_owner_unlocks_only_a_locked_account_of_its_own(jo):
+    with pytest.raises(AccountValidationError, match="verification pending, not locked"):
+        validation_unlock(biller=jo["biller"], actor=jo["owner"], validation_id=jo["v"].pk)
+    lock(jo)
+    with pytest.raises(NotPermitted):
+        validation_unlock(biller=jo["biller"], actor=make_staff(jo["biller"]), validation_id=jo["v"].pk)
+    other, other_owner = make_biller("Globex Billing")
+    with pytest.raises(AccountValidationError, match="no such account verification"):
+        validation_unlock(biller=other, actor=other_owner, validation_id=jo["v"].pk)
     assert AccountValidation.objects.get(pk=jo["v"].pk).status == ValidationStatus.LOCKED
