@@ -296,7 +296,7 @@ def test_an_owner_unlocks_a_locked_account_and_new_deposits_go_in_the_next_file(
     unlocked = validation_unlock(biller=jo["biller"], actor=jo["owner"], validation_id=jo["v"].pk)
     assert unlocked.status == ValidationStatus.PENDING and unlocked.attempts == 0
     assert unlocked.sent_on is None and unlocked.expires_on is None
-    assert all(1 <= cents <= 99 for cents in (unlocked.amount_1_cents, unlocked.amount_2_cents))
+    assert all(cents is not None and 1 <= cents <= 99 for cents in (unlocked.amount_1_cents, unlocked.amount_2_cents))
     assert jo["owner"].email in unlocked.note
     assert [v.pk for v in validations_to_send(jo["biller"].pk)] == [jo["v"].pk]
     jo["v"] = unlocked
