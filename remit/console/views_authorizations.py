@@ -112,7 +112,7 @@ def _validation_cells(record: AchAuthorization) -> list[str]:
     ]
 
 
-@console_view()
+@console_view(owner_only=True)
 @require_POST
 def validation_unlock_view(request: ConsoleRequest, validation_id: int) -> HttpResponse:
     """An owner unlocks a verification that three wrong amounts locked: new small deposits go out."""

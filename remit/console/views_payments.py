@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.payments.holds import held_payments
-from remit.payments.models import Payment, PaymentStatus
+from remit.payments.models import Payment, PaymentHold, PaymentStatus
 
 PAGE_SIZE = 50
 
@@ -22,6 +22,17 @@ def _count_retries(payments: list[Payment]) -> None:
     )
     for payment in payments:
         payment.retry_count = counts.get(payment.pk, 0)  # type: ignore[attr-defined]
+
+
+def _mark_held(payments: list[Payment]) -> None:
+    """Each payment's ``is_held``: waiting in the Review queue (one query for the page)."""
+    held = set(
+        PaymentHold.objects.filter(payment_id__in=[p.pk for p in payments], decided_at__isnull=True).values_list(
+            "payment_id", flat=True
+        )
+    )
+    for payment in payments:
+        payment.is_held = payment.pk in held and payment.status == PaymentStatus.SCHEDULED  # type: ignore[attr-defined]
 
 
 @console_view()
@@ -40,6 +51,7 @@ def payment_list(request: ConsoleRequest) -> HttpResponse:
         payments = payments.filter(customer__name__icontains=search)
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
     _count_retries(list(page.object_list))
+    _mark_held(list(page.object_list))
     return render(
         request,
         "console/payments.html",

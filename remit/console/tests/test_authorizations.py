@@ -157,7 +157,7 @@ def test_an_owner_unlocks_a_locked_verification_from_the_list_and_staff_see_no_b
     client.force_login(staff)
     assert "Unlock and send new deposits" not in client.get(PAGE).content.decode()
     unlock = f"/console/acme-supply/authorizations/validations/{validation.pk}/unlock"
-    assert client.post(unlock).status_code == 302
+    assert client.post(unlock).status_code == 403
     assert AccountValidation.objects.get(pk=validation.pk).status == ValidationStatus.LOCKED  # refused
     client.force_login(owner)
     assert "Unlock and send new deposits" in client.get(PAGE).content.decode()

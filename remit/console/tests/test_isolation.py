@@ -83,7 +83,8 @@ def hold_ids(customer):
         total_cents=1000,
     )
     with transaction.atomic():
-        return {"hold_id": payment_hold_place(payment=payment, rule_code="test", reason="Test").pk}
+        hold = payment_hold_place(payment=payment, rule_code="test", reason="Test")
+    return {"hold_id": hold.pk, "validation_id": payment.bank_account.validation.pk}
 
 
 @pytest.fixture

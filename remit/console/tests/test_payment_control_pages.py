@@ -135,3 +135,12 @@ def test_another_biller_cannot_see_or_decide_the_hold(client, world, held):
     response = client.post(f"/console/{other.slug}/review/{held.pk}/decide", {"decision": "approved", "reason": "x"})
     assert response.status_code == 404
     assert PaymentHold.objects.get(pk=held.pk).decided_at is None
+
+
+def test_the_payments_list_marks_a_held_payment_and_leads_to_review(client, world, held):
+    client.force_login(make_staff(world.biller))
+    page = client.get(url(world, "payments/")).content.decode()
+    assert "Review (1 held)" in page and page.count("Held for review</a>") == 1
+    client.post(url(world, f"review/{held.pk}/decide"), {"decision": "approved", "reason": "Called them"})
+    page = client.get(url(world, "payments/")).content.decode()
+    assert "Held for review</a>" not in page and "Review (" not in page
