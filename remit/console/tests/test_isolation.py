@@ -71,6 +71,7 @@ def hold_ids(customer):
 
     from remit.payments.actions import payment_schedule
     from remit.payments.holds import payment_hold_place
+    from remit.payments.models import AccountValidation
     from remit.test import make_bank_account, make_portal_user, soonest_pay_on
 
     user = make_portal_user(customer)
@@ -84,7 +85,8 @@ def hold_ids(customer):
     )
     with transaction.atomic():
         hold = payment_hold_place(payment=payment, rule_code="test", reason="Test")
-    return {"hold_id": hold.pk, "validation_id": payment.bank_account.validation.pk}
+    validation = AccountValidation.objects.get(bank_account_id=payment.bank_account_id)
+    return {"hold_id": hold.pk, "validation_id": validation.pk}
 
 
 @pytest.fixture
