@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from remit.autopay.models import AutoPay, AutoPayClaim
+from remit.autopay.models import AutoPay, AutoPayClaim, AutoPayRefusal
 from remit.autopay.notices import email_admins
 from remit.autopay.rules import autopay_pay_on, split
 from remit.billers.models import Biller
@@ -209,7 +209,36 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
     if payments:
         limits.hold(payments, plans)
         _tell_webhooks(payments, plans)
+    if limits.refused:
+        _tell_refused(limits.refused)
     return [payment.pk for payment in payments]
+
+
+def _tell_refused(refused: dict[int, tuple[int, Breach]]) -> None:
+    """Invoices Auto Pay left alone because the biller refuses payments above the customer's limit:
+    one ``AutoPayRefusal`` per invoice, and the customer's admins told once (one email per customer
+    per sweep), so a sweep that looks at the invoice again says nothing new."""
+    told = set(AutoPayRefusal.objects.filter(invoice_id__in=refused).values_list("invoice_id", flat=True))
+    new = {invoice_id: why for invoice_id, why in refused.items() if invoice_id not in told}
+    if not new:
+        return
+    AutoPayRefusal.objects.bulk_create(
+        [
+            AutoPayRefusal(invoice_id=invoice_id, customer_id=customer_id, reason=breach.message[:300])
+            for invoice_id, (customer_id, breach) in new.items()
+        ],
+        ignore_conflicts=True,
+    )
+    numbers = dict(Invoice.objects.filter(pk__in=new).values_list("pk", "number"))
+    by_customer: dict[int, list[dict[str, str]]] = {}
+    for invoice_id, (customer_id, breach) in sorted(new.items()):
+        by_customer.setdefault(customer_id, []).append({"number": numbers[invoice_id], "reason": breach.message})
+    for customer in Customer.objects.select_related("biller").filter(pk__in=by_customer):
+        email_admins(
+            customer,
+            "autopay_refused",
+            {"refusals": by_customer[customer.pk], "portal_url": customer.biller.portal_url("pay-bills/")},
+        )
 
 
 class _Limits:
@@ -222,6 +251,7 @@ class _Limits:
         self.rules = rules
         self.planned: dict[tuple[int, int, int], int] = {}  # (customer, year, month) → cents planned
         self.breaches: dict[int, Breach] = {}  # invoice id → the limit its payment is held for
+        self.refused: dict[int, tuple[int, Breach]] = {}  # invoice id → (customer, the limit it is above)
 
     def allows(self, customer_id: int, cents: int, pay_on: date, invoice_id: int) -> bool:
         rules = self.rules.get(customer_id)
@@ -233,6 +263,7 @@ class _Limits:
         planned = self.planned.get(month, 0)
         breach = limit_breach(rules, customer_id=customer_id, amount_cents=cents, pay_on=pay_on, planned_cents=planned)
         if breach is not None and rules.over_limit == OverLimit.REFUSE:
+            self.refused[invoice_id] = (customer_id, breach)
             return False
         if breach is not None:
             self.breaches[invoice_id] = breach

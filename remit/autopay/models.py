@@ -85,3 +85,17 @@ class AutoPayChange(models.Model):
     def changed(self) -> bool:
         """Whether anything a person sees on the Auto Pay page differs between before and after."""
         return any(self.before.get(name) != self.after.get(name) for name in self.SHOWN)
+
+
+class AutoPayRefusal(models.Model):
+    """An invoice Auto Pay did not pay because the biller refuses payments above the customer's
+    limit (``payments.controls``). One row per invoice: the customer's admins are told once, however
+    often the sweep looks at the invoice again; the invoice stays for them to pay by hand."""
+
+    invoice = models.OneToOneField("invoices.Invoice", on_delete=models.CASCADE, related_name="autopay_refusal")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Auto Pay refused invoice {self.invoice_id}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from remit.autopay.engine import autopay_run
-from remit.autopay.models import AutoPayClaim
+from remit.autopay.models import AutoPayClaim, AutoPayRefusal
 from remit.autopay.settings import AutoPayError, autopay_save
 from remit.payments.controls import CANCEL, KEEP, customer_payment_settings_save, payment_settings_save
 from remit.payments.models import Payment, PaymentHold, PaymentStatus
@@ -118,3 +118,17 @@ def test_above_the_month_limit_the_engine_holds_when_the_biller_holds(world, acc
     assert held.payment.allocations.get().invoice == second
     assert held.rule_code == "over_month_limit" and "$400.00" in held.reason
     assert not PaymentHold.objects.filter(payment__allocations__invoice=first).exists()
+
+
+def test_an_invoice_refused_for_the_limit_is_told_to_the_admins_once(world, account, run_on_commit, mailbox):
+    limits(world, max_per_payment_cents=15000)
+    with run_on_commit(execute=True):
+        turn_on(world, account)
+        large = world.invoice(amount_cents=20000)
+        autopay_run()  # a later sweep looks at it again: nothing new to say
+    [told] = [m for m in mailbox() if "Auto Pay did not pay" in m["Subject"]]
+    assert told["To"] == "ap@globex.example" and large.number in told["Subject"]
+    text = parts(told)["text/plain"]
+    assert "$200.00 is above the $150.00 limit per payment" in text and "/pay-bills/" in text
+    assert AutoPayRefusal.objects.get().invoice == large
+    assert not AutoPayClaim.objects.filter(invoice=large).exists()
