@@ -75,6 +75,11 @@ def test_every_console_page_fits_a_phone_and_the_top_bar_one_line(page, live_ser
         ("bank-connection", "/ach/bank/"),
         ("settings-api-keys", "/settings/api-keys/"),
         ("settings-webhooks", "/settings/webhooks/"),
+        ("settings-payments", "/settings/payments/"),
+        ("settings-retries", "/settings/retries/"),
+        ("settings-account-validation", "/settings/account-validation/"),
+        ("customer-payment-settings", f"/customers/{customer.pk}/payment-settings/"),
+        ("review", "/review/"),
     ]
     for name, path in pages:
         page.goto(f"{console}/acme-supply{path}")
@@ -84,7 +89,7 @@ def test_every_console_page_fits_a_phone_and_the_top_bar_one_line(page, live_ser
     assert page.failed_responses == []
 
     page.set_viewport_size(DESKTOP)
-    for name, path in [("dashboard", "/"), ("ach", "/ach/")]:
+    for name, path in [("dashboard", "/"), ("ach", "/ach/"), ("payments", "/payments/"), ("review", "/review/")]:
         page.goto(f"{console}/acme-supply{path}")
         screenshot(page, f"desktop-console-{name}")
         boxes = page.evaluate(TOP_BAR_BOXES_JS)
