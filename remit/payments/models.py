@@ -163,3 +163,43 @@ class PaymentHold(models.Model):
                 name="paymenthold_decided_with_decision",
             ),
         ]
+
+
+class PaymentRiskRules(models.Model):
+    """The biller's rules that hold a payment for review before it goes into an ACH file
+    (``payments.risk_rules``), each on or off with its parameter. No row: the defaults, every rule on
+    (a biller that never opened the page is protected as one that did)."""
+
+    biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, related_name="risk_rules")
+    new_account_on = models.BooleanField(default=True)
+    new_account_above_cents = models.BigIntegerField(default=250_000)
+    account_change_on = models.BooleanField(default=True)
+    account_change_days = models.PositiveSmallIntegerField(default=7)
+    unusual_amount_on = models.BooleanField(default=True)
+    unusual_amount_times = models.PositiveSmallIntegerField(default=3)
+    many_accounts_on = models.BooleanField(default=True)
+    many_accounts_count = models.PositiveSmallIntegerField(default=3)
+    shared_account_on = models.BooleanField(default=True)
+    shared_account_customers = models.PositiveSmallIntegerField(default=2)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(new_account_above_cents__gt=0), name="risk_new_account_positive"),
+            models.CheckConstraint(
+                condition=models.Q(account_change_days__gte=1, account_change_days__lte=60),
+                name="risk_account_change_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unusual_amount_times__gte=2, unusual_amount_times__lte=100),
+                name="risk_unusual_amount_times_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(many_accounts_count__gte=2, many_accounts_count__lte=50),
+                name="risk_many_accounts_count_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shared_account_customers__gte=2, shared_account_customers__lte=50),
+                name="risk_shared_account_customers_range",
+            ),
+        ]
