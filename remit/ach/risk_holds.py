@@ -34,6 +34,7 @@ from remit.payments.models import (
     PaymentStatus,
 )
 from remit.payments.risk_rules import (
+    USUAL_AT_LEAST,
     USUAL_OF,
     PaymentFacts,
     RiskSettings,
@@ -129,22 +130,24 @@ def _account_changes(
 
 
 def _unusual(candidates: Any, rules: RiskSettings, found: _Found) -> None:
-    """Payments more than K times the median of their customer's last settled payments."""
-    ranked = (
-        Payment.objects.filter(
-            customer_id__in=candidates.values("customer_id"), method=PaymentMethod.ACH, status=PaymentStatus.SETTLED
-        )
-        .annotate(n=Window(RowNumber(), partition_by=[F("customer_id")], order_by=[F("pay_on").desc(), F("pk").desc()]))
-        .filter(n__lte=USUAL_OF)
-        .values_list("customer_id", "amount_cents", "n")
-    )
-    amounts: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for customer_id, amount, n in ranked:
-        amounts[customer_id].append((n, amount))
+    """Payments more than K times the median of their customer's last settled payments. The
+    customers are read first and their histories a slice at a time: SQLite plans the window over an
+    IN (subquery) poorly."""
+    customers = sorted(candidates.order_by().values_list("customer_id", flat=True).distinct())
+    amounts: dict[int, list[int]] = defaultdict(list)
+    history = Payment.objects.filter(method=PaymentMethod.ACH, status=PaymentStatus.SETTLED)
+    newest = Window(RowNumber(), partition_by=[F("customer_id")], order_by=[F("pay_on").desc(), F("pk").desc()])
+    for chunk in batches(customers, IDS_PER_STATEMENT):
+        ranked = history.filter(customer_id__in=chunk).annotate(n=newest).filter(n__lte=USUAL_OF)
+        # Newest first (the order the pure core expects); the row number itself is not read.
+        for customer_id, amount in ranked.order_by("customer_id", "-pay_on", "-pk").values_list(
+            "customer_id", "amount_cents"
+        ):
+            amounts[customer_id].append(amount)
     limits: dict[int, Any] = {}
-    for customer_id, numbered in amounts.items():
-        if len(numbered) >= 3:
-            settled = tuple(amount for _, amount in sorted(numbered))
+    for customer_id, newest_first in amounts.items():
+        if len(newest_first) >= USUAL_AT_LEAST:
+            settled = tuple(newest_first)
             found.settled[customer_id] = settled
             limits[customer_id] = median_cents(settled) * rules.unusual_amount_times
     for chunk in batches(sorted(limits), IDS_PER_STATEMENT):
