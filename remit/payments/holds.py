@@ -38,7 +38,7 @@ class HoldError(PaymentError):
 def payment_hold_place(*, payment: Payment, rule_code: str, reason: str) -> PaymentHold:
     """Hold a scheduled payment for review, in the transaction that scheduled it (or found it risky)."""
     require_transaction("Holding a payment")
-    hold = PaymentHold.objects.create(payment=payment, rule_code=rule_code, reason=reason[:300])
+    hold = PaymentHold.objects.create(payment=payment, rule_code=rule_code, reason=reason[:1000])
     PaymentEvent.objects.create(
         payment=payment,
         actor=None,
@@ -57,7 +57,7 @@ def payment_holds_place_many(*, biller_id: int, holds: Sequence[tuple[int, str, 
     require_transaction("Holding payments")
     now = timezone.now()
     placed = PaymentHold.objects.bulk_create(
-        PaymentHold(payment_id=payment_id, rule_code=code, reason=reason[:300], created_at=now)
+        PaymentHold(payment_id=payment_id, rule_code=code, reason=reason[:1000], created_at=now)
         for payment_id, code, reason in holds
     )
     require_ids(placed)  # the webhooks carry each hold's id

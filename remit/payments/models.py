@@ -141,8 +141,8 @@ class PaymentHold(models.Model):
     ``payments.holds.payment_hold_place`` and decided only by ``payment_hold_decide``."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="holds")
-    rule_code = models.CharField(max_length=40)
-    reason = models.CharField(max_length=300)
+    rule_code = models.CharField(max_length=80, help_text="The rule's code; several, comma-separated.")
+    reason = models.CharField(max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

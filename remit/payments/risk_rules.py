@@ -167,10 +167,9 @@ def trips(facts: PaymentFacts, rules: RiskSettings) -> list[Trip]:
 
 
 def hold_reason(found: Sequence[Trip]) -> tuple[str, str]:
-    """One hold for a payment however many rules it trips: the first rule's code (or ``several``), and
-    every reason."""
-    code = found[0].rule_code if len(found) == 1 else "several"
-    return code, "; ".join(trip.reason for trip in found) + "."
+    """One hold for a payment however many rules it trips: their codes (comma-separated) and every
+    reason."""
+    return ",".join(trip.rule_code for trip in found), "; ".join(trip.reason for trip in found) + "."
 
 
 def account_bursts(added: Iterable[tuple[int, datetime]]) -> dict[int, int]:

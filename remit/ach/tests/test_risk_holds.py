@@ -249,7 +249,7 @@ def test_one_hold_for_several_rules_with_every_reason(acme, export):  # noqa: F8
     payment = pay(biller, user, account, [make_invoice(customer, amount_cents=300_000)])
     export(biller=biller, effective_date=payment.pay_on)
     hold = PaymentHold.objects.get(payment=payment)
-    assert hold.rule_code == "several"
+    assert hold.rule_code == "new_account,shared_account"
     assert "First debit from ••••6789" in hold.reason and "in use at 2 of your customers" in hold.reason
 
 

@@ -109,7 +109,7 @@ def test_one_hold_lists_every_reason():
     found = trips(facts(first_debit=True, amount_cents=300_000, customers_sharing=3), RULES)
     assert codes(found) == [NEW_ACCOUNT, SHARED_ACCOUNT]
     code, reason = hold_reason(found)
-    assert code == "several"
+    assert code == "new_account,shared_account"
     assert reason.startswith("First debit from ••••6789") and "in use at 3 of your customers" in reason
     assert hold_reason(found[:1]) == (NEW_ACCOUNT, found[0].reason + ".")
 
