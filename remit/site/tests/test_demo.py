@@ -75,3 +75,12 @@ def test_acme_is_connected_to_the_simulated_bank_with_its_key_and_the_banks_host
     assert connection.ready and connection.port == settings.REMIT_BANK_SIM_PORT
     assert connection.host_key == ensure_host_key(demo_bank_folder())
     assert connection.ssh_public_key in (demo_bank_folder() / "authorized_keys").read_text()
+
+
+def test_acmes_review_queue_shows_a_payment_held_by_its_risk_rules(client):
+    load_demo()
+    owner = User.objects.get(email=ACME_OWNER)
+    client.force_login(owner)
+    page = client.get(f"/console/{ACME_SLUG}/review/").content.decode()
+    assert "Globex Corporation" in page and "Auto Pay&#x27;s account became ••••6789" in page
+    assert load_demo() == []  # loaded twice: nothing held twice
