@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Window
 from django.db.models.functions import RowNumber
 
 from remit.autopay.models import AutoPayChange
@@ -46,6 +46,7 @@ from remit.payments.risk_rules import (
 from remit.payments.risk_settings import risk_settings_of
 
 DEBITED = (PaymentStatus.SENT, PaymentStatus.SETTLED)
+MANY_ACCOUNTS_DAYS = 30  # how far back the many-accounts rule looks for accounts added together
 
 
 @dataclass
@@ -79,7 +80,7 @@ def hold_risky(biller: Biller, day: date, due: Any, *, rules: RiskSettings | Non
     if rules.unusual_amount_on:
         _unusual(candidates, rules, found)
     if rules.many_accounts_on:
-        _many_accounts(biller, candidates, rules, found)
+        _many_accounts(biller, candidates, day, rules, zone, found)
     if rules.shared_account_on:
         _shared(biller, candidates, rules, found)
     if not found.payments:
@@ -114,12 +115,11 @@ def _account_changes(
         account_id, earlier = (after or {}).get("bank_account_id"), (before or {}).get("bank_account_id")
         if account_id and earlier and earlier != account_id:
             switched[(customer_id, account_id)] = at.astimezone(zone).date()
-    customers = {customer_id for customer_id, _ in switched}
-    rows = (
-        candidates.filter(is_autopay=True)
-        .filter(Q(bank_account__created_at__gte=since) | Q(customer_id__in=customers))
-        .values_list("pk", "customer_id", "bank_account_id", "bank_account__created_at")
-    )
+    autopay = candidates.filter(is_autopay=True)
+    columns = ("pk", "customer_id", "bank_account_id", "bank_account__created_at")
+    rows = set(autopay.filter(bank_account__created_at__gte=since).values_list(*columns))
+    for chunk in batches(sorted({customer_id for customer_id, _ in switched}), IDS_PER_STATEMENT):
+        rows.update(autopay.filter(customer_id__in=chunk).values_list(*columns))
     for pk, customer_id, account_id, added in rows:
         dates = [d for d in (switched.get((customer_id, account_id)),) if d is not None]
         if added >= since:
@@ -159,24 +159,27 @@ def _unusual(candidates: Any, rules: RiskSettings, found: _Found) -> None:
     found.payments |= found.unusual
 
 
-def _many_accounts(biller: Biller, candidates: Any, rules: RiskSettings, found: _Found) -> None:
-    """Payments from accounts added, with others of the same customer's, many within 24 hours."""
+def _many_accounts(
+    biller: Biller, candidates: Any, day: date, rules: RiskSettings, zone: ZoneInfo, found: _Found
+) -> None:
+    """Payments from accounts added, with others of the same customer's, many within 24 hours, in the
+    ``MANY_ACCOUNTS_DAYS`` before the Pay On (a burst long past, with no trouble since, holds nothing)."""
+    since = datetime.combine(day - timedelta(days=MANY_ACCOUNTS_DAYS + 1), time.min, zone)  # + the 24 hours
+    recent = BankAccount.objects.filter(customer__biller=biller, created_at__gte=since)
     busy = list(
-        BankAccount.objects.filter(customer__biller=biller)
-        .values("customer_id")
+        recent.values("customer_id")
         .annotate(n=Count("pk"))
         .filter(n__gte=rules.many_accounts_count)
         .values_list("customer_id", flat=True)
+        .order_by()
     )
     added: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
     for chunk in batches(busy, IDS_PER_STATEMENT):
-        for customer_id, pk, at in BankAccount.objects.filter(customer_id__in=chunk).values_list(
-            "customer_id", "pk", "created_at"
-        ):
+        for customer_id, pk, at in recent.filter(customer_id__in=chunk).values_list("customer_id", "pk", "created_at"):
             added[customer_id].append((pk, at))
     for accounts in added.values():
         found.bursts.update((pk, n) for pk, n in account_bursts(accounts).items() if n >= rules.many_accounts_count)
-    _payments_from(candidates, Q(bank_account_id__in=sorted(found.bursts)), len(found.bursts), found)
+    _payments_from(candidates, "bank_account_id", sorted(found.bursts), found)
 
 
 def _shared(biller: Biller, candidates: Any, rules: RiskSettings, found: _Found) -> None:
@@ -187,14 +190,16 @@ def _shared(biller: Biller, candidates: Any, rules: RiskSettings, found: _Found)
         .annotate(n=Count("customer_id", distinct=True))
         .filter(n__gte=rules.shared_account_customers)
         .values_list("lookup_hash", "n")
+        .order_by()
     )
     found.sharing.update(shared)
-    _payments_from(candidates, Q(bank_account__lookup_hash__in=sorted(found.sharing)), len(found.sharing), found)
+    _payments_from(candidates, "bank_account__lookup_hash", sorted(found.sharing), found)
 
 
-def _payments_from(candidates: Any, where: Q, how_many: int, found: _Found) -> None:
-    if how_many:
-        found.payments.update(candidates.filter(where).values_list("pk", flat=True))
+def _payments_from(candidates: Any, column: str, values: list[Any], found: _Found) -> None:
+    """The candidates whose ``column`` is one of ``values`` (a slice at a time: SQLite's parameter limit)."""
+    for chunk in batches(values, IDS_PER_STATEMENT):
+        found.payments.update(candidates.filter(**{f"{column}__in": chunk}).values_list("pk", flat=True))
 
 
 FACTS = (

@@ -10,7 +10,8 @@ The five rules (NACHA's 2026 fraud monitoring asks an originator to look at exac
   number of days before its Pay On;
 - ``unusual_amount``: a payment more than K times the median of the customer's last 12 settled ACH
   payments (only with at least 3 of them: fewer say nothing about what is usual);
-- ``many_accounts``: a payment from one of N or more bank accounts the customer added within 24 hours;
+- ``many_accounts``: a payment from one of N or more bank accounts the customer added within 24 hours
+  (the export looks at the accounts added in the 30 days before the Pay On);
 - ``shared_account``: a payment from an account (routing and number) active at N or more of the
   biller's customers.
 """

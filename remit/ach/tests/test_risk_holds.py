@@ -278,3 +278,30 @@ def test_another_billers_customers_do_not_share_an_account_with_ours(acme, expor
     payment = pay(biller, user, account, [make_invoice(customer, amount_cents=5000)])
     export(biller=biller, effective_date=payment.pay_on)
     assert payment.pk in sent_ids()
+
+
+def test_accounts_added_together_long_ago_hold_nothing_now(acme, export):  # noqa: F811
+    biller, owner = acme
+    only(biller, owner, many_accounts_on=True)
+    customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
+    others = [make_bank_account(user, number=f"7770000{n}") for n in range(2)]
+    age(account, *others)  # all three added within a minute of each other, 90 days ago
+    payment = pay(biller, user, account, [make_invoice(customer, amount_cents=5000)])
+    export(biller=biller, effective_date=payment.pay_on)
+    assert payment.pk in sent_ids()
+
+
+def test_many_customers_changing_auto_pay_are_read_a_slice_at_a_time(acme, export, monkeypatch):  # noqa: F811
+    from remit.ach import risk_holds
+
+    monkeypatch.setattr(risk_holds, "IDS_PER_STATEMENT", 1)
+    biller, _ = acme
+    payments = []
+    for n, name in enumerate(("Jo Smith", "Al Jones")):
+        customer, user, old = payer(biller, name, personal=True, number=f"5550123{n}")
+        new = make_bank_account(user, number=f"5559876{n}")
+        age(old, new)
+        autopay_on(customer, user, old)
+        payments.append(autopay_payment(biller, customer, user, new))
+    export(biller=biller, effective_date=payments[0].pay_on)
+    assert set(PaymentHold.objects.values_list("payment_id", flat=True)) == {p.pk for p in payments}
