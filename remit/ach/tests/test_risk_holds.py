@@ -305,3 +305,19 @@ def test_many_customers_changing_auto_pay_are_read_a_slice_at_a_time(acme, expor
         payments.append(autopay_payment(biller, customer, user, new))
     export(biller=biller, effective_date=payments[0].pay_on)
     assert set(PaymentHold.objects.values_list("payment_id", flat=True)) == {p.pk for p in payments}
+
+
+def test_a_risk_hold_is_a_payment_held_webhook_with_the_hold(acme, export):  # noqa: F811
+    from remit.webhooks.endpoints import webhook_endpoint_create
+
+    biller, owner = acme
+    webhook_endpoint_create(biller=biller, actor=owner, url="https://hooks.example.com/remit", events=["payment.held"])
+    customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
+    risky = [pay(biller, user, account, [make_invoice(customer, amount_cents=c)]) for c in (300_000, 400_000)]
+    export(biller=biller, effective_date=risky[0].pay_on)
+    events = {e.payload["id"]: e.payload for e in WebhookEvent.objects.filter(type="payment.held")}
+    assert set(events) == {p.pk for p in risky}
+    hold = PaymentHold.objects.get(payment=risky[1])
+    assert events[risky[1].pk]["hold"]["id"] == hold.pk
+    assert events[risky[1].pk]["hold"]["rule_code"] == "new_account"
+    assert events[risky[1].pk]["hold"]["reason"].endswith("is $4,000.00, above the $2,500.00 set for new accounts.")
