@@ -41,6 +41,7 @@ from django.utils import timezone
 from remit.ach import nacha, retry_rules
 from remit.ach.models import AchEntry, AchFile, AchSettings
 from remit.ach.notices import tell_new_pay_on
+from remit.ach.risk_holds import hold_risky
 from remit.ach.validating import PendingEntries, pending_entries, record_validation_entries, validation_batches
 from remit.billers.models import Biller
 from remit.customers.models import AccountType
@@ -119,6 +120,8 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         recover_partial(biller)
         at_cutoff = day == next_banking_day(today)  # the file the cut-off closes (not one written ahead)
         moved = _move_late(biller, day, today) if at_cutoff else []
+        # The risk rules hold what they find before the cut-off's move, which takes those along too.
+        hold_risky(biller, day, due_payments(biller, day))
         if at_cutoff:
             _move_held(biller, day)
         tell_new_pay_on(moved)  # in the export's transaction: the emails go if, and only if, it commits

@@ -7,8 +7,9 @@ return-rate crossings, the controls in place, and the decisions on payments held
 A month's rate is the returns received in that month divided by the debit entries sent in it (the
 rolling rate's definition, over a calendar month). Months are the biller's (its time zone).
 
-``hold_decisions`` and ``controls`` are where the hold-for-review rules come in: they are the two
-functions to extend once the rules and their Review queue exist.
+The payments held for review are every hold placed in the year (by a customer's limit or a risk
+rule, ``hold_decisions``), with their decision, and counted by rule (``hold_counts``); the controls
+name the biller's switches and risk rules in force with their parameters (``controls``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ from remit.ach.return_rates import (
 from remit.billers.models import Biller
 from remit.invoices.pdf import FONTS
 from remit.lib.money import cents_to_plain, format_cents
+from remit.payments.controls import PER_MONTH, PER_PAYMENT, settings_of
+from remit.payments.models import OverLimit, PaymentHold
+from remit.payments.risk_rules import (
+    ACCOUNT_CHANGE,
+    MANY_ACCOUNTS,
+    NEW_ACCOUNT,
+    RULE_NAMES,
+    SHARED_ACCOUNT,
+    UNUSUAL_AMOUNT,
+)
+from remit.payments.risk_settings import risk_settings_of
 
 SCOPE_LABELS = {ALL: "All", "WEB": "WEB", "CCD": "CCD"}
 
@@ -66,13 +78,26 @@ class MonthRow:
 class HoldDecision:
     """A payment held for review and what was decided (see ``hold_decisions``)."""
 
-    decided_on: date
+    held_on: date
+    decided_on: date | None
     customer: str
     amount_cents: int
     rule: str
-    decision: str  # "Approved" or "Rejected"
+    decision: str  # "Approved", "Rejected" or "Undecided"
     reason: str
     decided_by: str
+
+
+@dataclass(frozen=True)
+class HoldCount:
+    """The holds one rule placed in the year, and how they were decided (a hold of several rules
+    counts for each)."""
+
+    rule: str
+    placed: int
+    approved: int
+    rejected: int
+    undecided: int
 
 
 @dataclass
@@ -84,6 +109,7 @@ class RiskReview:
     crossings: list[ReturnRateCrossing]
     decisions: list[HoldDecision]
     controls: list[tuple[str, str]]
+    hold_counts: list[HoldCount] = field(default_factory=list)
     made_at: datetime = field(default_factory=timezone.now)
 
 
@@ -138,8 +164,9 @@ def risk_review(biller: Biller, *, year: int) -> RiskReview:
         months=months,
         year_rows=year_rows,
         crossings=crossings,
-        decisions=hold_decisions(biller, year=year),
+        decisions=(decisions := hold_decisions(biller, year=year)),
         controls=controls(biller),
+        hold_counts=hold_counts(decisions),
     )
 
 
@@ -163,20 +190,68 @@ def _row(
     return MonthRow(month=month, scope=scope, entries=entries, amount_cents=cents, returns=by_category)
 
 
-def hold_decisions(biller: Biller, *, year: int) -> list[HoldDecision]:
-    """The payments held for review in ``year`` and what was decided, oldest first.
+def rule_label(codes: str) -> str:
+    """A hold's rules (``rule_code``, comma-separated) in words."""
+    return ", ".join(RULE_LABELS.get(code, code) for code in codes.split(","))
 
-    Extension point: the hold-for-review rules and their Review queue are not in this branch. Once
-    they are, read each decision of the year here (one query, scoped to ``biller``) and return it as
-    a ``HoldDecision``; the CSV and the PDF list whatever this returns."""
-    del biller, year
-    return []
+
+RULE_LABELS = {**RULE_NAMES, PER_PAYMENT: "Above the limit per payment", PER_MONTH: "Above the limit per month"}
+
+
+def hold_decisions(biller: Biller, *, year: int) -> list[HoldDecision]:
+    """The payments held for review in ``year`` (the biller's year) and what was decided, oldest
+    first: one query."""
+    zone = ZoneInfo(biller.time_zone)
+    holds = (
+        PaymentHold.objects.filter(
+            payment__biller=biller,
+            created_at__gte=datetime.combine(date(year, 1, 1), time.min, tzinfo=zone),
+            created_at__lt=datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=zone),
+        )
+        .order_by("created_at", "pk")
+        .values_list(
+            "created_at",
+            "decided_at",
+            "payment__customer__name",
+            "payment__amount_cents",
+            "rule_code",
+            "decision",
+            "decision_reason",
+            "decided_by_email",
+        )
+    )
+    return [
+        HoldDecision(
+            held_on=held.astimezone(zone).date(),
+            decided_on=decided.astimezone(zone).date() if decided else None,
+            customer=customer,
+            amount_cents=amount,
+            rule=rule_label(code),
+            decision=decision.capitalize() if decision else "Undecided",
+            reason=reason,
+            decided_by=decided_by,
+        )
+        for held, decided, customer, amount, code, decision, reason, decided_by in holds
+    ]
+
+
+def hold_counts(decisions: list[HoldDecision]) -> list[HoldCount]:
+    """The year's holds counted by rule, in the order of the rules."""
+    counts: dict[str, list[int]] = {}
+    for decision in decisions:
+        for rule in decision.rule.split(", "):
+            row = counts.setdefault(rule, [0, 0, 0, 0])
+            row[0] += 1
+            row[{"Approved": 1, "Rejected": 2}.get(decision.decision, 3)] += 1
+    order = list(RULE_LABELS.values())
+    return [
+        HoldCount(rule, *row)
+        for rule, row in sorted(counts.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
+    ]
 
 
 def controls(biller: Biller) -> list[tuple[str, str]]:
-    """The risk controls in place, as (name, what it does): what the review says was monitored.
-    Extension point: add the biller's hold-for-review rules and their settings here."""
-    del biller
+    """The risk controls in place, as (name, what it does): what the review says was monitored."""
     thresholds = ", ".join(f"{c.label.lower()} {percent(THRESHOLDS[c], 1)}" for c in Category)
     levels = ", ".join(f"{level}%" for level in LEVELS)
     return [
@@ -190,7 +265,55 @@ def controls(biller: Biller) -> list[tuple[str, str]]:
             "An account returned as closed, not found, invalid, unauthorized or revoked is blocked and "
             "Auto Pay from it turned off.",
         ),
+        *payment_controls(biller),
     ]
+
+
+def payment_controls(biller: Biller) -> list[tuple[str, str]]:
+    """The biller's switches and its risk rules in force, with their parameters."""
+    switches = settings_of(biller)
+    rules = risk_settings_of(biller)
+    over = "held for review" if switches.over_limit == OverLimit.HOLD else "refused"
+    found = [
+        (
+            "Payment switches",
+            f"ACH payments {'accepted' if switches.accept_ach else 'not accepted'}; Auto Pay "
+            f"{'allowed' if switches.allow_autopay else 'not allowed'}; a payment above a customer's limit is {over}.",
+        )
+    ]
+    held = "held for review before it goes in a file"
+    described = [
+        (
+            NEW_ACCOUNT,
+            rules.new_account_on,
+            f"The first debit from an account above {format_cents(rules.new_account_above_cents)} is {held}.",
+        ),
+        (
+            ACCOUNT_CHANGE,
+            rules.account_change_on,
+            f"An Auto Pay debit from an account added or switched to within {rules.account_change_days} days "
+            f"before its Pay On is {held}.",
+        ),
+        (
+            UNUSUAL_AMOUNT,
+            rules.unusual_amount_on,
+            f"A payment more than {rules.unusual_amount_times}× the median of the customer's last 12 settled "
+            f"payments (with at least 3) is {held}.",
+        ),
+        (
+            MANY_ACCOUNTS,
+            rules.many_accounts_on,
+            f"Payments from {rules.many_accounts_count} or more accounts a customer added within 24 hours are {held}.",
+        ),
+        (
+            SHARED_ACCOUNT,
+            rules.shared_account_on,
+            f"Payments from an account active at {rules.shared_account_customers} or more customers are {held}.",
+        ),
+    ]
+    for code, on, detail in described:
+        found.append((f"Risk rule: {RULE_NAMES[code]}", detail if on else "Off."))
+    return found
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -238,7 +361,8 @@ def _crossing_cells(crossing: ReturnRateCrossing) -> list[str]:
 
 def _decision_cells(decision: HoldDecision) -> list[str]:
     return [
-        decision.decided_on.isoformat(),
+        decision.held_on.isoformat(),
+        decision.decided_on.isoformat() if decision.decided_on else "",
         _text_cell(decision.customer),
         cents_to_plain(decision.amount_cents),
         decision.rule,
@@ -248,13 +372,20 @@ def _decision_cells(decision: HoldDecision) -> list[str]:
     ]
 
 
+COUNT_HEADER = ["Rule", "Held", "Approved", "Rejected", "Undecided"]
+
+
+def _count_cells(count: HoldCount) -> list[str]:
+    return [count.rule, str(count.placed), str(count.approved), str(count.rejected), str(count.undecided)]
+
+
 def _text_cell(value: str) -> str:
     """Free text made safe to open in a spreadsheet (as ``invoices/exports.py: text_cell``)."""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 CROSSING_HEADER = ["Reached", "SEC code", "Returns", "Level", "Rate", "Returned", "Below it again"]
-DECISION_HEADER = ["Decided", "Customer", "Amount", "Rule", "Decision", "Reason", "Decided by"]
+DECISION_HEADER = ["Held", "Decided", "Customer", "Amount", "Rule", "Decision", "Reason", "Decided by"]
 
 
 def review_rows(review: RiskReview) -> Iterator[list[str]]:
@@ -277,6 +408,11 @@ def review_rows(review: RiskReview) -> Iterator[list[str]]:
     yield DECISION_HEADER
     for decision in review.decisions:
         yield _decision_cells(decision)
+    yield []
+    yield ["Holds by rule"]
+    yield COUNT_HEADER
+    for count in review.hold_counts:
+        yield _count_cells(count)
     yield []
     yield ["Controls"]
     yield ["Control", "What it does"]
@@ -371,9 +507,16 @@ def review_pdf(review: RiskReview) -> bytes:
     _heading(pdf, "Payments held for review")
     if review.decisions:
         rows = [
-            [*_decision_cells(d)[:2], format_cents(d.amount_cents), *_decision_cells(d)[3:]] for d in review.decisions
+            [*_decision_cells(d)[:3], format_cents(d.amount_cents), *_decision_cells(d)[4:]] for d in review.decisions
         ]
-        _table(pdf, DECISION_HEADER, rows, widths=(24, 40, 26, 44, 24, 58, 32), numeric_from=None)
+        _table(pdf, DECISION_HEADER, rows, widths=(22, 22, 36, 24, 44, 22, 54, 30), numeric_from=None)
+        _table(
+            pdf,
+            COUNT_HEADER,
+            [_count_cells(c) for c in review.hold_counts],
+            widths=(80, 24, 24, 24, 24),
+            numeric_from=1,
+        )
     else:
         _note(pdf, "No payment was held for review this year.")
 

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from datetime import time as clock
 from typing import Any
 
@@ -34,6 +34,8 @@ from remit.users.models import User
 Row = tuple[str, str, str]
 ROUTING = "011000015"
 BATCH = 5000
+HISTORY = 12  # settled payments per customer before the file
+RULES = ("new_account", "account_change", "unusual_amount", "many_accounts", "shared_account")
 
 
 def seed_scheduled(*, name: str, payments: int, customers: int = 1000) -> tuple[Biller, date]:
@@ -71,6 +73,9 @@ def seed_scheduled(*, name: str, payments: int, customers: int = 1000) -> tuple[
     users = User.objects.bulk_create(
         User(email=f"c{n}@{slug}.example", biller=biller, password="!") for n in range(customers)
     )
+    # Accounts of long standing (a biller's steady state), but for two customers sharing one account,
+    # which the risk rules hold (``ach.risk_holds``): their payments stay out of the file.
+    long_ago = timezone.now() - timedelta(days=90)
     accounts = BankAccount.objects.bulk_create(
         BankAccount(
             customer=customer,
@@ -78,15 +83,17 @@ def seed_scheduled(*, name: str, payments: int, customers: int = 1000) -> tuple[
             holder_name=customer.name,
             routing_number=ROUTING,
             account_type=BankAccountType.CHECKING if n % 3 else BankAccountType.SAVINGS,
-            account_number_encrypted=crypto.encrypt(f"{100000 + n}"),
-            account_last4=f"{100000 + n}"[-4:],
-            lookup_hash=account_lookup_hash(routing_number=ROUTING, account_number=f"{100000 + n}"),
+            account_number_encrypted=crypto.encrypt(f"{100000 + _shared(n)}"),
+            account_last4=f"{100000 + _shared(n)}"[-4:],
+            lookup_hash=account_lookup_hash(routing_number=ROUTING, account_number=f"{100000 + _shared(n)}"),
             visibility_key=SHARED,
             debits_from=timezone.localdate(),  # validated (by another service): the bench measures exports, not waits
+            created_at=long_ago,
         )
         for n, (customer, user) in enumerate(zip(people, users, strict=True))
     )
     today = timezone.localdate()
+    _settled_history(biller, accounts, today)
     for start in range(0, payments, BATCH):
         size = min(BATCH, payments - start)
         invoices = Invoice.objects.bulk_create(
@@ -120,6 +127,68 @@ def seed_scheduled(*, name: str, payments: int, customers: int = 1000) -> tuple[
             for payment, invoice in zip(made, invoices, strict=True)
         )
     return biller, day
+
+
+def _shared(n: int) -> int:
+    """Customer 1 uses customer 0's account number (the risk rules' "one account at several customers")."""
+    return 0 if n == 1 else n
+
+
+def _settled_history(biller: Biller, accounts: list[BankAccount], today: date) -> None:
+    """Each customer's last settled payments (``HISTORY`` of them, amounts around $200), which the rule
+    on payments far above the usual reads: none of the scheduled ones is 3× above it."""
+    Payment.objects.bulk_create(
+        Payment(
+            biller=biller,
+            customer_id=account.customer_id,
+            method=PaymentMethod.ACH,
+            status=PaymentStatus.SETTLED,
+            amount_cents=20_000 + 100 * k,
+            pay_on=today - timedelta(days=30 * (k + 1)),
+            bank_account=account,
+        )
+        for account in accounts
+        for k in range(HISTORY)
+    )
+
+
+def _rolled_back(biller_id: int, day: str, rules_on: bool) -> dict[str, Any]:
+    """The export with every risk rule on (at its default) or off, rolled back, so the same payments
+    can be exported again (the file it wrote is left unrecorded in the partial folder, which the
+    next export deletes)."""
+    from remit.payments.models import PaymentRiskRules
+
+    with transaction.atomic():
+        PaymentRiskRules.objects.update_or_create(biller_id=biller_id, defaults={f"{r}_on": rules_on for r in RULES})
+        result = _export(biller_id, day)
+        transaction.set_rollback(True)
+    return result
+
+
+def _compare(biller_id: int, day: str) -> dict[str, Any]:
+    """In the child process: the same export with the rules off and on, twice each in turn (rolled
+    back alike), the faster of each: one process, so both meet the same warm caches."""
+    runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    for _ in range(2):
+        for rules_on in (False, True):
+            runs[rules_on].append(_rolled_back(biller_id, day, rules_on))
+    off, on = (min(runs[key], key=lambda run: float(run["seconds"])) for key in (False, True))
+    return {"off": off, "on": on}
+
+
+def _rule_pass(biller_id: int, day: str) -> dict[str, Any]:
+    """In the child process: the risk rules' pass alone over the file's payments (rolled back)."""
+    from remit.ach.export import due_payments
+    from remit.ach.risk_holds import hold_risky
+
+    connection.ensure_connection()
+    biller = Biller.objects.get(pk=biller_id)
+    with transaction.atomic():
+        started = time.perf_counter()
+        held = hold_risky(biller, date.fromisoformat(day), due_payments(biller, date.fromisoformat(day)))
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return {"seconds": seconds, "held": len(held)}
 
 
 def _export(biller_id: int, day: str) -> dict[str, Any]:
@@ -182,6 +251,21 @@ def _import(biller_id: int, path: str) -> dict[str, Any]:
     return {"seconds": seconds, "returned": result.returned, "emails": emails, "peak_kib": peak_rss_kib()}
 
 
+def _rules_row(payments: int, compared: Any, rule_pass: Any) -> Row:
+    """The export with the risk rules on beside the same export with them off (goal: ≤ 20% more)."""
+    assert compared is not None
+    assert rule_pass is not None
+    off, on = compared["off"], compared["on"]
+    rate_off, rate_on = off["payments"] / off["seconds"], on["payments"] / on["seconds"]
+    return (
+        f"ACH export with the risk rules on, {payments:,} payments ({connection.vendor})",
+        f"{rate_on:,.0f} payments/s on, {rate_off:,.0f} off: the rules add {on['seconds'] / off['seconds'] - 1:+.0%} "
+        "(goal ≤ 20%)",
+        f"their pass alone {rule_pass['seconds']:.2f} s ({rule_pass['seconds'] / off['seconds']:.0%} of the export "
+        f"without them), {rule_pass['held']:,} payments held",
+    )
+
+
 def give_admins(biller: Biller) -> None:
     """Each customer account's seeded user becomes its admin, so that the return import emails every
     customer account as it would in production (without one it has nobody to tell)."""
@@ -211,6 +295,7 @@ def export_and_returns(database_url: str, *, payments: int = 100_000, returns: i
     rows: list[Row] = []
     small = max(payments // 10, 10)
     figures = {}
+    raw = compared = rule_pass = None
     for count, name in ((small, "ACH Bench Small"), (payments, "ACH Bench Large")):
         started = time.perf_counter()
         biller, day = seed_scheduled(name=name, payments=count)
@@ -218,8 +303,12 @@ def export_and_returns(database_url: str, *, payments: int = 100_000, returns: i
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        raw = _child(database_url, f"_raw({biller.pk}, {day.isoformat()!r})") if count == payments else None
-        figures[count] = (biller, _child(database_url, f"_export({biller.pk}, {day.isoformat()!r})"))
+        args = f"({biller.pk}, {day.isoformat()!r})"
+        if count == payments:
+            raw = _child(database_url, f"_raw{args}")
+            compared = _child(database_url, f"_compare{args}")
+            rule_pass = _child(database_url, f"_rule_pass{args}")
+        figures[count] = (biller, _child(database_url, f"_export{args}"))
     for count, (_, result) in figures.items():
         rate = result["payments"] / result["seconds"]
         rows.append(
@@ -230,6 +319,7 @@ def export_and_returns(database_url: str, *, payments: int = 100_000, returns: i
                 "before it)",
             )
         )
+    rows.append(_rules_row(payments, compared, rule_pass))
     assert raw is not None
     raw_rate = raw["payments"] / raw["seconds"]
     export_rate = figures[payments][1]["payments"] / figures[payments][1]["seconds"]

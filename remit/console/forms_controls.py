@@ -57,3 +57,30 @@ class CustomerPaymentSettingsForm(forms.Form):
 class HoldDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=HoldDecision.choices)
     reason = forms.CharField(label="Reason", max_length=300)
+
+
+class RiskRulesForm(forms.Form):
+    """The biller's risk rules: each on or off, with its parameter (``payments.risk_rules``)."""
+
+    new_account_on = forms.BooleanField(label="First debit from a new account", required=False)
+    new_account_above = MoneyField(
+        label="Hold it when it is above", allow_zero=False, help_text="A new account: no debit from it sent before."
+    )
+    account_change_on = forms.BooleanField(label="Account changed shortly before an Auto Pay debit", required=False)
+    account_change_days = forms.IntegerField(
+        label="Days before the debit's Pay On",
+        help_text="The Auto Pay's account was added, or Auto Pay switched to it, within this many days.",
+    )
+    unusual_amount_on = forms.BooleanField(label="A payment far above the customer's usual", required=False)
+    unusual_amount_times = forms.IntegerField(
+        label="Times the usual amount",
+        help_text="The usual: the median of the customer's last 12 settled payments (only with at least 3).",
+    )
+    many_accounts_on = forms.BooleanField(label="Many accounts added by one customer in a day", required=False)
+    many_accounts_count = forms.IntegerField(
+        label="Accounts added within 24 hours", help_text="Their payments from those accounts are held."
+    )
+    shared_account_on = forms.BooleanField(label="One account used by several customers", required=False)
+    shared_account_customers = forms.IntegerField(
+        label="Customers using the same account", help_text="The same routing and account number, active at each."
+    )

@@ -54,6 +54,7 @@ urlpatterns = [
     path("<slug:slug>/payments/", views_payments.payment_list, name="payments"),
     # Payment controls and the Review queue
     path("<slug:slug>/settings/payments/", views_controls.payment_settings, name="payment_settings"),
+    path("<slug:slug>/settings/payments/risk-rules/", views_controls.risk_rules, name="risk_rules"),
     path(
         "<slug:slug>/customers/<int:customer_id>/payment-settings/",
         views_controls.customer_payment_settings,

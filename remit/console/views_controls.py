@@ -5,13 +5,19 @@ held for review (owners and staff decide, each decision with a reason)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from remit.console.forms_controls import CustomerPaymentSettingsForm, HoldDecisionForm, PaymentSettingsForm
+from remit.console.forms_controls import (
+    CustomerPaymentSettingsForm,
+    HoldDecisionForm,
+    PaymentSettingsForm,
+    RiskRulesForm,
+)
 from remit.console.views import ConsoleRequest, console_view
 from remit.customers.models import Customer
 from remit.customers.selectors import customer_of
@@ -26,6 +32,9 @@ from remit.payments.controls import (
 )
 from remit.payments.holds import held_payments, payment_hold_decide
 from remit.payments.models import PaymentHold, PaymentSettingsChange
+from remit.payments.risk_rules import RiskSettings
+from remit.payments.risk_settings import FIELDS as RISK_FIELDS
+from remit.payments.risk_settings import risk_rules_save, risk_settings_of
 from remit.site.forms import add_action_error
 
 HISTORY = 20
@@ -35,6 +44,16 @@ LABELS = {
     "over_limit": "Above a limit",
     "max_per_payment_cents": "Maximum per payment",
     "max_per_month_cents": "Maximum per month",
+    "new_account_on": "First debit from a new account",
+    "new_account_above_cents": "New account's amount",
+    "account_change_on": "Account changed before Auto Pay",
+    "account_change_days": "Days before Auto Pay",
+    "unusual_amount_on": "Far above the usual",
+    "unusual_amount_times": "Times the usual",
+    "many_accounts_on": "Many accounts in a day",
+    "many_accounts_count": "Accounts in a day",
+    "shared_account_on": "One account at several customers",
+    "shared_account_customers": "Customers sharing",
 }
 
 
@@ -43,7 +62,7 @@ def _shown(name: str, value: object) -> str:
         return "no limit" if name.startswith("max_") else "—"
     if isinstance(value, bool):
         return "on" if value else "off"
-    if name.startswith("max_") and isinstance(value, int):
+    if (name.startswith("max_") or name.endswith("_cents")) and isinstance(value, int):
         return format_cents(value)
     return str(value)
 
@@ -83,6 +102,31 @@ def payment_settings(request: ConsoleRequest) -> HttpResponse:
             return redirect("console:payment_settings", slug=biller.slug)
     history = history_rows(PaymentSettingsChange.objects.filter(biller=biller).select_related("customer")[:HISTORY])
     return render(request, "console/payment_settings.html", {"form": form, "history": history})
+
+
+@console_view(owner_only=True)
+def risk_rules(request: ConsoleRequest) -> HttpResponse:
+    """Settings → Payments → Risk rules: which payments are held for review before a file is written."""
+    biller = request.biller
+    saved = asdict(risk_settings_of(biller))
+    saved["new_account_above"] = _dollars(saved.pop("new_account_above_cents"))
+    form = RiskRulesForm(request.POST or None, initial=saved)
+    if not request.membership.is_owner:
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["new_account_above_cents"] = data.pop("new_account_above")
+        try:
+            risk_rules_save(biller=biller, actor=request.user, rules=RiskSettings(**data))
+        except ActionError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, "Risk rules saved. They apply from the next ACH file.")
+            return redirect("console:risk_rules", slug=biller.slug)
+    changes = PaymentSettingsChange.objects.filter(biller=biller, customer__isnull=True)
+    history = [row for row in history_rows(changes[: HISTORY * 2]) if set(row[0].after) & set(RISK_FIELDS)][:HISTORY]
+    return render(request, "console/risk_rules.html", {"form": form, "history": history})
 
 
 def customer_payment_form(customer: Customer, data: object = None) -> CustomerPaymentSettingsForm:

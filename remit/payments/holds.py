@@ -9,6 +9,8 @@ work, and each decision names who made it and why."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,6 +20,7 @@ from remit.customers.selectors import admins
 from remit.ledger.errors import PaymentError
 from remit.ledger.locks import lock_payment
 from remit.ledger.scheduling import payment_cancel
+from remit.lib.bulk import require_ids
 from remit.lib.errors import NotPermitted
 from remit.lib.transactions import require_transaction
 from remit.payments.disclosure import email_people
@@ -35,7 +38,7 @@ class HoldError(PaymentError):
 def payment_hold_place(*, payment: Payment, rule_code: str, reason: str) -> PaymentHold:
     """Hold a scheduled payment for review, in the transaction that scheduled it (or found it risky)."""
     require_transaction("Holding a payment")
-    hold = PaymentHold.objects.create(payment=payment, rule_code=rule_code, reason=reason[:300])
+    hold = PaymentHold.objects.create(payment=payment, rule_code=rule_code, reason=reason[:1000])
     PaymentEvent.objects.create(
         payment=payment,
         actor=None,
@@ -45,6 +48,37 @@ def payment_hold_place(*, payment: Payment, rule_code: str, reason: str) -> Paym
     )
     webhooks_emit(type=EventType.PAYMENT_HELD, ids=[payment.pk], biller_id=payment.biller_id, extra=_hold_data(hold))
     return hold
+
+
+def payment_holds_place_many(*, biller_id: int, holds: Sequence[tuple[int, str, str]]) -> list[PaymentHold]:
+    """Hold many scheduled payments at once (the risk rules at the export), each ``(payment id, rule
+    code, reason)``: as ``payment_hold_place`` for each, in a few statements. The caller has read the
+    payments as scheduled and without a hold, inside its transaction."""
+    require_transaction("Holding payments")
+    now = timezone.now()
+    placed = PaymentHold.objects.bulk_create(
+        PaymentHold(payment_id=payment_id, rule_code=code, reason=reason[:1000], created_at=now)
+        for payment_id, code, reason in holds
+    )
+    require_ids(placed)  # the webhooks carry each hold's id
+    PaymentEvent.objects.bulk_create(
+        PaymentEvent(
+            payment_id=payment_id,
+            actor=None,
+            from_status=PaymentStatus.SCHEDULED,
+            to_status=PaymentStatus.SCHEDULED,
+            note="Held for review",
+            created_at=now,
+        )
+        for payment_id, _, _ in holds
+    )
+    webhooks_emit(
+        type=EventType.PAYMENT_HELD,
+        ids=[hold.payment_id for hold in placed],
+        biller_id=biller_id,
+        extras={hold.payment_id: _hold_data(hold) for hold in placed},
+    )
+    return placed
 
 
 def _hold_data(hold: PaymentHold) -> dict[str, object]:

@@ -144,8 +144,8 @@ class PaymentHold(models.Model):
     ``payments.holds.payment_hold_place`` and decided only by ``payment_hold_decide``."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="holds")
-    rule_code = models.CharField(max_length=40)
-    reason = models.CharField(max_length=300)
+    rule_code = models.CharField(max_length=80, help_text="The rule's code; several, comma-separated.")
+    reason = models.CharField(max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -238,3 +238,43 @@ class AccountValidation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()}: {self.get_status_display()}"
+
+
+class PaymentRiskRules(models.Model):
+    """The biller's rules that hold a payment for review before it goes into an ACH file
+    (``payments.risk_rules``), each on or off with its parameter. No row: the defaults, every rule on
+    (a biller that never opened the page is protected as one that did)."""
+
+    biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, related_name="risk_rules")
+    new_account_on = models.BooleanField(default=True)
+    new_account_above_cents = models.BigIntegerField(default=250_000)
+    account_change_on = models.BooleanField(default=True)
+    account_change_days = models.PositiveSmallIntegerField(default=7)
+    unusual_amount_on = models.BooleanField(default=True)
+    unusual_amount_times = models.PositiveSmallIntegerField(default=3)
+    many_accounts_on = models.BooleanField(default=True)
+    many_accounts_count = models.PositiveSmallIntegerField(default=3)
+    shared_account_on = models.BooleanField(default=True)
+    shared_account_customers = models.PositiveSmallIntegerField(default=2)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(new_account_above_cents__gt=0), name="risk_new_account_positive"),
+            models.CheckConstraint(
+                condition=models.Q(account_change_days__gte=1, account_change_days__lte=60),
+                name="risk_account_change_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unusual_amount_times__gte=2, unusual_amount_times__lte=100),
+                name="risk_unusual_amount_times_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(many_accounts_count__gte=2, many_accounts_count__lte=50),
+                name="risk_many_accounts_count_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shared_account_customers__gte=2, shared_account_customers__lte=50),
+                name="risk_shared_account_customers_range",
+            ),
+        ]

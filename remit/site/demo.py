@@ -204,8 +204,10 @@ def load_demo() -> list[str]:
     created += _demo_portal_logins(acme)
     created += _demo_payments(acme)
     created += _demo_autopay(acme, acme_owner)
+    created += _demo_risk_rules(acme, acme_owner)
     created += _demo_ach(acme, acme_owner)
     created += _demo_bank(acme, acme_owner)  # for a demo loaded before the bank connection existed
+    created += _demo_review(acme, acme_owner)
     return created
 
 
@@ -230,6 +232,37 @@ def _verify_as_before(account: BankAccount, admin: User) -> None:
         amount_1=str(validation.amount_1_cents),
         amount_2=str(validation.amount_2_cents),
     )
+
+
+def _demo_risk_rules(acme: Biller, owner: User | None) -> list[str]:
+    """Acme's risk rules, tuned by its owner: new accounts' first debits held above $5,000.00 (so
+    Globex's $4,900.00 goes in the first file), Auto Pay account changes watched for 30 days."""
+    from remit.payments.models import PaymentRiskRules
+    from remit.payments.risk_rules import RiskSettings
+    from remit.payments.risk_settings import risk_rules_save
+
+    if owner is None or PaymentRiskRules.objects.filter(biller=acme).exists():
+        return []
+    rules = RiskSettings(new_account_above_cents=500_000, account_change_days=30)
+    risk_rules_save(biller=acme, actor=owner, rules=rules)
+    return ["Acme's risk rules (first debits from new accounts above $5,000.00, Auto Pay account changes 30 days)"]
+
+
+def _demo_review(acme: Biller, owner: User | None) -> list[str]:
+    """Something in Acme's Review queue: the rule pass the export runs, run now for the day of
+    Globex's next Auto Pay debit (as that file's export will), holds it: Auto Pay's account was added
+    today, within the 30 days Acme watches."""
+    from remit.ach.export import due_payments
+    from remit.ach.risk_holds import hold_risky
+    from remit.payments.models import Payment, PaymentHold, PaymentStatus
+
+    autopay = (
+        Payment.objects.filter(biller=acme, status=PaymentStatus.SCHEDULED, is_autopay=True).order_by("pay_on").first()
+    )
+    if owner is None or autopay is None or PaymentHold.objects.filter(payment__biller=acme).exists():
+        return []
+    held = hold_risky(acme, autopay.pay_on, due_payments(acme, autopay.pay_on))
+    return [f"{len(held)} payment(s) held for review by Acme's risk rules (see Review)"] if held else []
 
 
 def _demo_ach(acme: Biller, owner: User | None) -> list[str]:

@@ -19,7 +19,7 @@ from remit.autopay.settings import autopay_save
 from remit.customers.models import Customer
 from remit.lib.banking_days import is_banking_day, next_banking_day
 from remit.payments.actions import payment_schedule
-from remit.payments.models import Payment, PaymentStatus
+from remit.payments.models import BankAccount, Payment, PaymentStatus
 from remit.test import (
     child_env,
     make_bank_account,
@@ -130,6 +130,8 @@ def test_personal_accounts_go_in_a_web_batch_and_business_in_ccd_with_the_invoic
 def test_auto_pay_entries_are_recurring(acme, export):
     biller, _ = acme
     jo_customer, jo, account = payer(biller, "Jo Smith", personal=True, number="55501234")
+    # An account of long standing: a new one would be held by the account-change risk rule.
+    BankAccount.objects.filter(pk=account.pk).update(created_at=timezone.now() - timedelta(days=60))
     autopay_save(
         customer=jo_customer,
         actor=jo,

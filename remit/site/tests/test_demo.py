@@ -96,3 +96,12 @@ def test_acme_validates_by_micro_entries_globexs_account_is_validated_and_initec
     first = make_bank_account(make_portal_user(initech, email="pat@initech.example"))
     assert first.debits_from is None
     assert AccountValidation.objects.get(bank_account=first).status == ValidationStatus.PENDING
+
+
+def test_acmes_review_queue_shows_a_payment_held_by_its_risk_rules(client):
+    load_demo()
+    owner = User.objects.get(email=ACME_OWNER)
+    client.force_login(owner)
+    page = client.get(f"/console/{ACME_SLUG}/review/").content.decode()
+    assert "Globex Corporation" in page and "Auto Pay&#x27;s account became ••••6789" in page
+    assert load_demo() == []  # loaded twice: nothing held twice
