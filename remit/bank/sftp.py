@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncssh
+from asyncssh.public_key import get_default_public_key_algs
 
 from remit.lib.aio import LoopThread
 
@@ -238,6 +239,11 @@ class Session:
         self._do(self._sftp.remove(path), folder=posixpath.dirname(path), path=path)
 
 
+def _host_key_algs(pinned: asyncssh.SSHKey) -> list[str]:
+    first = [alg.decode() for alg in pinned.sig_algorithms]
+    return first + [alg.decode() for alg in get_default_public_key_algs() if alg.decode() not in first]
+
+
 @contextmanager
 def open_session(endpoint: Endpoint) -> Iterator[Session]:
     """Connect (host key pinned), log in, start SFTP; the session closes when the block ends."""
@@ -247,6 +253,11 @@ def open_session(endpoint: Endpoint) -> Iterator[Session]:
         "port": endpoint.port,
         "username": endpoint.username,
         "known_hosts": ([pinned], [], []),
+        # The pinned key's algorithms first, then every other: a server with a key of the pinned type
+        # uses it; one without presents another key, refused as a changed host key *with that key*
+        # (offering the pinned type only made the server hang up, seen as a cut connection or as a
+        # failed key exchange, whichever the timing gave).
+        "server_host_key_algs": _host_key_algs(pinned),
         "config": None,
         "agent_path": None,
         "connect_timeout": endpoint.timeout,
