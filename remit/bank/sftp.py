@@ -310,10 +310,15 @@ def open_session(endpoint: Endpoint) -> Iterator[Session]:
         try:
             yield Session(runner, endpoint, sftp)
         finally:
-            sftp.exit()
-            connection.close()
+
+            async def close() -> None:
+                # On the session's loop, as every other step: the connection is not the calling thread's.
+                sftp.exit()
+                connection.close()
+                await asyncio.wait_for(connection.wait_closed(), 5)
+
             with contextlib.suppress(Exception, asyncio.CancelledError):  # closing a connection that is gone
-                runner.run(asyncio.wait_for(connection.wait_closed(), 5))
+                runner.run(close())
 
 
 def _run(runner: LoopThread, coro: Awaitable[T], *, where: str, timeout: float) -> T:
