@@ -50,6 +50,9 @@ def test_owner_sees_a_table_per_sec_code_and_the_trend(client, acme):
     assert response.status_code == 200
     html = response.content.decode()
     assert "over the 60 days to Jun 30, 2026" in html
+    head = html.split("</head>", 1)[0]
+    assert re.search(r"<title>Return rates[^<]*</title>", head) and "<section" not in head
+    assert html.count('id="review-h"') == 1
     for heading in ("All SEC codes", "WEB (consumer, online)", "CCD (business)"):
         assert heading in html
     text = " ".join(re.sub(r"<[^>]+>", " ", html.split("rates-WEB-h", 1)[1]).split())
