@@ -18,20 +18,13 @@ from remit.ach.retry_links import skip_url
 from remit.billers.models import Biller
 from remit.billers.selectors import owner_emails
 from remit.customers.models import Customer
-from remit.customers.selectors import admins, admins_of
+from remit.customers.selectors import admins_of
 from remit.notifications.actions import email_send, outbox_batch
-from remit.payments.disclosure import email_people
+from remit.payments.disclosure import email_people, payment_people, with_person
 from remit.payments.models import Allocation, BankAccount, Payment
 from remit.users.models import User
 
 CHUNK = 500  # returned payments read per round of queries
-
-
-def _customer_recipients(payment: Payment) -> list[User]:
-    people = admins(payment.customer_id)
-    if payment.created_by is not None and payment.created_by.is_active and payment.created_by not in people:
-        people.append(payment.created_by)
-    return people
 
 
 def _context(payment: Payment) -> dict[str, object]:
@@ -53,7 +46,7 @@ def tell_new_pay_on(payment_ids: list[int]) -> None:
     )
     for payment in payments:
         email_people(
-            people=_customer_recipients(payment),
+            people=payment_people(payment),
             accounts=[payment.bank_account],
             template="payment_moved",
             biller=payment.customer.biller,
@@ -124,9 +117,7 @@ def _tell_customers(by_customer: dict[int, list[Returned]]) -> None:
             mine = [payments[item.payment_id] for item in sorted(items, key=lambda i: i.payment_id)]
             people = list(admins.get(customer_id, []))
             for payment in mine:
-                payer = payment.created_by
-                if payer is not None and payer.is_active and payer not in people:
-                    people.append(payer)
+                with_person(people, payment.created_by)
             if people:
                 _tell_customer(people, mine, {item.payment_id: item for item in items}, retries)
 
@@ -241,7 +232,7 @@ def tell_customers_restored(restored: Sequence[Restored]) -> None:
         rows = []
         for item in sorted(items, key=lambda i: i.payment_id):
             payment = payments[item.payment_id]
-            people += [p for p in _customer_recipients(payment) if p not in people]
+            people += [p for p in payment_people(payment) if p not in people]
             rows.append(
                 {
                     **_context(payment),

@@ -25,7 +25,7 @@ from remit.customers.models import AccountType
 from remit.customers.selectors import admins
 from remit.lib import crypto
 from remit.payments.bank_accounts import bank_account_retire
-from remit.payments.disclosure import email_people
+from remit.payments.disclosure import email_people, with_person
 from remit.payments.models import (
     AccountValidation,
     BankAccount,
@@ -202,12 +202,9 @@ def validation_entry_returned(entry: ValidationEntry, *, code: str) -> bool:
 
 def _tell_customer(account: BankAccount, *, code: str, meaning: str, cancelled: int) -> None:
     """The customer's admins and whoever added the account learn it can't be used, and why."""
-    people = admins(account.customer_id)
-    if account.added_by.is_active and account.added_by not in people:
-        people.append(account.added_by)
     biller = account.customer.biller
     email_people(
-        people=people,
+        people=with_person(admins(account.customer_id), account.added_by),
         accounts=[account],
         template="account_validation_returned",
         biller=biller,

@@ -20,8 +20,9 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 
+from remit.customers.selectors import admins
 from remit.notifications.actions import email_send
-from remit.payments.models import BankAccount
+from remit.payments.models import BankAccount, Payment
 from remit.users.models import User
 
 # A portal user, someone not signed in, or None for the biller's side (console, biller emails, API).
@@ -46,6 +47,19 @@ def describe_account(account: BankAccount, *, viewer: Viewer, short: bool = Fals
 def choice_label(account: BankAccount, *, viewer: Viewer) -> str:
     """An account offered in a "Pay from" list (the viewer's usable accounts: shared or their own)."""
     return describe_account(account, viewer=viewer) + (" (private)" if account.is_private else "")
+
+
+def with_person(people: list[User], person: User | None) -> list[User]:
+    """``people``, and ``person`` too when it is an active user not among them (a payer, or whoever
+    added an account, who is not one of the customer's admins)."""
+    if person is not None and person.is_active and person not in people:
+        people.append(person)
+    return people
+
+
+def payment_people(payment: Payment) -> list[User]:
+    """Who hears about a payment: the customer's admins and whoever made it."""
+    return with_person(admins(payment.customer_id), payment.created_by)
 
 
 def email_people(

@@ -16,14 +16,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from remit.billers.models import Biller, Membership
-from remit.customers.selectors import admins
 from remit.ledger.errors import PaymentError
 from remit.ledger.locks import lock_payment
 from remit.ledger.scheduling import payment_cancel
 from remit.lib.bulk import require_ids
 from remit.lib.errors import NotPermitted
 from remit.lib.transactions import require_transaction
-from remit.payments.disclosure import email_people
+from remit.payments.disclosure import email_people, payment_people
 from remit.payments.models import HoldDecision, Payment, PaymentEvent, PaymentHold, PaymentStatus
 from remit.users.models import User
 from remit.webhooks.emit import webhooks_emit
@@ -156,12 +155,9 @@ def _email_rejected(payment: Payment, reason: str) -> None:
     payment = Payment.objects.select_related("customer__biller", "bank_account__added_by", "created_by").get(
         pk=payment.pk
     )
-    people = admins(payment.customer_id)
-    if payment.created_by is not None and payment.created_by.is_active and payment.created_by not in people:
-        people.append(payment.created_by)
     biller = payment.customer.biller
     email_people(
-        people=people,
+        people=payment_people(payment),
         accounts=[payment.bank_account],
         template="payment_rejected",
         biller=biller,

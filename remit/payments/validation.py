@@ -37,14 +37,13 @@ from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
 from remit.billers.selectors import owner_emails
 from remit.customers.models import CustomerMembership
-from remit.customers.selectors import admins
 from remit.ledger.scheduling import payment_adjust
 from remit.lib.banking_days import add_banking_days, next_banking_day
 from remit.lib.errors import ActionError
 from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
 from remit.payments.dates import earliest_pay_on
-from remit.payments.disclosure import email_people
+from remit.payments.disclosure import email_people, payment_people
 from remit.payments.models import (
     AccountValidation,
     AchAuthorization,
@@ -267,12 +266,9 @@ def tell_waits_for_verification(payment_ids: list[int]) -> None:
         pk__in=payment_ids
     )
     for payment in payments:
-        people = admins(payment.customer_id)
-        if payment.created_by is not None and payment.created_by.is_active and payment.created_by not in people:
-            people.append(payment.created_by)
         biller = payment.customer.biller
         email_people(
-            people=people,
+            people=payment_people(payment),
             accounts=[payment.bank_account],
             template="payment_waits_verification",
             biller=biller,
