@@ -182,9 +182,8 @@ def validation_entry_returned(entry: ValidationEntry, *, code: str) -> bool:
     )
     if validation.status != ValidationStatus.FAILED:
         validation.status = ValidationStatus.FAILED
-        validation.debits_from = None
         validation.note = f"Returned by the bank: {code} {meaning}"[:300]
-        validation.save(update_fields=["status", "debits_from", "note"])
+        validation.save(update_fields=["status", "note"])
         BankAccount.objects.filter(pk=validation.bank_account_id).update(debits_from=None)
     if validation.bank_account.status == BankAccountStatus.ACTIVE:
         retired = bank_account_retire(

@@ -217,7 +217,6 @@ class AccountValidation(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_on = models.DateField(null=True, blank=True, help_text="Effective date of the file with its entries.")
     expires_on = models.DateField(null=True, blank=True, help_text="Micro-entries: the last day they can be entered.")
-    debits_from = models.DateField(null=True, blank=True)
     validated_at = models.DateTimeField(null=True, blank=True)
     validated_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     note = models.CharField(max_length=300, blank=True)

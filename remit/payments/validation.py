@@ -130,11 +130,9 @@ def validation_start(account: BankAccount, authorization: AchAuthorization) -> A
         who = choice.chosen_by_email or "Remit's migration"
         validation.status = ValidationStatus.VALIDATED
         validation.validated_at = timezone.now()
-        validation.debits_from = timezone.localdate()
         stated = timezone.localtime(choice.chosen_at)
         validation.note = f"Validated by the bank or another service: statement of {stated:%Y-%m-%d} by {who}"
-        BankAccount.objects.filter(pk=account.pk).update(debits_from=validation.debits_from)
-        account.debits_from = validation.debits_from
+        _open_debits(account, timezone.localdate())
     validation.save()
     return validation
 
@@ -234,15 +232,19 @@ def validation_sent(validation_ids: list[int], *, effective_date: date) -> None:
 def _validated(validation: AccountValidation, *, debits_from: date, actor: User | None, note: str) -> None:
     """The account may be debited from ``debits_from``: scheduled payments before it move there."""
     validation.status = ValidationStatus.VALIDATED
-    validation.debits_from = debits_from
     validation.validated_at = timezone.now()
     validation.validated_by = actor
     validation.note = note
     validation.save()
     account = validation.bank_account
-    BankAccount.objects.filter(pk=account.pk).update(debits_from=debits_from)
-    account.debits_from = debits_from
+    _open_debits(account, debits_from)
     move_to_first_debit(account, debits_from)
+
+
+def _open_debits(account: BankAccount, day: date) -> None:
+    """The gate the export reads: payments from ``account`` may go from ``day``."""
+    BankAccount.objects.filter(pk=account.pk).update(debits_from=day)
+    account.debits_from = day
 
 
 def move_to_first_debit(account: BankAccount, day: date) -> list[int]:
