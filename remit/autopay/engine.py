@@ -36,7 +36,7 @@ from remit.lib.tasks import enqueue_on_commit
 from remit.payments.actions import payment_cancel
 from remit.payments.controls import Breach, PaymentRules, limit_breach, payment_rules_many
 from remit.payments.dates import earliest_pay_on, latest_pay_on
-from remit.payments.holds import payment_hold_place
+from remit.payments.holds import payment_holds_place_many
 from remit.payments.models import IN_FLIGHT, Allocation, BankAccountStatus, OverLimit, Payment, PaymentStatus
 from remit.users.models import User
 from remit.webhooks.emit import webhook_listeners, webhooks_emit
@@ -271,10 +271,14 @@ class _Limits:
         return True
 
     def hold(self, payments: list[Payment], plans: list[Plan]) -> None:
+        """Hold the payments planned above a limit: one bulk placing per biller."""
+        by_biller: dict[int, list[tuple[int, str, str]]] = {}
         for payment, plan in zip(payments, plans, strict=True):
             breach = self.breaches.get(plan.parts[0][0])
             if breach is not None:
-                payment_hold_place(payment=payment, rule_code=breach.code, reason=breach.message)
+                by_biller.setdefault(payment.biller_id, []).append((payment.pk, breach.code, breach.message))
+        for biller_id, holds in by_biller.items():
+            payment_holds_place_many(biller_id=biller_id, holds=holds)
 
 
 def _tell_webhooks(payments: list[Payment], plans: list[Plan]) -> None:

@@ -36,23 +36,15 @@ class HoldError(PaymentError):
 
 def payment_hold_place(*, payment: Payment, rule_code: str, reason: str) -> PaymentHold:
     """Hold a scheduled payment for review, in the transaction that scheduled it (or found it risky)."""
-    require_transaction("Holding a payment")
-    hold = PaymentHold.objects.create(payment=payment, rule_code=rule_code, reason=reason[:1000])
-    PaymentEvent.objects.create(
-        payment=payment,
-        actor=None,
-        from_status=PaymentStatus.SCHEDULED,
-        to_status=PaymentStatus.SCHEDULED,
-        note="Held for review",  # the reason stays the biller's (a fraud rule's must not be told)
-    )
-    webhooks_emit(type=EventType.PAYMENT_HELD, ids=[payment.pk], biller_id=payment.biller_id, extra=_hold_data(hold))
+    [hold] = payment_holds_place_many(biller_id=payment.biller_id, holds=[(payment.pk, rule_code, reason)])
     return hold
 
 
 def payment_holds_place_many(*, biller_id: int, holds: Sequence[tuple[int, str, str]]) -> list[PaymentHold]:
-    """Hold many scheduled payments at once (the risk rules at the export), each ``(payment id, rule
-    code, reason)``: as ``payment_hold_place`` for each, in a few statements. The caller has read the
-    payments as scheduled and without a hold, inside its transaction."""
+    """Hold scheduled payments of one biller for review, each ``(payment id, rule code, reason)``, in a
+    few statements: the holds, a "Held for review" event each (the reason stays the biller's: a fraud
+    rule's must not be told) and the ``payment.held`` webhooks. The caller has read the payments as
+    scheduled and without a hold, inside its transaction."""
     require_transaction("Holding payments")
     now = timezone.now()
     placed = PaymentHold.objects.bulk_create(
