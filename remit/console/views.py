@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -47,6 +48,14 @@ class ConsoleRequest(HttpRequest):
     user: User
     membership: Membership
     biller: Biller
+
+
+def read_only_for_staff(request: ConsoleRequest, form: forms.BaseForm) -> None:
+    """Owners change the settings; staff see the same form with every field disabled
+    (``console_view(owner_only=True)`` refuses their POST)."""
+    if not request.membership.is_owner:
+        for field in form.fields.values():
+            field.disabled = True
 
 
 def console_user(request: HttpRequest) -> User | None:

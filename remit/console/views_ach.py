@@ -39,7 +39,7 @@ from remit.ach.returns import ImportResult, ReturnFileError, ach_import_returns
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
 from remit.console.forms_ach import AchSettingsForm, ReturnFileForm, time_zones
-from remit.console.views import ConsoleRequest, View, console_view, page_query
+from remit.console.views import ConsoleRequest, View, console_view, page_query, read_only_for_staff
 from remit.console.views_transfer import streamed
 from remit.invoices.exports import CHUNK, csv_response, text_cell
 from remit.lib.money import cents_to_plain
@@ -116,9 +116,7 @@ def ach_settings(request: ConsoleRequest) -> HttpResponse:
         form.fields["settlement_account"].help_text = kept
     if biller.time_zone not in dict(time_zones()):  # an alias saved before: still a choice
         form.fields["time_zone"].choices = [(biller.time_zone, biller.time_zone), *time_zones()]  # type: ignore[attr-defined]
-    if not request.membership.is_owner:
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_for_staff(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             ach_settings_save(biller=biller, actor=request.user, fields=form.fields_for_action())

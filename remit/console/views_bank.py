@@ -24,7 +24,7 @@ from remit.bank.models import BankConnection, BankConnectionChange, FileDelivery
 from remit.bank.pickup import bank_pickup_retry
 from remit.billers.permissions import require_owner
 from remit.console.forms_bank import BankConnectionForm, HostKeyForm
-from remit.console.views import ConsoleRequest, console_view
+from remit.console.views import ConsoleRequest, console_view, read_only_for_staff
 from remit.lib.errors import ActionError
 from remit.site.forms import add_action_error
 
@@ -73,9 +73,7 @@ def _page(request: ConsoleRequest, form: BankConnectionForm, **extra: Any) -> Ht
     biller = request.biller
     connection = BankConnection.objects.filter(biller=biller).first()
     is_owner = request.membership.is_owner
-    if not is_owner:
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_for_staff(request, form)
     context = {
         "form": form,
         "connection": connection,

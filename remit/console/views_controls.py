@@ -18,7 +18,7 @@ from remit.console.forms_controls import (
     PaymentSettingsForm,
     RiskRulesForm,
 )
-from remit.console.views import ConsoleRequest, console_view
+from remit.console.views import ConsoleRequest, console_view, read_only_for_staff
 from remit.customers.models import Customer
 from remit.customers.selectors import customer_of
 from remit.lib.errors import ActionError
@@ -89,9 +89,7 @@ def payment_settings(request: ConsoleRequest) -> HttpResponse:
     saved = settings_of(biller)
     initial = {"accept_ach": saved.accept_ach, "allow_autopay": saved.allow_autopay, "over_limit": saved.over_limit}
     form = PaymentSettingsForm(request.POST or None, initial=initial)
-    if not request.membership.is_owner:
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_for_staff(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             payment_settings_save(biller=biller, actor=request.user, **form.cleaned_data)
@@ -111,9 +109,7 @@ def risk_rules(request: ConsoleRequest) -> HttpResponse:
     saved = asdict(risk_settings_of(biller))
     saved["new_account_above"] = _dollars(saved.pop("new_account_above_cents"))
     form = RiskRulesForm(request.POST or None, initial=saved)
-    if not request.membership.is_owner:
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_for_staff(request, form)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["new_account_above_cents"] = data.pop("new_account_above")
@@ -149,9 +145,7 @@ def customer_payment_settings(request: ConsoleRequest, customer_id: int) -> Http
     """A customer's switches and limits: staff may look, an owner changes them."""
     customer = customer_of(request.biller, customer_id)
     form = customer_payment_form(customer, request.POST or None)
-    if not request.membership.is_owner:
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_for_staff(request, form)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

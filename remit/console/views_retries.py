@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from remit.ach.models import RetryPolicy, RetryPolicyChange
 from remit.ach.retry_policy import RetryPolicyError, retry_policy_save
 from remit.console.forms_retries import RetryPolicyForm
-from remit.console.views import ConsoleRequest, console_view
+from remit.console.views import ConsoleRequest, console_view, read_only_for_staff
 from remit.site.forms import add_action_error
 
 HISTORY = 20
@@ -40,9 +40,7 @@ def retry_settings(request: ConsoleRequest) -> HttpResponse:
     saved = RetryPolicy.objects.filter(biller=biller).first() or RetryPolicy(biller=biller)
     initial = {"retries": str(saved.retries), "timing": saved.timing, "days": str(saved.days)}
     form = RetryPolicyForm(request.POST or None, initial=initial)
-    if not request.membership.is_owner:
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_for_staff(request, form)
     if request.method == "POST" and form.is_valid():
         retries, timing, days = form.values()
         try:

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from remit.console.views import ConsoleRequest, console_view
+from remit.console.views import ConsoleRequest, console_view, read_only_for_staff
 from remit.payments.models import ValidationChoice, ValidationMethod
 from remit.payments.validation import (
     ATTEMPTS,
@@ -64,9 +64,7 @@ def account_validation(request: ConsoleRequest) -> HttpResponse:
         "statement": choice.statement if choice else "",
     }
     form = ValidationForm(request.POST or None, initial=initial)
-    if not request.membership.is_owner:
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_for_staff(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             validation_choose(biller=biller, actor=request.user, **form.cleaned_data)
