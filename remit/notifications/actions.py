@@ -231,3 +231,29 @@ def email_send(
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)
     return outbox_enqueue(message)
+
+
+def email_send_optional(
+    *,
+    to: Sequence[str],
+    category: str,
+    template: str,
+    context: dict[str, Any],
+    biller: Any,
+    reply_to: Sequence[str] = (),
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+) -> list[OutboundEmail]:
+    """A non-essential email (``categories.EmailCategory``): one message per address, so each can
+    carry its own way to stop receiving this kind of email."""
+    require_transaction("Sending an email")
+    return [
+        email_send(
+            to=[address],
+            template=template,
+            context=context,
+            biller=biller,
+            reply_to=reply_to,
+            attachments=attachments,
+        )
+        for address in dict.fromkeys(to)
+    ]
