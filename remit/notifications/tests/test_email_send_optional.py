@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from remit.notifications.actions import email_send, email_send_optional, outbox_deliver_due
 from remit.notifications.categories import EmailCategory
-from remit.notifications.models import EmailOptOut, OutboundEmail, EmailPreferenceChange, OptOutHow
+from remit.notifications.models import EmailOptOut, EmailPreferenceChange, OptOutHow, OutboundEmail
 from remit.notifications.preferences import email_opt_in, email_opt_out
 from remit.notifications.unsubscribe import read_unsubscribe_token, unsubscribe_token
 from remit.test import make_biller, parts
