@@ -14,6 +14,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from remit.lib.errors import ActionError
 from remit.notifications.categories import EmailCategory
@@ -115,6 +116,14 @@ def opted_out_categories(*, biller_id: int, address: str) -> set[str]:
             "category", flat=True
         )
     )
+
+
+def opt_outs_of(*, biller_id: int, search: str = "") -> QuerySet[EmailOptOut]:
+    """A biller's opt-outs, newest first; ``search`` narrows to addresses containing it."""
+    rows = EmailOptOut.objects.filter(biller_id=biller_id)
+    if search.strip():
+        rows = rows.filter(address__contains=search.strip().lower())
+    return rows.order_by("-created_at", "-pk")
 
 
 @dataclass(frozen=True)
