@@ -1,6 +1,7 @@
 """Non-essential emails: who gets them (opt-outs), and the one-click unsubscribe each one carries."""
 
 import re
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -117,7 +118,7 @@ def test_an_unknown_category_is_a_programming_error():
 
 def test_opting_out_twice_or_in_without_an_opt_out_changes_and_records_nothing():
     biller, _ = make_biller()
-    args = {"biller": biller, "address": " AP@globex.example ", "category": EmailCategory.STATEMENTS}
+    args: dict[str, Any] = {"biller": biller, "address": " AP@globex.example ", "category": EmailCategory.STATEMENTS}
     assert email_opt_out(**args, how=OptOutHow.LINK_PAGE)
     assert not email_opt_out(**args, how=OptOutHow.ONE_CLICK)
     [row] = EmailOptOut.objects.all()
