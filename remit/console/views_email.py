@@ -14,7 +14,12 @@ from django.shortcuts import render
 
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.customers.models import Customer, CustomerMembership
-from remit.notifications.preferences import AddressOptOuts, opt_outs_by_address, opt_outs_of
+from remit.notifications.preferences import (
+    AddressOptOuts,
+    opt_outs_by_address,
+    opt_outs_of,
+    preference_changes_of,
+)
 
 PAGE_SIZE = 50
 
@@ -55,5 +60,11 @@ def email_opt_outs(request: ConsoleRequest) -> HttpResponse:
     )
     customers = _customers_by_address(request.biller.pk, sorted({row.address for row in page}))
     rows = [(row, customers.get(row.address, [])) for row in page]
-    context = {"page": page, "rows": rows, "search": search, "query": page_query(request)}
+    context = {
+        "page": page,
+        "rows": rows,
+        "search": search,
+        "query": page_query(request),
+        "changes": preference_changes_of(biller_id=request.biller.pk, search=search),
+    }
     return render(request, "console/customers/email_opt_outs.html", context)

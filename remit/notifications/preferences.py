@@ -126,6 +126,15 @@ def opt_outs_of(*, biller_id: int, search: str = "") -> QuerySet[EmailOptOut]:
     return rows.order_by("-created_at", "-pk")
 
 
+def preference_changes_of(*, biller_id: int, search: str = "", limit: int = 20) -> list[EmailPreferenceChange]:
+    """The newest changes of a biller's opt-outs (stopped and resumed), with who made them;
+    ``search`` narrows to addresses containing it."""
+    rows = EmailPreferenceChange.objects.filter(biller_id=biller_id)
+    if search.strip():
+        rows = rows.filter(address__contains=search.strip().lower())
+    return list(rows.select_related("actor")[:limit])
+
+
 @dataclass(frozen=True)
 class AddressOptOuts:
     """One address's opt-outs at a biller, for the console: each category stopped, with how and when."""

@@ -65,3 +65,15 @@ def test_another_biller_sees_none_of_it(world):
     assert client.get(f"/console/acme-supply/customers/{world.customer.pk}/").status_code == 404
     html = client.get("/console/bolt-hardware/customers/opt-outs/").content.decode()
     assert "ap@globex.example" not in html and "No one has opted out of your emails." in html
+
+
+def test_the_list_shows_recent_changes_including_resubscriptions(world):
+    from remit.notifications.preferences import email_preferences_save
+
+    email_preferences_save(biller=world.biller, address="ap@globex.example", receive=["statements"], actor=world.admin)
+    email_preferences_save(
+        biller=world.biller, address="ap@globex.example", receive=["statements", "reminders"], actor=world.admin
+    )
+    html = _console(world.owner).get("/console/acme-supply/customers/opt-outs/").content.decode()
+    assert "ap@globex.example receives again Payment reminders · Portal email preferences (ap@globex.example)" in html
+    assert "ap@globex.example stopped Auto Pay notices" in html
