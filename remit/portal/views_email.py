@@ -3,13 +3,18 @@ preferences (gear menu). Both write through ``remit.notifications.preferences``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from remit.billers.selectors import biller_by_slug, current_slug_for
 from remit.notifications.categories import ALWAYS_SENT, DESCRIPTIONS, IN_A_SENTENCE, EmailCategory
 from remit.notifications.models import OptOutHow
 from remit.notifications.preferences import (
@@ -26,9 +31,28 @@ from remit.site.forms import add_action_error
 PAGE_ACTIONS = {"unsubscribe", "resubscribe"}
 
 
+def _at_any_address(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like ``portal_view``, except that an address the biller used before serves the page itself
+    instead of redirecting: a mail app's one-click POST is not expected to follow a redirect, and an
+    email sent before the biller moved its portal keeps the old address in its header."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, biller_slug: str | None = None, **kwargs: Any) -> HttpResponse:
+        biller = getattr(request, "domain_biller", None)
+        if biller is None and biller_slug is not None:
+            current = biller_slug if biller_by_slug(biller_slug) else current_slug_for(biller_slug)
+            biller = biller_by_slug(current) if current else None
+        if biller is None:
+            raise Http404("No portal at this address.")
+        request.biller = biller  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @csrf_exempt  # RFC 8058: a mail app POSTs with no cookie and no form of ours; the signed token is the proof
 @require_http_methods(["GET", "HEAD", "POST"])
-@portal_view
+@_at_any_address
 def unsubscribe(request: PortalRequest, token: str) -> HttpResponse:
     """GET shows what the link stops and asks (mail scanners open links: a GET changes nothing).
     A POST from the page's buttons unsubscribes or resubscribes and shows the page again; any other

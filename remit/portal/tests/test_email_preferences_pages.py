@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from remit.billers.actions import biller_set_custom_domain
+from remit.billers.actions import biller_change_slug, biller_set_custom_domain
 from remit.notifications.actions import email_send_optional, outbox_deliver_due
 from remit.notifications.categories import EmailCategory
 from remit.notifications.models import EmailOptOut, EmailPreferenceChange, OptOutHow
@@ -91,6 +91,16 @@ def test_the_link_works_on_the_billers_own_domain(world):
     assert "Unsubscribe from payment reminders?" in client.get(link).content.decode()
     assert client.post(link, {"List-Unsubscribe": "One-Click"}).status_code == 200
     assert _opt_outs() == [("ap@globex.example", "reminders", OptOutHow.ONE_CLICK)]
+
+
+def test_an_old_emails_link_works_at_the_portals_old_address_without_a_redirect(world):
+    link = _link(world.biller)
+    biller_change_slug(biller=world.biller, actor=world.owner, slug="acme-supply-co")
+    assert "Unsubscribe from payment reminders?" in Client().get(link).content.decode()
+    response = Client(enforce_csrf_checks=True).post(link, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert _opt_outs() == [("ap@globex.example", "reminders", OptOutHow.ONE_CLICK)]
+    assert Client().get("/no-such-portal/unsubscribe/x/").status_code == 404
 
 
 @pytest.mark.parametrize("method", ["get", "one_click", "page_button"])
