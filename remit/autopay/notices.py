@@ -14,21 +14,44 @@ from django.utils import timezone
 from remit.autopay.links import skip_url
 from remit.autopay.models import AutoPayClaim
 from remit.billers.selectors import owner_emails
-from remit.customers.models import Customer
+from remit.customers.models import AccountType, Customer
 from remit.customers.selectors import admins
 from remit.notifications.actions import email_send
+from remit.notifications.categories import EmailCategory
 from remit.payments.disclosure import email_people
 from remit.payments.models import BankAccount, PaymentStatus
 
 
 def email_admins(
-    customer: Customer, template: str, context: dict[str, Any], *, accounts: Sequence[BankAccount | None] = ()
+    customer: Customer,
+    template: str,
+    context: dict[str, Any],
+    *,
+    accounts: Sequence[BankAccount | None] = (),
+    category: str | None = None,
 ) -> None:
     """Tell the customer's admins; a colleague's private account among ``accounts`` is named to the
-    others only as whose it is (one message per way of seeing it, ``email_people``)."""
+    others only as whose it is (one message per way of seeing it, ``email_people``). Essential unless
+    a ``category`` is given (then an admin who opted out of it gets nothing)."""
     biller = customer.biller
     context = {**context, "customer": customer, "autopay_url": biller.portal_url("autopay/")}
-    email_people(people=admins(customer.pk), accounts=accounts, template=template, biller=biller, context=context)
+    email_people(
+        people=admins(customer.pk),
+        accounts=accounts,
+        template=template,
+        biller=biller,
+        context=context,
+        category=category,
+    )
+
+
+def advance_notice_category(customer: Customer) -> str | None:
+    """Whether the advance notice of Auto Pay's payments may be unsubscribed from. For a Personal
+    (consumer) account it is the notice of a varying debit that Regulation E (12 CFR 1005.10(d)) and
+    the NACHA Rules (notice of variable debits to consumer accounts) require, with its amount and date,
+    before each debit: it always goes. For a Business account nothing requires it; it is an Auto Pay
+    notice its admins may stop. An account whose type is not known yet is treated as Personal."""
+    return EmailCategory.AUTOPAY if customer.account_type == AccountType.BUSINESS else None
 
 
 def autopay_send_notices(*, limit_customers: int = 500) -> int:
@@ -60,7 +83,11 @@ def autopay_send_notices(*, limit_customers: int = 500) -> int:
             customer = Customer.objects.select_related("biller").get(pk=customer_id)
             items = [(claim, skip_url(claim.payment, customer.biller)) for claim in upcoming]
             email_admins(
-                customer, "autopay_scheduled", {"items": items}, accounts=[c.payment.bank_account for c in upcoming]
+                customer,
+                "autopay_scheduled",
+                {"items": items},
+                accounts=[c.payment.bank_account for c in upcoming],
+                category=advance_notice_category(customer),
             )
             limited = [c for c in upcoming if c.left_to_pay_cents > 0]
             if limited:

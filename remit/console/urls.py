@@ -8,6 +8,7 @@ from remit.console import (
     views_bank,
     views_controls,
     views_customers,
+    views_email,
     views_invoices,
     views_payments,
     views_retries,
@@ -34,6 +35,7 @@ urlpatterns = [
     # Customers
     path("<slug:slug>/customers/", views_customers.customer_list, name="customers"),
     path("<slug:slug>/customers/new/", views_customers.customer_new, name="customer_new"),
+    path("<slug:slug>/customers/opt-outs/", views_email.email_opt_outs, name="email_opt_outs"),
     path("<slug:slug>/customers/<int:customer_id>/", views_customers.customer_detail, name="customer"),
     path("<slug:slug>/customers/<int:customer_id>/edit/", views_customers.customer_edit, name="customer_edit"),
     path("<slug:slug>/customers/<int:customer_id>/archive", views_customers.customer_archive, name="customer_archive"),

@@ -29,6 +29,7 @@ from django.utils import timezone
 from remit.lib.tasks import enqueue_on_commit
 from remit.lib.transactions import require_transaction
 from remit.notifications import transports
+from remit.notifications.categories import EmailCategory
 from remit.notifications.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -99,14 +100,28 @@ def _serialize(message: EmailMessage) -> bytes:
     it properly, so the Subject is re-set through it. An ASCII subject is written as it is: the
     re-parse, most of the cost of an email, is skipped (a return file emails a thousand customers)."""
     raw = message.message().as_bytes(linesep="\r\n")
-    if str(message.subject).isascii():
-        return raw
-    parsed = email.message_from_bytes(raw, policy=email.policy.SMTP)
-    if parsed["Subject"] is not None:
-        subject = str(parsed["Subject"]).strip()
-        del parsed["Subject"]
-        parsed["Subject"] = subject
-    return parsed.as_bytes()
+    if not str(message.subject).isascii():
+        parsed = email.message_from_bytes(raw, policy=email.policy.SMTP)
+        if parsed["Subject"] is not None:
+            subject = str(parsed["Subject"]).strip()
+            del parsed["Subject"]
+            parsed["Subject"] = subject
+        raw = parsed.as_bytes()
+    return _unfolded_headers(message) + raw
+
+
+def _unfolded_headers(message: EmailMessage) -> bytes:
+    """Headers that must reach the reader exactly as written, on one line: ``List-Unsubscribe``
+    holds a long URL that Django would fold onto an empty first line and the modern policy, when
+    re-folding a non-ASCII message, would even turn into encoded words, which no mail app reads as a
+    URL. They are ASCII (checked) and at most 998 characters, so a line of their own is valid."""
+    lines = []
+    for name, value in getattr(message, "unfolded_headers", {}).items():
+        line = f"{name}: {value}"
+        if not line.isascii() or "\r" in line or "\n" in line or len(line) > 998:
+            raise ValueError(f"The {name} header must be one ASCII line of at most 998 characters.")
+        lines.append(f"{line}\r\n".encode("ascii"))
+    return b"".join(lines)
 
 
 def _mail_domain() -> str:
@@ -225,12 +240,8 @@ def email_send(
     """Compose a branded email from ``emails/<template>/`` and put it in the outbox.
     ``attachments`` are (filename, content, MIME type), e.g. an invoice's PDF."""
     require_transaction("Sending an email")
-    from remit.notifications.compose import compose
-
-    message = compose(to=to, template=template, context=context, biller=biller, reply_to=reply_to)
-    for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
-    return outbox_enqueue(message)
+    message = _compose(to=to, template=template, context=context, biller=biller, reply_to=reply_to)
+    return outbox_enqueue(_attach(message, attachments))
 
 
 def email_send_optional(
@@ -243,17 +254,48 @@ def email_send_optional(
     reply_to: Sequence[str] = (),
     attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> list[OutboundEmail]:
-    """A non-essential email (``categories.EmailCategory``): one message per address, so each can
-    carry its own way to stop receiving this kind of email."""
+    """A non-essential email (``categories.EmailCategory``): one message per address that has not
+    opted out of ``category`` at this biller (one query for all of them), each with its own way to
+    stop: the ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers of RFC 8058 (one-click, for
+    mail apps) and the same link in the body (``unsubscribe_url`` in the base templates' footer).
+    Returns the emails written; an address that opted out gets none, and nothing says so to the caller
+    but the list."""
     require_transaction("Sending an email")
-    return [
-        email_send(
+    from remit.notifications.preferences import normalise_address, opted_out_addresses
+    from remit.notifications.unsubscribe import unsubscribe_url
+
+    label = EmailCategory(category).label  # an unknown category is a programming error: ValueError
+    addresses: dict[str, str] = {}
+    for address in to:
+        addresses.setdefault(normalise_address(address), address)  # once each, as first spelled
+    stopped = opted_out_addresses(biller_id=biller.pk, category=category, addresses=addresses)
+    sent = []
+    for normalised, address in addresses.items():
+        if normalised in stopped:
+            continue
+        url = unsubscribe_url(biller=biller, address=normalised, category=category)
+        message = _compose(
             to=[address],
             template=template,
-            context=context,
+            context={**context, "unsubscribe_url": url, "unsubscribe_category": label},
             biller=biller,
             reply_to=reply_to,
-            attachments=attachments,
         )
-        for address in dict.fromkeys(to)
-    ]
+        message.unfolded_headers = {  # type: ignore[attr-defined]
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        sent.append(outbox_enqueue(_attach(message, attachments)))
+    return sent
+
+
+def _compose(**kwargs: Any) -> EmailMessage:
+    from remit.notifications.compose import compose
+
+    return compose(**kwargs)
+
+
+def _attach(message: EmailMessage, attachments: Sequence[tuple[str, bytes, str]]) -> EmailMessage:
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    return message

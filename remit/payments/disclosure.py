@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 
 from remit.customers.selectors import admins
-from remit.notifications.actions import email_send
+from remit.notifications.actions import email_send, email_send_optional
 from remit.payments.models import BankAccount, Payment
 from remit.users.models import User
 
@@ -69,11 +69,14 @@ def email_people(
     template: str,
     biller: Any,
     context: dict[str, Any],
+    category: str | None = None,
 ) -> None:
     """Email ``people`` about ``accounts``: one message per way of seeing them, so the owner of a
     private account may read its details while the colleagues' copy says only whose it is. The
     templates describe each account for ``viewer`` (one of the message's recipients). Call inside
-    the transaction of the change."""
+    the transaction of the change. With a ``category`` (``notifications.categories.EmailCategory``)
+    the email is non-essential: each person gets their own copy with its unsubscribe link, and those
+    who opted out of that category get none (``email_send_optional``)."""
     shown = [account for account in accounts if account is not None]
     groups: dict[tuple[bool, ...], list[User]] = {}
     seen: set[int] = set()
@@ -84,9 +87,10 @@ def email_people(
         key = tuple(shows_details(account, viewer=person) for account in shown)
         groups.setdefault(key, []).append(person)
     for group in groups.values():
-        email_send(
-            to=[person.email for person in group],
-            template=template,
-            biller=biller,
-            context={**context, "viewer": group[0]},
-        )
+        to = [person.email for person in group]
+        if category is None:
+            email_send(to=to, template=template, biller=biller, context={**context, "viewer": group[0]})
+        else:
+            email_send_optional(
+                to=to, category=category, template=template, biller=biller, context={**context, "viewer": group[0]}
+            )

@@ -29,6 +29,7 @@ SECRET = "GLOBEX-SECRET"
 PUBLIC = {
     "autopay_skip_link",  # signed per payment; see test_the_skip_link_opens_only_its_own_payment
     "retry_skip_link",  # signed per retry; see test_retry_pages.py: test_a_skip_link_is_refused_…
+    "unsubscribe",  # signed per address; see test_email_preferences_pages.py: test_a_tampered_or_foreign_…
     "signin",
     "signin_code",
     "signout",

@@ -9,6 +9,7 @@ import pytest
 from conftest import axe_violations, cut_off_text, page_overflow, screenshot
 from remit.customers.models import Customer
 from remit.invoices.models import Invoice
+from remit.notifications.unsubscribe import unsubscribe_token
 from remit.payments.models import Payment
 from remit.site.demo import DEMO_PASSWORD, GLOBEX_ADMIN, load_demo
 from remit.test import find_link, parts
@@ -40,6 +41,8 @@ def test_every_portal_page_fits_a_phone(page, live_server, settings, mailbox, tm
     invoice_ids = list(Invoice.objects.filter(customer=globex).order_by("pk").values_list("pk", flat=True))
     payment_ids = list(Payment.objects.filter(customer=globex).order_by("pk").values_list("pk", flat=True))
     account_id = globex.bank_accounts.get().pk
+    token = unsubscribe_token(biller_id=globex.biller_id, address=GLOBEX_ADMIN, category="reminders")
+    unsubscribe = f"/unsubscribe/{token}/"
     initech_mail = [m for m in mailbox() if m["To"] == "pat@initech.example"][-1]
     initech_link = find_link(parts(initech_mail)["text/html"], "/pay/")
     page.set_viewport_size(PHONE)
@@ -73,6 +76,8 @@ def test_every_portal_page_fits_a_phone(page, live_server, settings, mailbox, tm
         ("bank-account-remove", f"/bank-accounts/{account_id}/remove/"),
         ("people", "/people/"),
         ("security", "/security/"),
+        ("email-preferences", "/email-preferences/"),
+        ("unsubscribe", unsubscribe),
     ]
     for name, path in pages:
         page.goto(f"{portal}{path}")
@@ -99,4 +104,8 @@ def test_every_portal_page_fits_a_phone(page, live_server, settings, mailbox, tm
         page.goto(f"{portal}{path}")
         screenshot(page, f"desktop-portal-{name}")
         assert page.locator("thead").first.is_visible(), name
+        assert cut_off_text(page) == [], name
+    for name, path in [("email-preferences", "/email-preferences/"), ("unsubscribe", unsubscribe)]:
+        page.goto(f"{portal}{path}")
+        screenshot(page, f"desktop-portal-{name}")
         assert cut_off_text(page) == [], name

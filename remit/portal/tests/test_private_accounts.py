@@ -44,6 +44,7 @@ from remit.customers import access
 from remit.customers.links import make_access_token
 from remit.invoices.links import make_token
 from remit.notifications.actions import outbox_deliver_due
+from remit.notifications.unsubscribe import unsubscribe_token
 from remit.payments.actions import payment_schedule
 from remit.payments.models import BankAccountStatus, Payment, PaymentStatus
 from remit.portal.tests.test_isolation import portal_patterns
@@ -150,6 +151,7 @@ def addresses(story) -> list[tuple[str, str]]:
         "access_link": make_access_token(globex, email=ADMIN),
         "invitation_accept": story["invitation"].token,
         "password_reset": default_token_generator.make_token(admin),
+        "unsubscribe": unsubscribe_token(biller_id=globex.biller_id, address=ADMIN, category="autopay"),
     }
     ids = {
         "invoice_id": story["payment"].allocations.get().invoice_id,
