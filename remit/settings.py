@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "remit.customers",
     "remit.invoices",
     "remit.payments",
+    "remit.recurring",
     "remit.autopay",
     "remit.ach",
     "remit.bank",
@@ -253,6 +254,10 @@ REMIT_BANK_SIM_PORT = env_int("REMIT_BANK_SIM_PORT", 2222)
 CELERY_BEAT_SCHEDULE["bank-sync-due"] = {
     "task": "remit.bank.tasks.bank_sync_due",
     "schedule": float(env_int("REMIT_BANK_SYNC_SECONDS", 60)),
+}
+CELERY_BEAT_SCHEDULE["recurring-issue-due"] = {
+    "task": "remit.recurring.tasks.recurring_issue_due_all",
+    "schedule": float(env_int("REMIT_RECURRING_SECONDS", 900)),
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
