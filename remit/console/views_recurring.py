@@ -21,7 +21,7 @@ from remit.invoices.totals import Line
 from remit.recurring import actions
 from remit.recurring.actions import RecurringError, biller_today
 from remit.recurring.models import RecurringInvoice
-from remit.recurring.selectors import held_for_review, issue_of, template_of, templates_of, upcoming
+from remit.recurring.selectors import held_for_review, issue_of, next_dates, template_of, templates_of, upcoming
 from remit.site.forms import add_action_error
 
 
@@ -115,13 +115,11 @@ def recurring_edit(request: ConsoleRequest, template_id: int) -> HttpResponse:
 @console_view()
 def recurring_detail(request: ConsoleRequest, template_id: int) -> HttpResponse:
     template = template_of(request.biller, template_id)
-    today = biller_today(request.biller)
     context = {
         "template": template,
-        "upcoming": [row for row in upcoming(request.biller, today=today) if row.template.pk == template.pk],
+        "upcoming": next_dates(template),
         "issues": template.issues.select_related("invoice", "actor")[:100],
         "changes": template.changes.select_related("actor")[:50],
-        "today": today,
     }
     return render(request, "console/recurring/detail.html", context)
 

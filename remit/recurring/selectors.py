@@ -71,3 +71,17 @@ def upcoming(biller: Biller, *, today: date, days: int = UPCOMING_DAYS, customer
         for _, day in template.dates(first=template.next_n, until=until)
     ]
     return sorted(rows, key=lambda row: (row.scheduled_on, row.template.customer.name, row.template.pk))
+
+
+def next_dates(template: RecurringInvoice, *, limit: int = 6) -> list[Upcoming]:
+    """The template's next ``limit`` dates, however far, skipped ones included."""
+    if template.status != TemplateStatus.ACTIVE or template.next_on is None:
+        return []
+    days = [day for _, day in template.dates(first=template.next_n)[:limit]]
+    skipped = {
+        issue.scheduled_on: issue
+        for issue in RecurringIssue.objects.filter(
+            template=template, status=IssueStatus.SKIPPED, scheduled_on__in=days
+        ).select_related("actor")
+    }
+    return [Upcoming(template, day, skipped.get(day)) for day in days]
