@@ -43,7 +43,7 @@ class RecurringForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         ends = data.get("ends")
         if ends == "on" and not data.get("end_on") and "end_on" not in self.errors:
             self.add_error("end_on", "Enter the end date.")

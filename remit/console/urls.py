@@ -55,9 +55,7 @@ urlpatterns = [
     path("<slug:slug>/payments/", views_payments.payment_list, name="payments"),
     # Recurring invoices
     path("<slug:slug>/recurring/", views_recurring.recurring_list, name="recurring"),
-    path(
-        "<slug:slug>/customers/<int:customer_id>/recurring/new/", views_recurring.recurring_new, name="recurring_new"
-    ),
+    path("<slug:slug>/customers/<int:customer_id>/recurring/new/", views_recurring.recurring_new, name="recurring_new"),
     path("<slug:slug>/recurring/<int:template_id>/", views_recurring.recurring_detail, name="recurring_detail"),
     path("<slug:slug>/recurring/<int:template_id>/edit/", views_recurring.recurring_edit, name="recurring_edit"),
     path("<slug:slug>/recurring/<int:template_id>/status", views_recurring.recurring_status, name="recurring_status"),

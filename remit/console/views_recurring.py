@@ -22,7 +22,6 @@ from remit.recurring import actions
 from remit.recurring.actions import RecurringError, biller_today
 from remit.recurring.models import RecurringInvoice
 from remit.recurring.selectors import held_for_review, issue_of, next_dates, template_of, templates_of, upcoming
-from remit.site.forms import add_action_error
 
 
 @console_view()
@@ -67,7 +66,7 @@ def _form_page(
         data["lines-TOTAL_FORMS"] = str(int(data.get("lines-TOTAL_FORMS", "1")) + 1)
         return RecurringForm(data), LineFormSet(data, prefix="lines"), None
     form = RecurringForm(posted, initial=initial)
-    formset = LineFormSet(posted, prefix="lines", initial=lines_initial)
+    formset: Any = LineFormSet(posted, prefix="lines", initial=lines_initial)
     if posted is None:
         return form, formset, None
     lines = _lines(formset)

@@ -192,8 +192,9 @@ def recurring_create(*, biller: Biller, actor: User | None, fields: TemplateFiel
     _apply(template, fields)
     template.save()
     _write_lines(template, fields.lines)
-    RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.CREATED,
-                                   data={"after": summary(template)})
+    RecurringChange.objects.create(
+        template=template, actor=actor, kind=RecurringChange.Kind.CREATED, data={"after": summary(template)}
+    )
     return template
 
 
@@ -203,8 +204,10 @@ def _locked(template: RecurringInvoice) -> RecurringInvoice:
 
 def _move(template: RecurringInvoice, status: str) -> None:
     if status not in TRANSITIONS[template.status]:
-        raise RecurringError(f"This recurring invoice is {template.get_status_display().lower()}; it can't be "
-                             f"{TemplateStatus(status).label.lower()} now.")
+        raise RecurringError(
+            f"This recurring invoice is {template.get_status_display().lower()}; it can't be "
+            f"{TemplateStatus(status).label.lower()} now."
+        )
     template.status = status
 
 
@@ -223,8 +226,12 @@ def recurring_update(*, template: RecurringInvoice, actor: User | None, fields: 
     if finished:
         _move(template, TemplateStatus.FINISHED)
     template.save()
-    RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.EDITED,
-                                   data={"before": before, "after": summary(template)})
+    RecurringChange.objects.create(
+        template=template,
+        actor=actor,
+        kind=RecurringChange.Kind.EDITED,
+        data={"before": before, "after": summary(template)},
+    )
     if finished:
         RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.FINISHED)
     return template
@@ -240,8 +247,9 @@ def recurring_pause(*, template: RecurringInvoice, actor: User | None, reason: s
     template = _locked(template)
     _move(template, TemplateStatus.PAUSED)
     template.save(update_fields=["status"])
-    RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.PAUSED,
-                                   reason=_reason(reason))
+    RecurringChange.objects.create(
+        template=template, actor=actor, kind=RecurringChange.Kind.PAUSED, reason=_reason(reason)
+    )
     return template
 
 
@@ -253,13 +261,26 @@ def recurring_resume(*, template: RecurringInvoice, actor: User | None, reason: 
     _move(template, TemplateStatus.ACTIVE)
     today = biller_today(template.biller)
     now = timezone.now()
-    passed = [(n, day) for n, day in template.dates(first=template.next_n) if day < today] if template.next_on and \
-        template.next_on < today else []
-    handled = set(RecurringIssue.objects.filter(template=template, n__in=[n for n, _ in passed]).values_list("n", flat=True))
+    passed = (
+        [(n, day) for n, day in template.dates(first=template.next_n) if day < today]
+        if template.next_on and template.next_on < today
+        else []
+    )
+    handled = set(
+        RecurringIssue.objects.filter(template=template, n__in=[n for n, _ in passed]).values_list("n", flat=True)
+    )
     RecurringIssue.objects.bulk_create(
-        RecurringIssue(template=template, n=n, scheduled_on=day, status=IssueStatus.SKIPPED, actor=actor,
-                       note="Paused on that date", decided_at=now)
-        for n, day in passed if n not in handled
+        RecurringIssue(
+            template=template,
+            n=n,
+            scheduled_on=day,
+            status=IssueStatus.SKIPPED,
+            actor=actor,
+            note="Paused on that date",
+            decided_at=now,
+        )
+        for n, day in passed
+        if n not in handled
     )
     if passed:
         template.next_n = passed[-1][0] + 1
@@ -268,8 +289,13 @@ def recurring_resume(*, template: RecurringInvoice, actor: User | None, reason: 
     if finished:
         _move(template, TemplateStatus.FINISHED)
     template.save(update_fields=["status", "next_n", "next_on"])
-    RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.RESUMED,
-                                   reason=_reason(reason), data={"skipped": [day.isoformat() for _, day in passed]})
+    RecurringChange.objects.create(
+        template=template,
+        actor=actor,
+        kind=RecurringChange.Kind.RESUMED,
+        reason=_reason(reason),
+        data={"skipped": [day.isoformat() for _, day in passed]},
+    )
     if finished:
         RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.FINISHED)
     return template
@@ -286,13 +312,16 @@ def recurring_delete(*, template: RecurringInvoice, actor: User | None, reason: 
     RecurringIssue.objects.filter(template=template, status=IssueStatus.REVIEW).update(
         status=IssueStatus.SKIPPED, actor=actor, note="The recurring invoice was deleted", decided_at=timezone.now()
     )
-    RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.DELETED,
-                                   reason=_reason(reason))
+    RecurringChange.objects.create(
+        template=template, actor=actor, kind=RecurringChange.Kind.DELETED, reason=_reason(reason)
+    )
     return template
 
 
 @transaction.atomic
-def recurring_skip(*, template: RecurringInvoice, actor: User | None, scheduled_on: date, reason: str) -> RecurringIssue:
+def recurring_skip(
+    *, template: RecurringInvoice, actor: User | None, scheduled_on: date, reason: str
+) -> RecurringIssue:
     """Skip one date: an upcoming one (no invoice will be issued for it) or one held for review."""
     reason = _reason(reason)
     if not reason:
@@ -303,25 +332,41 @@ def recurring_skip(*, template: RecurringInvoice, actor: User | None, scheduled_
     issue = RecurringIssue.objects.filter(template=template, scheduled_on=scheduled_on).first()
     now = timezone.now()
     if issue is not None and issue.status != IssueStatus.REVIEW:
-        raise RecurringError(f"The invoice of {scheduled_on:%b %-d, %Y} is already {issue.get_status_display().lower()}.")
+        raise RecurringError(
+            f"The invoice of {scheduled_on:%b %-d, %Y} is already {issue.get_status_display().lower()}."
+        )
     if issue is None:
-        n = next((n for n, day in template.dates(first=template.next_n, until=scheduled_on) if day == scheduled_on), None)
+        n = next(
+            (n for n, day in template.dates(first=template.next_n, until=scheduled_on) if day == scheduled_on), None
+        )
         if n is None:
-            raise RecurringError(f"{scheduled_on:%b %-d, %Y} is not an upcoming date of this recurring invoice.",
-                                 field="scheduled_on")
+            raise RecurringError(
+                f"{scheduled_on:%b %-d, %Y} is not an upcoming date of this recurring invoice.", field="scheduled_on"
+            )
         issue = RecurringIssue(template=template, n=n, scheduled_on=scheduled_on)
     issue.status, issue.actor, issue.note, issue.decided_at = IssueStatus.SKIPPED, actor, reason, now
     issue.save()
-    RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.SKIPPED, reason=reason,
-                                   data={"date": scheduled_on.isoformat()})
+    RecurringChange.objects.create(
+        template=template,
+        actor=actor,
+        kind=RecurringChange.Kind.SKIPPED,
+        reason=reason,
+        data={"date": scheduled_on.isoformat()},
+    )
     return issue
 
 
 def make_invoice(template: RecurringInvoice, *, issue_date: date, actor: User | None) -> Invoice:
     """The invoice of one date, through the invoices' own action: numbering, totals, the
     ``invoice.created`` webhook and Auto Pay (its ``invoices_changed`` hook) as for any invoice."""
-    draft = InvoiceDraft(customer=template.customer, issue_date=issue_date, lines=template.invoice_lines(), terms=template.terms,
-                         tax_rate=template.tax_rate, memo=template.memo)
+    draft = InvoiceDraft(
+        customer=template.customer,
+        issue_date=issue_date,
+        lines=template.invoice_lines(),
+        terms=template.terms,
+        tax_rate=template.tax_rate,
+        memo=template.memo,
+    )
     return invoice_create(biller=template.biller, actor=actor, draft=draft)
 
 
@@ -341,8 +386,9 @@ def recurring_issue_send(*, issue: RecurringIssue, actor: User | None) -> Recurr
     template = _locked(issue.template)
     issue = RecurringIssue.objects.select_for_update().get(pk=issue.pk)
     if issue.status != IssueStatus.REVIEW:
-        raise RecurringError(f"The invoice of {issue.scheduled_on:%b %-d, %Y} is already "
-                             f"{issue.get_status_display().lower()}.")
+        raise RecurringError(
+            f"The invoice of {issue.scheduled_on:%b %-d, %Y} is already {issue.get_status_display().lower()}."
+        )
     if template.status == TemplateStatus.DELETED:
         raise RecurringError("This recurring invoice was deleted.")
     try:
@@ -353,6 +399,10 @@ def recurring_issue_send(*, issue: RecurringIssue, actor: User | None) -> Recurr
     issue.note = email_invoice(invoice, actor)
     issue.emailed = not issue.note
     issue.save()
-    RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.SENT,
-                                   data={"date": issue.scheduled_on.isoformat(), "invoice": invoice.number})
+    RecurringChange.objects.create(
+        template=template,
+        actor=actor,
+        kind=RecurringChange.Kind.SENT,
+        data={"date": issue.scheduled_on.isoformat(), "invoice": invoice.number},
+    )
     return issue

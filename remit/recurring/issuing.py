@@ -54,7 +54,7 @@ def recurring_run(*, today: date | None = None, now: datetime | None = None) -> 
 
 def recurring_issue_due(*, template_id: int, today: date) -> list[RecurringIssue]:
     """Every date of one template up to ``today`` not yet handled, each in its own transaction."""
-    handled = []
+    handled: list[RecurringIssue] = []
     while True:
         try:
             issue = _handle_next(template_id, today)

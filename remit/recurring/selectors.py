@@ -52,7 +52,9 @@ class Upcoming:
     skipped: RecurringIssue | None  # skipped ahead of time (with who and why)
 
 
-def upcoming(biller: Biller, *, today: date, days: int = UPCOMING_DAYS, customer_id: int | None = None) -> list[Upcoming]:
+def upcoming(
+    biller: Biller, *, today: date, days: int = UPCOMING_DAYS, customer_id: int | None = None
+) -> list[Upcoming]:
     """The dates of active schedules from today to ``days`` ahead, soonest first, skipped ones included."""
     until = today + timedelta(days=days)
     templates = templates_of(biller).filter(status=TemplateStatus.ACTIVE, next_on__lte=until)

@@ -112,15 +112,26 @@ def test_upcoming_issues_across_customers_with_skip_and_pause(client, world, fro
     assert not RecurringIssue.objects.exists()
     response = client.post(
         f"/console/acme-supply/recurring/{globex.pk}/skip",
-        {"scheduled_on": "2027-03-10", "reason": "Paid for the year upfront", "next": "/console/acme-supply/recurring/"},
+        {
+            "scheduled_on": "2027-03-10",
+            "reason": "Paid for the year upfront",
+            "next": "/console/acme-supply/recurring/",
+        },
     )
     assert response["Location"] == "/console/acme-supply/recurring/"
     skipped = RecurringIssue.objects.get()
-    assert (skipped.status, skipped.actor, skipped.note) == (IssueStatus.SKIPPED, world.owner, "Paid for the year upfront")
+    assert (skipped.status, skipped.actor, skipped.note) == (
+        IssueStatus.SKIPPED,
+        world.owner,
+        "Paid for the year upfront",
+    )
     page = client.get("/console/acme-supply/recurring/").content.decode()
     assert "Skipped by" in page and "Paid for the year upfront" in page
     # Pause from the list: Initech's dates leave it.
-    client.post(f"/console/acme-supply/recurring/{initech.pk}/status", {"action": "pause", "next": "/console/acme-supply/recurring/"})
+    client.post(
+        f"/console/acme-supply/recurring/{initech.pk}/status",
+        {"action": "pause", "next": "/console/acme-supply/recurring/"},
+    )
     initech.refresh_from_db()
     assert initech.status == TemplateStatus.PAUSED
     assert RecurringChange.objects.filter(template=initech, kind="paused", actor=world.owner).exists()

@@ -8,9 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from remit.customers.models import Customer
+from remit.invoices.models import Invoice
 from remit.invoices.totals import Line
 from remit.recurring.actions import TemplateFields, recurring_create
-from remit.recurring.models import RecurringInvoice
+from remit.recurring.models import RecurringInvoice, RecurringIssue
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -36,3 +37,9 @@ def fields(customer: Customer, **changes: Any) -> TemplateFields:
 
 def make_template(customer: Customer, actor: Any = None, **changes: Any) -> RecurringInvoice:
     return recurring_create(biller=customer.biller, actor=actor, fields=fields(customer, **changes))
+
+
+def issued(issue: RecurringIssue) -> Invoice:
+    """The invoice issued for a date (the test fails if there is none)."""
+    assert issue.invoice is not None, f"nothing issued for {issue.scheduled_on}: {issue.status} {issue.note}"
+    return issue.invoice

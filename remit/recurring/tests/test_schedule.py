@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -123,7 +124,7 @@ def test_the_dates_up_to_an_end_are_increasing_within_it_and_counted_right(start
     end_on = start + timedelta(days=end_offset)
     found = [day for _, day in schedule_dates(start, frequency, end_on=end_on)]
     assert found[0] == start
-    assert all(a < b for a, b in zip(found, found[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(found))
     assert found[-1] <= end_on < nth_date(start, frequency, len(found))
     assert len(found) == dates_count(start, frequency, end_on=end_on)
 
