@@ -5,7 +5,7 @@ invoice held for review. Each runs in one transaction under the template's row l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -220,7 +220,16 @@ def recurring_update(*, template: RecurringInvoice, actor: User | None, fields: 
     template_check(template.biller, fields, today=biller_today(template.biller), template=template)
     _refuse_if_errors(fields)
     before = summary(template)
+    moved = (fields.start_on, fields.frequency) != (template.start_on, template.frequency)
     _apply(template, fields)
+    if moved:  # dates skipped ahead of time were dates of the old schedule
+        dropped = [
+            issue.scheduled_on.isoformat()
+            for issue in RecurringIssue.objects.filter(template=template).order_by("scheduled_on")
+        ]
+        RecurringIssue.objects.filter(template=template).delete()
+        if dropped:
+            before["skipped"] = dropped
     _write_lines(template, fields.lines)
     finished = template.next_on is None
     if finished:
@@ -262,7 +271,7 @@ def recurring_resume(*, template: RecurringInvoice, actor: User | None, reason: 
     today = biller_today(template.biller)
     now = timezone.now()
     passed = (
-        [(n, day) for n, day in template.dates(first=template.next_n) if day < today]
+        template.dates(first=template.next_n, until=today - timedelta(days=1))
         if template.next_on and template.next_on < today
         else []
     )

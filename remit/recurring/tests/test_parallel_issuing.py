@@ -61,7 +61,7 @@ def test_two_workers_at_once_issue_each_date_once(tmp_path):
     time.sleep(2)  # both processes started and waiting
     go.touch()
     outputs = [worker.communicate(timeout=240) for worker in workers]
-    for worker, (out, err) in zip(workers, outputs, strict=True):
+    for worker, (_, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
     handled = sum(int(out.split()[-1]) for out, _ in outputs)
     assert handled == 18  # 6 customers × 3 dates, between the two workers

@@ -209,3 +209,19 @@ def test_deleting_stops_it_and_keeps_the_invoices_and_history(world):
     template.refresh_from_db()
     assert template.status == TemplateStatus.DELETED and Invoice.objects.count() == 1
     assert template.changes.filter(kind="deleted", actor=world.owner, reason="Customer left").exists()
+
+
+def test_moving_the_start_drops_the_dates_skipped_on_the_old_schedule(world):
+    with time_machine.travel(at(MARCH_1), tick=False):
+        template = make_template(world.customer, start_on=date(2027, 3, 10))
+        recurring_skip(template=template, actor=world.owner, scheduled_on=date(2027, 4, 10), reason="Closed")
+        recurring_update(
+            template=template, actor=world.owner, fields=fields(world.customer, start_on=date(2027, 3, 15))
+        )
+    with time_machine.travel(at(date(2027, 4, 20)), tick=False):
+        report = recurring_run()
+    assert [(i.scheduled_on, i.status) for i in report.issues] == [
+        (date(2027, 3, 15), IssueStatus.ISSUED),
+        (date(2027, 4, 15), IssueStatus.ISSUED),
+    ]
+    assert template.changes.get(kind="edited").data["before"]["skipped"] == ["2027-04-10"]
