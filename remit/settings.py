@@ -315,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "remit.payments.models.PaymentStatus",
         "BankAccountStatusEnum": "remit.payments.models.BankAccountStatus",
         "PaymentSwitchEnum": "remit.payments.models.Switch",
+        "TermsEnum": "remit.ledger.models.TERMS_CHOICES",
+        "RecurringTermsEnum": "remit.recurring.models.TERMS_CHOICES",
     },
 }
 

@@ -185,7 +185,9 @@ def summary(template: RecurringInvoice) -> dict[str, object]:
 
 
 @transaction.atomic
-def recurring_create(*, biller: Biller, actor: User | None, fields: TemplateFields) -> RecurringInvoice:
+def recurring_create(
+    *, biller: Biller, actor: User | None, api_key_id: int | None = None, fields: TemplateFields
+) -> RecurringInvoice:
     template_check(biller, fields, today=biller_today(biller), template=None)
     _refuse_if_errors(fields)
     template = RecurringInvoice(biller=biller, created_by=actor)
@@ -193,7 +195,11 @@ def recurring_create(*, biller: Biller, actor: User | None, fields: TemplateFiel
     template.save()
     _write_lines(template, fields.lines)
     RecurringChange.objects.create(
-        template=template, actor=actor, kind=RecurringChange.Kind.CREATED, data={"after": summary(template)}
+        api_key_id=api_key_id,
+        template=template,
+        actor=actor,
+        kind=RecurringChange.Kind.CREATED,
+        data={"after": summary(template)},
     )
     return template
 
@@ -212,7 +218,9 @@ def _move(template: RecurringInvoice, status: str) -> None:
 
 
 @transaction.atomic
-def recurring_update(*, template: RecurringInvoice, actor: User | None, fields: TemplateFields) -> RecurringInvoice:
+def recurring_update(
+    *, template: RecurringInvoice, actor: User | None, api_key_id: int | None = None, fields: TemplateFields
+) -> RecurringInvoice:
     """Edit a template: the invoices not yet issued follow it; those issued stay as they are."""
     template = _locked(template)
     if template.status in (TemplateStatus.DELETED, TemplateStatus.FINISHED):
@@ -236,13 +244,16 @@ def recurring_update(*, template: RecurringInvoice, actor: User | None, fields: 
         _move(template, TemplateStatus.FINISHED)
     template.save()
     RecurringChange.objects.create(
+        api_key_id=api_key_id,
         template=template,
         actor=actor,
         kind=RecurringChange.Kind.EDITED,
         data={"before": before, "after": summary(template)},
     )
     if finished:
-        RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.FINISHED)
+        RecurringChange.objects.create(
+            api_key_id=api_key_id, template=template, actor=actor, kind=RecurringChange.Kind.FINISHED
+        )
     return template
 
 
@@ -251,19 +262,23 @@ def _reason(text: str) -> str:
 
 
 @transaction.atomic
-def recurring_pause(*, template: RecurringInvoice, actor: User | None, reason: str = "") -> RecurringInvoice:
+def recurring_pause(
+    *, template: RecurringInvoice, actor: User | None, api_key_id: int | None = None, reason: str = ""
+) -> RecurringInvoice:
     """No invoice is issued while paused; the dates that pass meanwhile are skipped on resuming."""
     template = _locked(template)
     _move(template, TemplateStatus.PAUSED)
     template.save(update_fields=["status"])
     RecurringChange.objects.create(
-        template=template, actor=actor, kind=RecurringChange.Kind.PAUSED, reason=_reason(reason)
+        api_key_id=api_key_id, template=template, actor=actor, kind=RecurringChange.Kind.PAUSED, reason=_reason(reason)
     )
     return template
 
 
 @transaction.atomic
-def recurring_resume(*, template: RecurringInvoice, actor: User | None, reason: str = "") -> RecurringInvoice:
+def recurring_resume(
+    *, template: RecurringInvoice, actor: User | None, api_key_id: int | None = None, reason: str = ""
+) -> RecurringInvoice:
     """Active again from today: each date that passed while paused is recorded as skipped (a
     resumed schedule never issues a pile of back invoices); today's date, if it is one, issues."""
     template = _locked(template)
@@ -299,6 +314,7 @@ def recurring_resume(*, template: RecurringInvoice, actor: User | None, reason: 
         _move(template, TemplateStatus.FINISHED)
     template.save(update_fields=["status", "next_n", "next_on"])
     RecurringChange.objects.create(
+        api_key_id=api_key_id,
         template=template,
         actor=actor,
         kind=RecurringChange.Kind.RESUMED,
@@ -306,12 +322,16 @@ def recurring_resume(*, template: RecurringInvoice, actor: User | None, reason: 
         data={"skipped": [day.isoformat() for _, day in passed]},
     )
     if finished:
-        RecurringChange.objects.create(template=template, actor=actor, kind=RecurringChange.Kind.FINISHED)
+        RecurringChange.objects.create(
+            api_key_id=api_key_id, template=template, actor=actor, kind=RecurringChange.Kind.FINISHED
+        )
     return template
 
 
 @transaction.atomic
-def recurring_delete(*, template: RecurringInvoice, actor: User | None, reason: str = "") -> RecurringInvoice:
+def recurring_delete(
+    *, template: RecurringInvoice, actor: User | None, api_key_id: int | None = None, reason: str = ""
+) -> RecurringInvoice:
     """No more invoices; those issued stay, and so does the history. An invoice held for review is
     skipped."""
     template = _locked(template)
@@ -322,14 +342,14 @@ def recurring_delete(*, template: RecurringInvoice, actor: User | None, reason: 
         status=IssueStatus.SKIPPED, actor=actor, note="The recurring invoice was deleted", decided_at=timezone.now()
     )
     RecurringChange.objects.create(
-        template=template, actor=actor, kind=RecurringChange.Kind.DELETED, reason=_reason(reason)
+        api_key_id=api_key_id, template=template, actor=actor, kind=RecurringChange.Kind.DELETED, reason=_reason(reason)
     )
     return template
 
 
 @transaction.atomic
 def recurring_skip(
-    *, template: RecurringInvoice, actor: User | None, scheduled_on: date, reason: str
+    *, template: RecurringInvoice, actor: User | None, api_key_id: int | None = None, scheduled_on: date, reason: str
 ) -> RecurringIssue:
     """Skip one date: an upcoming one (no invoice will be issued for it) or one held for review."""
     reason = _reason(reason)
@@ -356,6 +376,7 @@ def recurring_skip(
     issue.status, issue.actor, issue.note, issue.decided_at = IssueStatus.SKIPPED, actor, reason, now
     issue.save()
     RecurringChange.objects.create(
+        api_key_id=api_key_id,
         template=template,
         actor=actor,
         kind=RecurringChange.Kind.SKIPPED,

@@ -180,6 +180,8 @@ class RecurringChange(models.Model):
 
     template = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="changes")
     actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The API key that made the change (its actor is None); RESTRICT as for InvoiceEvent.api_key.
+    api_key = models.ForeignKey("api.ApiKey", on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     reason = models.CharField(max_length=500, blank=True)
     data = models.JSONField(default=dict, blank=True)
