@@ -610,6 +610,17 @@ class RecurringWriteSerializer(serializers.Serializer[Any]):
     )
 
 
+class RecurringLinesSerializer(serializers.Serializer[Any]):
+    """A change's lines, checked whole: the change is partial, its lines are not."""
+
+    lines = serializers.ListField(
+        child=LineWriteSerializer(),
+        min_length=1,
+        max_length=200,
+        error_messages={"min_length": "Add at least one line.", "max_length": "At most 200 lines."},
+    )
+
+
 class RecurringSkipSerializer(serializers.Serializer[Any]):
     scheduled_on = IsoDate(help_text="An upcoming date of the schedule, or one held for review.")
     reason = Text(filled=True, max_length=500)

@@ -459,6 +459,8 @@ class RecurringInvoiceViewSet(ScopedViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         template = self.get_object()
         changes = valid(s.RecurringWriteSerializer, request, partial=True)
+        if "lines" in changes:  # each line whole, with its defaults
+            changes["lines"] = valid(s.RecurringLinesSerializer, request)["lines"]
         if changes.get("customer", template.customer_id) != template.customer_id:
             raise ValidationError({"customer": ["A recurring invoice's customer can't change; create a new one."]})
         current: dict[str, Any] = {
