@@ -43,6 +43,16 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "Invoicing",
+        (
+            (
+                "recurring run [--today YYYY-MM-DD]",
+                "issue the recurring invoices whose date has come in each biller's time zone, once each, and print "
+                "them (the worker does it every 15 minutes)",
+            ),
+        ),
+    ),
+    (
         "Email",
         (
             ("outbox status", "count the emails waiting, delivered and given up on"),

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "remit.customers",
     "remit.invoices",
     "remit.payments",
+    "remit.recurring",
     "remit.autopay",
     "remit.ach",
     "remit.bank",
@@ -254,6 +255,10 @@ CELERY_BEAT_SCHEDULE["bank-sync-due"] = {
     "task": "remit.bank.tasks.bank_sync_due",
     "schedule": float(env_int("REMIT_BANK_SYNC_SECONDS", 60)),
 }
+CELERY_BEAT_SCHEDULE["recurring-issue-due"] = {
+    "task": "remit.recurring.tasks.recurring_issue_due_all",
+    "schedule": float(env_int("REMIT_RECURRING_SECONDS", 900)),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Security -----------------------------------------------------------------------------------
@@ -310,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "remit.payments.models.PaymentStatus",
         "BankAccountStatusEnum": "remit.payments.models.BankAccountStatus",
         "PaymentSwitchEnum": "remit.payments.models.Switch",
+        "TermsEnum": "remit.ledger.models.TERMS_CHOICES",
+        "RecurringTermsEnum": "remit.recurring.models.TERMS_CHOICES",
     },
 }
 

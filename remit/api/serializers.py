@@ -37,6 +37,8 @@ from remit.payments.models import (
     ValidationMethod,
     ValidationStatus,
 )
+from remit.recurring.models import TERMS_CHOICES as RECURRING_TERMS
+from remit.recurring.models import Delivery, Frequency, RecurringInvoice, RecurringLine
 
 MAX_ID = 2**63 - 1
 INVOICE_NUMBER = rf"\A{NUMBER_SHAPE}\Z"
@@ -532,3 +534,97 @@ class AchReturnSerializer(serializers.ModelSerializer[AchReturn]):
             "created_at",
         ]
         read_only_fields = fields
+
+
+# --- Recurring invoices ----------------------------------------------------------------------------
+
+
+class RecurringLineSerializer(serializers.ModelSerializer[RecurringLine]):
+    class Meta:
+        model = RecurringLine
+        fields = ["position", "description", "quantity", "unit_price_cents"]
+        read_only_fields = fields
+
+
+class RecurringInvoiceSerializer(serializers.ModelSerializer[RecurringInvoice]):
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    next_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="The next date an invoice is due to be issued; null: no more."
+    )
+    total_cents = serializers.SerializerMethodField(help_text="What each invoice comes to.")
+    lines = RecurringLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RecurringInvoice
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "frequency",
+            "start_on",
+            "end_on",
+            "count",
+            "terms",
+            "tax_rate",
+            "memo",
+            "delivery",
+            "status",
+            "next_on",
+            "total_cents",
+            "lines",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_total_cents(self, template: RecurringInvoice) -> int:
+        return template.totals.total_cents
+
+
+class RecurringWriteSerializer(serializers.Serializer[Any]):
+    customer = WholeNumber(min_value=1, max_value=MAX_ID, help_text="The customer's id (not archived).")
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    start_on = IsoDate(help_text="The first invoice's date: today (in the biller's time zone) or later.")
+    end_on = IsoDate(
+        required=False, allow_null=True, help_text="The last date (included); not with `count`. Null: none."
+    )
+    count = WholeNumber(
+        min_value=1, max_value=1000, required=False, allow_null=True, help_text="How many dates; not with `end_on`."
+    )
+    terms = serializers.ChoiceField(
+        choices=RECURRING_TERMS, required=False, help_text="Default: the biller's default terms."
+    )
+    tax_rate = Percent(required=False, default=Decimal(0), help_text='Percent, e.g. "8.25".')
+    memo = Text(max_length=2000, required=False, allow_blank=True)
+    delivery = serializers.ChoiceField(
+        choices=Delivery.choices,
+        required=False,
+        default=Delivery.SEND,
+        help_text="`send`: issued and emailed on its date; `review`: held until sent from the console.",
+    )
+    lines = serializers.ListField(
+        child=LineWriteSerializer(),
+        min_length=1,
+        max_length=200,
+        error_messages={"min_length": "Add at least one line.", "max_length": "At most 200 lines."},
+    )
+
+
+class RecurringLinesSerializer(serializers.Serializer[Any]):
+    """A change's lines, checked whole: the change is partial, its lines are not."""
+
+    lines = serializers.ListField(
+        child=LineWriteSerializer(),
+        min_length=1,
+        max_length=200,
+        error_messages={"min_length": "Add at least one line.", "max_length": "At most 200 lines."},
+    )
+
+
+class RecurringSkipSerializer(serializers.Serializer[Any]):
+    scheduled_on = IsoDate(help_text="An upcoming date of the schedule, or one held for review.")
+    reason = Text(filled=True, max_length=500)
+
+
+class RecurringReasonSerializer(serializers.Serializer[Any]):
+    reason = Text(max_length=500, required=False, allow_blank=True, default="")

@@ -15,6 +15,7 @@ router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("ach/files", views.AchFileViewSet, basename="ach-file")
 router.register("ach/returns", views.AchReturnViewSet, basename="ach-return")
+router.register("recurring-invoices", views.RecurringInvoiceViewSet, basename="recurring-invoice")
 
 urlpatterns = [
     path("v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

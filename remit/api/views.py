@@ -42,6 +42,17 @@ from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter
 from remit.payments.controls import customer_payment_settings_save
 from remit.payments.models import CustomerPaymentSettings, Payment
+from remit.recurring.actions import (
+    TemplateFields,
+    recurring_create,
+    recurring_delete,
+    recurring_pause,
+    recurring_resume,
+    recurring_skip,
+    recurring_update,
+)
+from remit.recurring.models import RecurringInvoice
+from remit.recurring.selectors import templates_of
 
 
 def valid(serializer_class: type[BaseSerializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
@@ -393,3 +404,151 @@ class AchReturnViewSet(ScopedViewSet):
 def docs(request: HttpRequest) -> HttpResponse:
     """Swagger UI, served from drf-spectacular-sidecar's files (no CDN), started by a script file."""
     return render(request, "api/docs.html")
+
+
+# --- Recurring invoices ----------------------------------------------------------------------------
+
+RECURRING_RULES = (
+    "Besides each field's own rules, these are refused with a 400 naming the field: a `customer` that is not "
+    "yours or is archived; a `start_on` before today in the biller's time zone; an `end_on` before `start_on`, "
+    "or both `end_on` and `count`, or an `end_on` that makes more than 1,000 invoices; a line with a total too "
+    "large."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List recurring invoices"),
+    retrieve=extend_schema(summary="Get a recurring invoice"),
+)
+class RecurringInvoiceViewSet(ScopedViewSet):
+    queryset = RecurringInvoice.objects.none()
+    serializer_class = s.RecurringInvoiceSerializer
+
+    def scoped(self, biller: Biller) -> QuerySet[RecurringInvoice]:
+        return templates_of(biller).order_by("-pk")
+
+    @extend_schema(
+        summary="Create a recurring invoice",
+        description="Issues an invoice on `start_on` and then every week, month, quarter or year (counted from "
+        "`start_on`: from the 31st, the last day of shorter months), until `end_on`, after `count` invoices, or "
+        "without end (at most 1,000). Each is numbered, emailed and paid by Auto Pay like any invoice. "
+        f"{RECURRING_RULES}",
+        request=s.RecurringWriteSerializer,
+        responses={201: s.RecurringInvoiceSerializer},
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = valid(s.RecurringWriteSerializer, request)
+        biller = biller_of(request)
+        try:
+            customer = Customer.objects.get(biller=biller, pk=data["customer"])
+        except Customer.DoesNotExist:
+            raise ValidationError({"customer": ["There is no customer with this id."]}) from None
+        fields = _template_fields(customer, data, terms=biller.default_terms)
+        template = recurring_create(biller=biller, actor=None, fields=fields, api_key_id=key_id(request))
+        return Response(self.get_serializer(self.fresh(template)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a recurring invoice",
+        description="Send only the fields to change; the invoices not yet issued follow. Once a date was handled, "
+        "`start_on` and `frequency` can't change, nor the end move before that date; `customer` never changes. "
+        f"{RECURRING_RULES}",
+        request=s.RecurringWriteSerializer,
+        responses={200: s.RecurringInvoiceSerializer},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        template = self.get_object()
+        changes = valid(s.RecurringWriteSerializer, request, partial=True)
+        if "lines" in changes:  # each line whole, with its defaults
+            changes["lines"] = valid(s.RecurringLinesSerializer, request)["lines"]
+        if changes.get("customer", template.customer_id) != template.customer_id:
+            raise ValidationError({"customer": ["A recurring invoice's customer can't change; create a new one."]})
+        current: dict[str, Any] = {
+            name: getattr(template, name)
+            for name in ("frequency", "start_on", "end_on", "count", "terms", "tax_rate", "memo", "delivery")
+        }
+        current["lines"] = [
+            {"description": line.description, "quantity": line.quantity, "unit_price_cents": line.unit_price_cents}
+            for line in template.lines.all()
+        ]
+        fields = _template_fields(template.customer, {**current, **changes}, terms=template.terms)
+        recurring_update(template=template, actor=None, fields=fields, api_key_id=key_id(request))
+        return Response(self.get_serializer(self.fresh(template)).data)
+
+    @extend_schema(
+        summary="Delete a recurring invoice",
+        description="No more invoices are issued; those issued stay, and so does the history.",
+        responses={204: None},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        recurring_delete(template=self.get_object(), actor=None, api_key_id=key_id(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Pause a recurring invoice",
+        description="Nothing is issued while paused. Refused (409) unless it is active.",
+        request=s.RecurringReasonSerializer,
+        responses={200: s.RecurringInvoiceSerializer},
+        operation_id="recurring_invoices_pause",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pause(self, request: Request, pk: str) -> Response:
+        template = self.get_object()
+        reason = valid(s.RecurringReasonSerializer, request)["reason"]
+        recurring_pause(template=template, actor=None, reason=reason, api_key_id=key_id(request))
+        return Response(self.get_serializer(self.fresh(template)).data)
+
+    @extend_schema(
+        summary="Resume a recurring invoice",
+        description="Active again from today; the dates that passed while paused are skipped. Refused (409) "
+        "unless it is paused.",
+        request=s.RecurringReasonSerializer,
+        responses={200: s.RecurringInvoiceSerializer},
+        operation_id="recurring_invoices_resume",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def resume(self, request: Request, pk: str) -> Response:
+        template = self.get_object()
+        reason = valid(s.RecurringReasonSerializer, request)["reason"]
+        recurring_resume(template=template, actor=None, reason=reason, api_key_id=key_id(request))
+        return Response(self.get_serializer(self.fresh(template)).data)
+
+    @extend_schema(
+        summary="Skip one date of a recurring invoice",
+        description="No invoice is issued for that date (an upcoming one, or one held for review); recorded "
+        "with the reason. A `scheduled_on` that is not such a date is refused with a 400; a finished or "
+        "deleted one with a 409.",
+        request=s.RecurringSkipSerializer,
+        responses={200: s.RecurringInvoiceSerializer},
+        operation_id="recurring_invoices_skip",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def skip(self, request: Request, pk: str) -> Response:
+        template = self.get_object()
+        data = valid(s.RecurringSkipSerializer, request)
+        recurring_skip(
+            template=template,
+            actor=None,
+            scheduled_on=data["scheduled_on"],
+            reason=data["reason"],
+            api_key_id=key_id(request),
+        )
+        return Response(self.get_serializer(self.fresh(template)).data)
+
+
+def _template_fields(customer: Customer, data: dict[str, Any], *, terms: str) -> TemplateFields:
+    return TemplateFields(
+        customer=customer,
+        frequency=data["frequency"],
+        start_on=data["start_on"],
+        end_on=data.get("end_on"),
+        count=data.get("count"),
+        lines=[Line(line["description"], line["quantity"], line["unit_price_cents"]) for line in data["lines"]],
+        terms=data.get("terms") or terms,
+        tax_rate=data["tax_rate"],
+        memo=data.get("memo", ""),
+        delivery=data["delivery"],
+    )

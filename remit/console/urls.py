@@ -11,6 +11,7 @@ from remit.console import (
     views_email,
     views_invoices,
     views_payments,
+    views_recurring,
     views_retries,
     views_return_rates,
     views_transfer,
@@ -54,6 +55,18 @@ urlpatterns = [
     ),
     path("<slug:slug>/settings/invoicing/", views_invoices.invoice_settings, name="invoice_settings"),
     path("<slug:slug>/payments/", views_payments.payment_list, name="payments"),
+    # Recurring invoices
+    path("<slug:slug>/recurring/", views_recurring.recurring_list, name="recurring"),
+    path("<slug:slug>/customers/<int:customer_id>/recurring/new/", views_recurring.recurring_new, name="recurring_new"),
+    path("<slug:slug>/recurring/<int:template_id>/", views_recurring.recurring_detail, name="recurring_detail"),
+    path("<slug:slug>/recurring/<int:template_id>/edit/", views_recurring.recurring_edit, name="recurring_edit"),
+    path("<slug:slug>/recurring/<int:template_id>/status", views_recurring.recurring_status, name="recurring_status"),
+    path("<slug:slug>/recurring/<int:template_id>/skip", views_recurring.recurring_skip, name="recurring_skip"),
+    path(
+        "<slug:slug>/recurring/issues/<int:issue_id>/send",
+        views_recurring.recurring_issue_send,
+        name="recurring_issue_send",
+    ),
     # Payment controls and the Review queue
     path("<slug:slug>/settings/payments/", views_controls.payment_settings, name="payment_settings"),
     path("<slug:slug>/settings/payments/risk-rules/", views_controls.risk_rules, name="risk_rules"),

@@ -21,6 +21,7 @@ from remit.customers.selectors import customer_of, customers_of
 from remit.invoices.models import Invoice
 from remit.ledger.amounts import balance_sql, status_filter
 from remit.payments.controls import payment_rules
+from remit.recurring.selectors import templates_of
 from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50
@@ -104,6 +105,7 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         "ach_id_replaces_reference": bool(reference) and ach_id != reference.upper(),
         "payment_rules": payment_rules(customer),
         "opt_outs": customer_opt_outs(customer),
+        "recurring": templates_of(request.biller).filter(customer=customer),
     }
     return render(request, "console/customers/detail.html", context)
 

@@ -31,7 +31,21 @@ def acme_ids(paid):
         "/api/v1/payments/": paid.scheduled.pk,
         "/api/v1/ach/files/": returned.entry.file_id,
         "/api/v1/ach/returns/": returned.pk,
+        "/api/v1/recurring-invoices/": acme_recurring(paid).pk,
     }
+
+
+def acme_recurring(paid):
+    """A recurring invoice of Acme's customer (made once, found again by later walks)."""
+    from remit.recurring.actions import biller_today, recurring_create
+    from remit.recurring.models import RecurringInvoice
+    from remit.recurring.tests.helpers import fields
+
+    found = RecurringInvoice.objects.filter(customer=paid.customer).first()
+    start = biller_today(paid.customer.biller)
+    return found or recurring_create(
+        biller=paid.customer.biller, actor=None, fields=fields(paid.customer, start_on=start)
+    )
 
 
 def filled(path, ids):

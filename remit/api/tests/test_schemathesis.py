@@ -42,6 +42,23 @@ RULES_IN_WORDS = {
         "lines": "too large",
         "tax_rate": "too large",
     },
+    "POST /api/v1/recurring-invoices": {
+        "customer": "There is no customer with this id|is archived",
+        "start_on": "The start date is in the past",
+        "end_on": "The end date is before the start date|not both|more than 1,000 invoices",
+        "lines": "too large",
+    },
+    "PATCH /api/v1/recurring-invoices/{id}": {
+        "customer": "customer can't change|is archived",
+        "start_on": "The start date is in the past|start date can't change",
+        "frequency": "how often can't change",
+        "end_on": "The end date is before the start date|not both|more than 1,000 invoices|can't end before",
+        "count": "can't end before",
+        "lines": "too large",
+    },
+    "POST /api/v1/recurring-invoices/{id}/skip": {
+        "scheduled_on": "is not an upcoming date",
+    },
 }
 
 

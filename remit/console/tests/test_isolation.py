@@ -12,6 +12,7 @@ from remit.billers.actions import staff_invite
 from remit.billers.models import Membership, Role, StaffInvitation
 from remit.invoices.models import Invoice
 from remit.notifications.models import OutboundEmail
+from remit.recurring.models import RecurringChange
 from remit.test import make_biller, make_customer, make_invoice, make_staff
 from remit.webhooks.endpoints import webhook_endpoint_create
 from remit.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -89,6 +90,20 @@ def hold_ids(customer):
     return {"hold_id": hold.pk, "validation_id": validation.pk}
 
 
+def recurring_ids(customer):
+    """A recurring invoice of the customer's, its first date held for review."""
+    from remit.recurring.actions import biller_today, recurring_create
+    from remit.recurring.issuing import recurring_run
+    from remit.recurring.tests.helpers import fields
+
+    today = biller_today(customer.biller)
+    template = recurring_create(
+        biller=customer.biller, actor=None, fields=fields(customer, start_on=today, delivery="review")
+    )
+    [issue] = recurring_run(today=today).issues
+    return {"template_id": template.pk, "issue_id": issue.pk}
+
+
 @pytest.fixture
 def acme_urls():
     acme, owner = make_biller("Acme Supply Co.")
@@ -110,6 +125,7 @@ def acme_urls():
         "key_id": api_key_create(biller=acme, actor=owner, name="Accounting sync").api_key.pk,
         **bank_ids(acme),
         **hold_ids(customer),
+        **recurring_ids(customer),
     }
     names = console_biller_patterns()
     assert {"dashboard", "team_remove", "customer", "invoice", "invoice_void", "invoice_pdf"} <= set(names)
@@ -135,6 +151,7 @@ def test_another_billers_people_get_404_everywhere(client, acme_urls, who):
     assert ApiKey.objects.filter(biller=acme, revoked_at__isnull=True).count() == 1
     assert not FileDelivery.objects.filter(status="delivered").exists()
     assert PickedUpFile.objects.filter(biller=acme).count() == 1
+    assert not RecurringChange.objects.exclude(kind="created").exists()
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, acme_urls):
