@@ -85,7 +85,9 @@ urlpatterns = [
         views_reminders.customer_reminders,
         name="customer_reminders",
     ),
-    path("<slug:slug>/invoices/<int:invoice_id>/reminders", views_reminders.invoice_reminders, name="invoice_reminders"),
+    path(
+        "<slug:slug>/invoices/<int:invoice_id>/reminders", views_reminders.invoice_reminders, name="invoice_reminders"
+    ),
     path("<slug:slug>/settings/account-validation/", views_validation.account_validation, name="account_validation"),
     path("<slug:slug>/ach/", views_ach.ach_files, name="ach_files"),
     path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),

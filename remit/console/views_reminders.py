@@ -162,4 +162,3 @@ def invoice_reminders(request: ConsoleRequest, invoice_id: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, biller=request.biller, pk=invoice_id)
     _pause_or_resume(request, invoice=invoice)
     return redirect("console:invoice", slug=request.biller.slug, invoice_id=invoice.pk)
-

@@ -24,10 +24,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from remit.autopay.models import AutoPay, AutoPayClaim, AutoPayRefusal
@@ -83,19 +84,16 @@ def _coverage(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     claimed = AutoPayClaim.objects.filter(invoice_id=OuterRef("pk"))
     refused = AutoPayRefusal.objects.filter(invoice_id=OuterRef("pk"))
     active = ReminderPause.objects.filter(lifted_at__isnull=True)
-    return (
-        invoices.filter(voided_at__isnull=True)
-        .annotate(
-            available=available_sql(),
-            paused=Exists(active.filter(invoice_id=OuterRef("pk")))
-            | Exists(active.filter(customer_id=OuterRef("customer_id"))),
-            autopay_coming=Exists(autopay_on) & ~Exists(claimed) & ~Exists(refused),
-        )
+    return invoices.filter(voided_at__isnull=True).annotate(
+        available=available_sql(),
+        paused=Exists(active.filter(invoice_id=OuterRef("pk")))
+        | Exists(active.filter(customer_id=OuterRef("customer_id"))),
+        autopay_coming=Exists(autopay_on) & ~Exists(claimed) & ~Exists(refused),
     )
 
 
 def _chased(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    return _coverage(invoices).filter(available__gt=0, paused=False, autopay_coming=False)
+    return _coverage(invoices).filter(available__gt=0, paused=False, autopay_coming=False)  # type: ignore[misc]
 
 
 def _window(biller: Biller, offset: int, after: date | None, up_to: date) -> QuerySet[Invoice]:
@@ -164,7 +162,9 @@ def _send_locked(
     if not invoices:
         return
     scheduled = scheduled_parts([invoice.pk for invoice in invoices])
-    fees = dict(LateFee.objects.filter(invoice_id__in=[i.pk for i in invoices], cents__gt=0).values_list("invoice_id", "cents"))
+    fees = dict(
+        LateFee.objects.filter(invoice_id__in=[i.pk for i in invoices], cents__gt=0).values_list("invoice_id", "cents")
+    )
     terms = fee_terms(biller)
     rows: list[ReminderSent] = []
     before = len(report.sent)
@@ -238,7 +238,7 @@ def reminder_context(
     parts: list[tuple[date, int]],
     fee_added_cents: int,
     terms: rules.FeeTerms | None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     scheduled_cents = sum(cents for _, cents in parts)
     days = (day - invoice.due_date).days
     fee_coming = None
@@ -249,7 +249,8 @@ def reminder_context(
     return {
         "invoice": invoice,
         "customer": invoice.customer,
-        "subject": f"{step.subject} — invoice {invoice.number}",
+        # ASCII around the biller's words: an all-ASCII subject spares the outbox a re-parse per email.
+        "subject": f"{step.subject} (invoice {invoice.number})",
         "message": step.message,
         "step": describe_offset(step.offset_days),
         "days_overdue": max(days, 0),
@@ -283,8 +284,12 @@ def late_fees_add(*, biller: Biller, today: date, report: RoundReport | None = N
         .values_list("pk", flat=True)
     )
     added: list[tuple[str, int]] = []
-    snapshot = {"kind": policy.kind, "fixed_cents": policy.fixed_cents, "percent": str(policy.percent)}
-    snapshot["grace_days"] = policy.grace_days  # type: ignore[assignment]
+    snapshot: dict[str, object] = {
+        "kind": policy.kind,
+        "fixed_cents": policy.fixed_cents,
+        "percent": str(policy.percent),
+        "grace_days": policy.grace_days,
+    }
     for invoice_id in ids:
         result = _late_fee_one(invoice_id, terms, today, snapshot)
         if result is not None:
@@ -294,7 +299,9 @@ def late_fees_add(*, biller: Biller, today: date, report: RoundReport | None = N
     return added
 
 
-def _late_fee_one(invoice_id: int, terms: rules.FeeTerms, today: date, snapshot: dict[str, object]) -> tuple[str, int] | None:
+def _late_fee_one(
+    invoice_id: int, terms: rules.FeeTerms, today: date, snapshot: dict[str, object]
+) -> tuple[str, int] | None:
     try:
         with transaction.atomic():
             invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice_id)
@@ -303,7 +310,8 @@ def _late_fee_one(invoice_id: int, terms: rules.FeeTerms, today: date, snapshot:
             cents = rules.fee_cents(terms, balance_cents=invoice.balance_cents)
             note = ""
             if cents > invoice.total_cents:
-                note = f"Not added: {format_cents(cents)} is above the invoice's total of {format_cents(invoice.total_cents)}."
+                total = format_cents(invoice.total_cents)
+                note = f"Not added: {format_cents(cents)} is above the invoice's total of {total}."
             elif cents == 0:
                 note = "Not added: the fee on this balance rounds to nothing."
             if note:

@@ -38,7 +38,9 @@ def _step_data(step: ReminderStep) -> dict[str, Any]:
 
 
 def _check_step(biller: Biller, step: ReminderStep | None, offset_days: int | None, subject: str, message: str) -> None:
-    others = ReminderStep.objects.filter(biller=biller).exclude(pk=step.pk if step else None)
+    others = ReminderStep.objects.filter(biller=biller)
+    if step is not None:
+        others = others.exclude(pk=step.pk)
     problems = rules.step_problems(
         offset_days=offset_days,
         subject=subject,
@@ -52,7 +54,9 @@ def _check_step(biller: Biller, step: ReminderStep | None, offset_days: int | No
 
 
 @transaction.atomic
-def reminder_step_add(*, biller: Biller, actor: User, offset_days: int | None, subject: str, message: str) -> ReminderStep:
+def reminder_step_add(
+    *, biller: Biller, actor: User, offset_days: int | None, subject: str, message: str
+) -> ReminderStep:
     require_owner(biller, actor, message=OWNERS)
     Biller.objects.select_for_update().filter(pk=biller.pk).first()  # one schedule change at a time
     subject, message = " ".join(subject.split()), message.strip()
@@ -62,7 +66,9 @@ def reminder_step_add(*, biller: Biller, actor: User, offset_days: int | None, s
         with transaction.atomic():
             step = ReminderStep.objects.create(biller=biller, offset_days=offset_days, subject=subject, message=message)
     except IntegrityError:
-        raise ReminderError("There is already a reminder on that day; change that one instead.", field="offset_days") from None
+        raise ReminderError(
+            "There is already a reminder on that day; change that one instead.", field="offset_days"
+        ) from None
     _record(biller, actor, ReminderChange.Kind.STEP_ADDED, {}, _step_data(step))
     return step
 
@@ -85,7 +91,9 @@ def reminder_step_change(
         with transaction.atomic():
             step.save()
     except IntegrityError:
-        raise ReminderError("There is already a reminder on that day; change that one instead.", field="offset_days") from None
+        raise ReminderError(
+            "There is already a reminder on that day; change that one instead.", field="offset_days"
+        ) from None
     _record(step.biller, actor, ReminderChange.Kind.STEP_CHANGED, before, after)
     return step
 

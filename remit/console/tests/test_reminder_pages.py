@@ -48,8 +48,12 @@ def test_the_owner_builds_a_schedule_and_the_history_says_so(client, world):
 
 @pytest.mark.parametrize(
     ("offset", "subject", "message"),
-    [("-7", "Again", "There is already a reminder on that day"), ("400", "Late", "at most 365 days"),
-     ("3", "", "Enter the subject"), ("soon", "x", "Enter a whole number")],
+    [
+        ("-7", "Again", "There is already a reminder on that day"),
+        ("400", "Late", "at most 365 days"),
+        ("3", "", "Enter the subject"),
+        ("soon", "x", "Enter a whole number"),
+    ],
 )
 def test_bad_steps_are_shown_at_the_field_and_nothing_is_saved(client, world, offset, subject, message):
     ReminderStep.objects.create(biller=world.biller, offset_days=-7, subject="Coming up")

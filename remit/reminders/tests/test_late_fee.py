@@ -120,7 +120,9 @@ def test_an_absurd_policy_is_refused_at_the_field_and_nothing_saved(world, kind,
 def test_staff_cannot_set_or_confirm_the_fee(world):
     staff = make_staff(world.biller)
     with pytest.raises(NotPermitted):
-        late_fee_policy_save(biller=world.biller, actor=staff, kind="fixed", fixed_cents=100, percent=None, grace_days=0)
+        late_fee_policy_save(
+            biller=world.biller, actor=staff, kind="fixed", fixed_cents=100, percent=None, grace_days=0
+        )
     fixed(world)
     with pytest.raises(NotPermitted):
         late_fee_policy_confirm(biller=world.biller, actor=staff)

@@ -57,7 +57,14 @@ def start(script, args, tmp_path, name):
     path = tmp_path / f"{name}.py"
     path.write_text(script)
     argv = ["x", *map(str, args)]
-    command = [sys.executable, "-m", "remit", "shell", "-c", f"import sys; sys.argv = {argv!r}; exec(open({str(path)!r}).read())"]
+    command = [
+        sys.executable,
+        "-m",
+        "remit",
+        "shell",
+        "-c",
+        f"import sys; sys.argv = {argv!r}; exec(open({str(path)!r}).read())",
+    ]
     return subprocess.Popen(command, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -21,7 +21,9 @@ def world():
 
 
 def add(world, offset, subject="Reminder", message=""):
-    return reminder_step_add(biller=world.biller, actor=world.owner, offset_days=offset, subject=subject, message=message)
+    return reminder_step_add(
+        biller=world.biller, actor=world.owner, offset_days=offset, subject=subject, message=message
+    )
 
 
 def test_steps_before_on_and_after_the_due_date(world):
@@ -81,5 +83,9 @@ def test_the_windows_say_what_latest_due_step_says():
     for shift in range(-30, 60):
         due = date(2026, 4, 1).replace() if shift == 0 else date.fromordinal(date(2026, 4, 1).toordinal() + shift)
         expected = rules.latest_due_step(offsets, due_date=due, issue_date=date(2026, 1, 1), today=today)
-        in_window = [o for o, after, up_to in rules.step_windows(offsets, today) if (after is None or due > after) and due <= up_to]
+        in_window = [
+            o
+            for o, after, up_to in rules.step_windows(offsets, today)
+            if (after is None or due > after) and due <= up_to
+        ]
         assert in_window == ([expected] if expected is not None else [])

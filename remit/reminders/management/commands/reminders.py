@@ -39,5 +39,6 @@ class Command(BaseCommand):
                 f"{format_cents(sent.left_cents)} left{scheduled} → {', '.join(sent.recipients)}"
             )
         self.stdout.write(
-            f"Sent {len(report.sent)} reminder(s) ({report.emails} email(s)); added {len(report.late_fees)} late fee(s)."
+            f"Sent {len(report.sent)} reminder(s) ({report.emails} email(s)); "
+            f"added {len(report.late_fees)} late fee(s)."
         )
