@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from remit.autopay.models import AutoPay, AutoPayClaim, AutoPayRefusal
@@ -43,7 +43,14 @@ from remit.lib.bulk import batches
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send_optional, outbox_batch
 from remit.notifications.categories import EmailCategory
-from remit.payments.models import IN_FLIGHT, Allocation, BankAccountStatus
+from remit.payments.models import (
+    IN_FLIGHT,
+    Allocation,
+    BankAccountStatus,
+    CustomerPaymentSettings,
+    PaymentSettings,
+    Switch,
+)
 from remit.reminders import rules
 from remit.reminders.models import LateFee, LateFeePolicy, ReminderPause, ReminderSent, ReminderStep, describe_offset
 
@@ -75,7 +82,21 @@ def biller_today(biller: Biller, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone)).date()
 
 
-def _coverage(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+def _autopay_allowed(biller: Biller) -> Q:
+    """The customers the biller's payment controls let use Auto Pay (``payments.controls.rules_from``
+    as SQL): ACH accepted and Auto Pay allowed, each the customer's override or else the biller's."""
+    switches = PaymentSettings.objects.filter(biller=biller).first() or PaymentSettings(biller=biller)
+    own = CustomerPaymentSettings.objects.filter(customer_id=OuterRef("customer_id"))
+
+    def switch(name: str, inherited: bool) -> Q:
+        if inherited:
+            return ~Q(Exists(own.filter(**{name: Switch.OFF})))
+        return Q(Exists(own.filter(**{name: Switch.ON})))
+
+    return switch("accept_ach", switches.accept_ach) & switch("allow_autopay", switches.allow_autopay)
+
+
+def _coverage(invoices: QuerySet[Invoice], biller: Biller) -> QuerySet[Invoice]:
     """The open invoices, with what decides whether a reminder goes: ``available`` (left to pay,
     not scheduled), ``paused``, ``autopay_coming``."""
     autopay_on = AutoPay.objects.filter(
@@ -88,12 +109,12 @@ def _coverage(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
         available=available_sql(),
         paused=Exists(active.filter(invoice_id=OuterRef("pk")))
         | Exists(active.filter(customer_id=OuterRef("customer_id"))),
-        autopay_coming=Exists(autopay_on) & ~Exists(claimed) & ~Exists(refused),
+        autopay_coming=Q(Exists(autopay_on)) & ~Q(Exists(claimed)) & ~Q(Exists(refused)) & _autopay_allowed(biller),
     )
 
 
-def _chased(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    return _coverage(invoices).filter(available__gt=0, paused=False, autopay_coming=False)  # type: ignore[misc]
+def _chased(invoices: QuerySet[Invoice], biller: Biller) -> QuerySet[Invoice]:
+    return _coverage(invoices, biller).filter(available__gt=0, paused=False, autopay_coming=False)  # type: ignore[misc]
 
 
 def _window(biller: Biller, offset: int, after: date | None, up_to: date) -> QuerySet[Invoice]:
@@ -125,7 +146,9 @@ def reminders_run(
         late_fees_add(biller=biller, today=day, report=report)
         steps = {step.offset_days: step for step in ReminderStep.objects.filter(biller=biller)}
         for offset, after, up_to in rules.step_windows(list(steps), day):
-            ids = list(_chased(_window(biller, offset, after, up_to)).order_by("pk").values_list("pk", flat=True))
+            ids = list(
+                _chased(_window(biller, offset, after, up_to), biller).order_by("pk").values_list("pk", flat=True)
+            )
             for batch in batches(ids, BATCH):
                 _send_batch(biller, steps[offset], (after, up_to), list(batch), day, report)
     return report
@@ -154,7 +177,7 @@ def _send_locked(
     after, up_to = window
     invoices = [
         invoice
-        for invoice in _chased(_window(biller, offset, after, up_to).filter(pk__in=ids))
+        for invoice in _chased(_window(biller, offset, after, up_to).filter(pk__in=ids), biller)
         .select_related("customer")
         .order_by("pk")
         if invoice.due_date + timedelta(days=offset) >= invoice.issue_date
@@ -278,7 +301,7 @@ def late_fees_add(*, biller: Biller, today: date, report: RoundReport | None = N
     )
     due_before = today - timedelta(days=terms.grace_days)
     ids = list(
-        _chased(Invoice.objects.filter(biller=biller, due_date__lt=due_before))
+        _chased(Invoice.objects.filter(biller=biller, due_date__lt=due_before), biller)
         .exclude(Exists(LateFee.objects.filter(invoice_id=OuterRef("pk"))))
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -50,13 +50,13 @@ def upcoming_reminders(biller: Biller, *, today: date, days: int = DAYS, limit: 
     found: list[Upcoming] = []
     unpaid = {"paid_cents__lt": F("total_cents")}
     for offset, after, up_to in rules.step_windows(offsets, today):  # today: every step due and not sent
-        rows = _coverage(_window(biller, offset, after, up_to).filter(**unpaid)).select_related("customer")
+        rows = _coverage(_window(biller, offset, after, up_to).filter(**unpaid), biller).select_related("customer")
         found += _listed(rows.order_by("due_date", "pk")[:limit], offset, today)
     last = today + timedelta(days=days - 1)
     for offset in offsets:  # the next days: the steps whose day it is
         first_due, last_due = today + timedelta(days=1 - offset), last - timedelta(days=offset)
         window = _window(biller, offset, first_due - timedelta(days=1), last_due).filter(**unpaid)
-        rows = _coverage(window).select_related("customer")
+        rows = _coverage(window, biller).select_related("customer")
         found += _listed(rows.order_by("due_date", "pk")[:limit], offset, None)
     found.sort(key=lambda row: (row.day, row.invoice.due_date, row.invoice.pk))
     return found[:limit]

@@ -13,6 +13,7 @@ import time_machine
 from remit.autopay.models import AutoPay
 from remit.invoices.actions import invoice_void
 from remit.payments.actions import payment_record_offline
+from remit.payments.models import CustomerPaymentSettings
 from remit.reminders.engine import reminders_run
 from remit.reminders.models import ReminderSent, ReminderStep
 from remit.reminders.settings import reminders_pause, reminders_resume
@@ -162,7 +163,8 @@ def test_auto_pay_on_but_not_yet_claimed_waits_for_the_sweep(world):
         version=1,
     )
     assert reminders_run(today=date(2026, 4, 1)).sent == []
-    AutoPay.objects.filter(customer=world.customer).update(enabled=False)
+    # The biller's controls don't let this customer use Auto Pay: it won't pay, so the reminder goes.
+    CustomerPaymentSettings.objects.create(customer=world.customer, allow_autopay="off")
     assert [s.invoice for s in reminders_run(today=date(2026, 4, 1)).sent] == [invoice.number]
 
 
