@@ -217,3 +217,29 @@ def test_the_round_makes_as_many_queries_for_40_invoices_as_for_4(world):
         assert len(report.sent) == many
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_crash_in_the_middle_of_a_batch_keeps_nothing_and_the_next_round_sends_all(world, monkeypatch):
+    from remit.notifications.models import OutboundEmail
+    from remit.reminders import engine
+
+    schedule(world.biller, 0)
+    for _ in range(3):
+        world.invoice(issue_date=ISSUED)
+    real = engine.email_send_optional
+    calls = []
+
+    def crash_on_the_third(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the worker died")
+        return real(**kwargs)
+
+    monkeypatch.setattr(engine, "email_send_optional", crash_on_the_third)
+    emails = OutboundEmail.objects.count()  # the portal invitations of the set-up
+    with pytest.raises(RuntimeError):
+        reminders_run(today=date(2026, 4, 1))
+    assert not ReminderSent.objects.exists() and OutboundEmail.objects.count() == emails
+    monkeypatch.setattr(engine, "email_send_optional", real)
+    assert len(reminders_run(today=date(2026, 4, 1)).sent) == 3
+    assert OutboundEmail.objects.count() == emails + 3
