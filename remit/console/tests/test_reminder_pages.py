@@ -145,3 +145,19 @@ def test_upcoming_lists_the_next_two_weeks_with_what_is_skipped(client, world):
     assert going.number in page and "Will go" in page
     assert paused.number in page and "Skipped: paused" in page
     assert page.count("3 days before the due date") == 2
+
+
+def test_the_invoice_page_lists_the_reminders_sent_and_the_late_fee(client, world):
+    from datetime import date
+
+    from remit.reminders.engine import reminders_run
+    from remit.reminders.models import LateFee
+
+    ReminderStep.objects.create(biller=world.biller, offset_days=3, subject="Overdue")
+    invoice = world.invoice(issue_date=date(2026, 3, 2))
+    reminders_run(today=date(2026, 4, 4))
+    LateFee.objects.create(invoice=invoice, cents=2_500, added_on=date(2026, 4, 5))
+    client.force_login(world.owner)
+    page = client.get(url(world, f"invoices/{invoice.pk}/")).content.decode()
+    assert f"Overdue (invoice {invoice.number}) · to ap@globex.example · $100.00 left" in page
+    assert "Late fee of $25.00 added Apr 5, 2026." in page
