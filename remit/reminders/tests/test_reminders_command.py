@@ -86,3 +86,20 @@ def test_two_workers_at_once_send_each_reminder_once(tmp_path):
     assert sum(int(r.split()[1]) for r in results) == 600
     assert ReminderSent.objects.count() == 600
     assert OutboundEmail.objects.filter(subject__startswith="Overdue").count() == 600
+
+
+@pytest.mark.django_db
+def test_the_workers_periodic_task_runs_one_round_on_the_billers_date():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from remit.reminders.tasks import reminders_round
+
+    world = make_world()
+    ReminderStep.objects.create(biller=world.biller, offset_days=3, subject="Overdue", message="")
+    world.invoice(issue_date=ISSUED)
+    with time_machine.travel(datetime(2026, 4, 4, 9, 0, tzinfo=ZoneInfo("America/New_York")), tick=False):
+        assert reminders_round() == 1
+        assert reminders_round() == 0
