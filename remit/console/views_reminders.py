@@ -15,15 +15,52 @@ from remit.console.forms_reminders import LateFeeForm, PauseForm, StepForm
 from remit.console.views import ConsoleRequest, console_view, read_only_for_staff
 from remit.customers.selectors import customer_of
 from remit.invoices.models import Invoice
-from remit.lib.money import cents_to_plain
+from remit.lib.money import cents_to_plain, format_cents
 from remit.reminders import settings as actions
 from remit.reminders.engine import biller_today
-from remit.reminders.models import LateFeePolicy, ReminderChange, ReminderPause, ReminderStep
+from remit.reminders.models import (
+    LateFeeKind,
+    LateFeePolicy,
+    ReminderChange,
+    ReminderPause,
+    ReminderStep,
+    describe_offset,
+)
 from remit.reminders.settings import ReminderError
 from remit.reminders.upcoming import DAYS, upcoming_reminders
 from remit.site.forms import add_action_error
 
 HISTORY = 20
+LABELS = {
+    "offset_days": "day",
+    "subject": "subject",
+    "message": "message",
+    "kind": "late fee",
+    "fixed_cents": "amount",
+    "percent": "percentage",
+    "grace_days": "grace days",
+}
+
+
+def _shown(name: str, value: Any) -> str:
+    if name == "offset_days":
+        return describe_offset(int(value)).lower()
+    if name == "fixed_cents":
+        return format_cents(int(value))
+    if name == "kind":
+        return str(dict(LateFeeKind.choices).get(value, value)).lower()
+    if name == "percent":
+        return f"{value}%"
+    return f"“{value}”" if value != "" else "none"
+
+
+def _described(values: dict[str, Any]) -> str:
+    return ", ".join(f"{LABELS.get(name, name)} {_shown(name, value)}" for name, value in values.items())
+
+
+def _history(biller_id: int) -> list[tuple[ReminderChange, str, str]]:
+    changes = ReminderChange.objects.filter(biller_id=biller_id)[:HISTORY]
+    return [(change, _described(change.before), _described(change.after)) for change in changes]
 
 
 def _fee_initial(policy: LateFeePolicy | None) -> dict[str, Any]:
@@ -66,7 +103,7 @@ def reminder_settings(request: ConsoleRequest) -> HttpResponse:
         "add_form": add_form,
         "fee_form": fee_form,
         "policy": policy,
-        "history": ReminderChange.objects.filter(biller=biller)[:HISTORY] if request.membership.is_owner else [],
+        "history": _history(biller.pk) if request.membership.is_owner else [],
     }
     return render(request, "console/reminders/settings.html", context)
 

@@ -161,3 +161,24 @@ def test_the_invoice_page_lists_the_reminders_sent_and_the_late_fee(client, worl
     page = client.get(url(world, f"invoices/{invoice.pk}/")).content.decode()
     assert f"Overdue (invoice {invoice.number}) · to ap@globex.example · $100.00 left" in page
     assert "Late fee of $25.00 added Apr 5, 2026." in page
+
+
+def test_the_history_says_what_changed_in_words(client, world):
+    client.force_login(world.owner)
+    settings_page = url(world, "settings/reminders/")
+    client.post(settings_page, {"action": "add", "new-offset_days": "-7", "new-subject": "Soon", "new-message": ""})
+    step = ReminderStep.objects.get()
+    client.post(
+        settings_page,
+        {
+            "action": f"change-{step.pk}",
+            f"step-{step.pk}-offset_days": "-5",
+            f"step-{step.pk}-subject": "Soon",
+            f"step-{step.pk}-message": "",
+        },
+    )
+    client.post(settings_page, {"action": "fee", "kind": "fixed", "fixed": "25", "percent": "", "grace_days": "3"})
+    page = client.get(settings_page).content.decode()
+    assert "Reminder added · day 7 days before the due date, subject “Soon”, message none" in page
+    assert "day 7 days before the due date, subject “Soon”, message none → day 5 days before the due date" in page
+    assert "Late fee policy changed · late fee no late fee → late fee a fixed amount, amount $25.00" in page
