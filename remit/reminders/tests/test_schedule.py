@@ -3,9 +3,11 @@ year, empty subjects refused at the field with nothing saved; every change audit
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from remit.reminders import rules
 from remit.reminders.models import ReminderChange, ReminderStep
@@ -77,15 +79,21 @@ def test_whole_numbers_only():
     assert rules.whole_number("9999999") is None
 
 
-def test_the_windows_say_what_latest_due_step_says():
-    offsets = [-7, 0, 3, 14]
+@given(
+    offsets=st.sets(st.integers(-365, 365), min_size=1, max_size=8),
+    due_shift=st.integers(-800, 800),
+    sent=st.sets(st.integers(-365, 365), max_size=3),
+)
+def test_the_windows_say_what_latest_due_step_says(offsets, due_shift, sent):
+    """The round's SQL (a due-date window per step, minus invoices with a step at or after it sent)
+    picks exactly the step the pure rule picks, for any schedule, due date and history."""
     today = date(2026, 4, 10)
-    for shift in range(-30, 60):
-        due = date(2026, 4, 1).replace() if shift == 0 else date.fromordinal(date(2026, 4, 1).toordinal() + shift)
-        expected = rules.latest_due_step(offsets, due_date=due, issue_date=date(2026, 1, 1), today=today)
-        in_window = [
-            o
-            for o, after, up_to in rules.step_windows(offsets, today)
-            if (after is None or due > after) and due <= up_to
-        ]
-        assert in_window == ([expected] if expected is not None else [])
+    due = today + timedelta(days=due_shift)
+    issue = due - timedelta(days=400)  # the issue-date rule is checked per row, after the SQL
+    expected = rules.latest_due_step(sorted(offsets), due_date=due, issue_date=issue, today=today, sent=sorted(sent))
+    picked = [
+        offset
+        for offset, after, up_to in rules.step_windows(sorted(offsets), today)
+        if (after is None or due > after) and due <= up_to and not any(done >= offset for done in sent)
+    ]
+    assert picked == ([expected] if expected is not None else [])
