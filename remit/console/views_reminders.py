@@ -55,7 +55,8 @@ def _shown(name: str, value: Any) -> str:
 
 
 def _described(values: dict[str, Any]) -> str:
-    return ", ".join(f"{LABELS.get(name, name)} {_shown(name, value)}" for name, value in values.items())
+    """In the order of ``LABELS`` (PostgreSQL's jsonb keeps no order of its own)."""
+    return ", ".join(f"{label} {_shown(name, values[name])}" for name, label in LABELS.items() if name in values)
 
 
 def _history(biller_id: int) -> list[tuple[ReminderChange, str, str]]:
