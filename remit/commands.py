@@ -57,6 +57,11 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("outbox status", "count the emails waiting, delivered and given up on"),
             ("outbox deliver", "deliver the emails that are due now, without the worker"),
+            (
+                "reminders run [--today YYYY-MM-DD]",
+                "send the payment reminders and add the late fees that are due, once, and print what was sent "
+                "(the worker does it hourly)",
+            ),
         ),
     ),
     (

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "remit.payments",
     "remit.recurring",
     "remit.autopay",
+    "remit.reminders",
     "remit.ach",
     "remit.bank",
     "remit.api",
@@ -248,6 +249,10 @@ CELERY_BEAT_SCHEDULE["ach-return-rates"] = {
 CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
     "task": "remit.webhooks.tasks.deliver_due_webhooks",
     "schedule": float(env_int("REMIT_WEBHOOK_SWEEP_SECONDS", 30)),
+}
+CELERY_BEAT_SCHEDULE["reminders-round"] = {
+    "task": "remit.reminders.tasks.reminders_round",
+    "schedule": float(env_int("REMIT_REMINDERS_SECONDS", 3600)),
 }
 # The demo's simulated bank (`remit bank-sim --sftp`, started by `remit run` in development).
 REMIT_BANK_SIM_PORT = env_int("REMIT_BANK_SIM_PORT", 2222)

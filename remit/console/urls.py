@@ -12,6 +12,7 @@ from remit.console import (
     views_invoices,
     views_payments,
     views_recurring,
+    views_reminders,
     views_retries,
     views_return_rates,
     views_transfer,
@@ -92,6 +93,16 @@ urlpatterns = [
     # ACH files, returns and settings
     path("<slug:slug>/settings/ach/", views_ach.ach_settings, name="ach_settings"),
     path("<slug:slug>/settings/retries/", views_retries.retry_settings, name="retry_settings"),
+    path("<slug:slug>/settings/reminders/", views_reminders.reminder_settings, name="reminder_settings"),
+    path("<slug:slug>/reminders/upcoming/", views_reminders.reminders_upcoming, name="reminders_upcoming"),
+    path(
+        "<slug:slug>/customers/<int:customer_id>/reminders",
+        views_reminders.customer_reminders,
+        name="customer_reminders",
+    ),
+    path(
+        "<slug:slug>/invoices/<int:invoice_id>/reminders", views_reminders.invoice_reminders, name="invoice_reminders"
+    ),
     path("<slug:slug>/settings/account-validation/", views_validation.account_validation, name="account_validation"),
     path("<slug:slug>/ach/", views_ach.ach_files, name="ach_files"),
     path("<slug:slug>/ach/files/<int:file_id>/download", views_ach.ach_file_download, name="ach_file_download"),

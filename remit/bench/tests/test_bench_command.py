@@ -21,7 +21,7 @@ from django.conf import settings
 
 from remit.lib.env import new_secret_key
 
-SMALL = ["--only", "ach,api,import", "--invoices", "20", "--import-rows", "10"]
+SMALL = ["--only", "ach,api,import,reminders", "--invoices", "20", "--import-rows", "10", "--reminder-invoices", "50"]
 SMALL += ["--ach-payments", "20", "--ach-returns", "5", "--api-seconds", "0.5"]
 POSTGRES = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgres") else ""
 on_postgresql = pytest.mark.skipif(not POSTGRES, reason="the suite runs on SQLite")
@@ -75,8 +75,9 @@ def assert_measured(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     rows = ("ACH export, 20 scheduled payments", "Raw: the export's SELECT", "Import of a return file", "CSV import")
-    for row in (*rows, "POST /api/v1/invoices"):
+    for row in (*rows, "POST /api/v1/invoices", "Reminder round, 50 open invoices"):
         assert row in result.stdout
+    assert "WRONG" not in result.stdout
 
 
 def test_bench_on_sqlite_writes_nothing_into_the_data_folder(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from conftest import cut_off_text, page_overflow, screenshot
 from remit.customers.models import Customer
 from remit.invoices.models import Invoice
+from remit.reminders.models import ReminderStep
 from remit.site.demo import ACME_OWNER, DEMO_PASSWORD, load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,6 +38,8 @@ def test_every_console_page_fits_a_phone_and_the_top_bar_one_line(page, live_ser
     console = f"{live_server.url}/console"
     invoice = Invoice.objects.filter(customer__reference="GLOBEX", pending_cents__gt=0).order_by("pk")[0]
     customer = Customer.objects.get(reference="GLOBEX")
+    for offset in (-7, 0, 14):  # a schedule: the reminder pages show steps and upcoming reminders
+        ReminderStep.objects.create(biller=customer.biller, offset_days=offset, subject=f"Reminder {offset:+d}")
     page.set_viewport_size(PHONE)
     problems: list[str] = []
 
@@ -77,6 +80,8 @@ def test_every_console_page_fits_a_phone_and_the_top_bar_one_line(page, live_ser
         ("settings-webhooks", "/settings/webhooks/"),
         ("settings-payments", "/settings/payments/"),
         ("settings-retries", "/settings/retries/"),
+        ("settings-reminders", "/settings/reminders/"),
+        ("reminders-upcoming", "/reminders/upcoming/"),
         ("settings-account-validation", "/settings/account-validation/"),
         ("customer-payment-settings", f"/customers/{customer.pk}/payment-settings/"),
         ("review", "/review/"),

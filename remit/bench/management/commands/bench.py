@@ -15,14 +15,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from remit.bench import ach, api, autopay, invoicing, paying, portal
+from remit.bench import ach, api, autopay, invoicing, paying, portal, reminders
 from remit.bench.database import bench_database
 from remit.bench.folder import keep_interrupts, run_in_temporary_folder
 from remit.notifications import actions as notifications_actions
 
 Row = tuple[str, str, str]
 # The benchmarks by name, in the order they run; `--only` picks some of them.
-BENCHMARKS = ("invoices", "import", "portal", "paying", "autopay", "ach", "api")
+BENCHMARKS = ("invoices", "import", "portal", "paying", "autopay", "reminders", "ach", "api")
 # These measure on the biller (and its 100,000 invoices) that the invoice-list benchmark seeds.
 ON_SEEDED_INVOICES = {"invoices", "import", "portal", "paying"}
 SIZES = (
@@ -30,6 +30,7 @@ SIZES = (
     "import_rows",
     "parallel_seconds",
     "autopay_invoices",
+    "reminder_invoices",
     "ach_payments",
     "ach_returns",
     "api_seconds",
@@ -63,6 +64,12 @@ class Command(BaseCommand):
             type=int,
             default=100_000,
             help="Open invoices in the Auto Pay sweep benchmark (one customer account per 10, half with Auto Pay on).",
+        )
+        parser.add_argument(
+            "--reminder-invoices",
+            type=int,
+            default=100_000,
+            help="Open invoices in the reminder round benchmark (one customer account per 10).",
         )
         parser.add_argument("--ach-payments", type=int, default=100_000, help="Scheduled payments in the ACH export.")
         parser.add_argument("--ach-returns", type=int, default=10_000, help="Returns in the return-file import.")
@@ -112,6 +119,8 @@ class Command(BaseCommand):
                 rows.append(paying.parallel_payers(biller, seconds=options["parallel_seconds"]))
         if "autopay" in only:
             rows += autopay.sweeps(url, invoices=options["autopay_invoices"])
+        if "reminders" in only:
+            rows += reminders.rounds(url, invoices=options["reminder_invoices"])
         if "ach" in only:
             rows += ach.export_and_returns(url, payments=options["ach_payments"], returns=options["ach_returns"])
         if "api" in only:
