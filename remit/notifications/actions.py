@@ -13,7 +13,7 @@ import email
 import email.policy
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -85,10 +85,12 @@ def outbox_batch() -> Iterator[None]:
         return
     rows: list[OutboundEmail] = []
     _batching.rows = rows
+    _batching.opt_outs = {}
     try:
         yield
     finally:
         _batching.rows = None
+        _batching.opt_outs = None
     OutboundEmail.objects.bulk_create(rows, batch_size=100)
     for row in rows:
         _request_delivery(row.pk)
@@ -261,14 +263,14 @@ def email_send_optional(
     Returns the emails written; an address that opted out gets none, and nothing says so to the caller
     but the list."""
     require_transaction("Sending an email")
-    from remit.notifications.preferences import normalise_address, opted_out_addresses
+    from remit.notifications.preferences import normalise_address
     from remit.notifications.unsubscribe import unsubscribe_url
 
     label = EmailCategory(category).label  # an unknown category is a programming error: ValueError
     addresses: dict[str, str] = {}
     for address in to:
         addresses.setdefault(normalise_address(address), address)  # once each, as first spelled
-    stopped = opted_out_addresses(biller_id=biller.pk, category=category, addresses=addresses)
+    stopped = _stopped(biller_id=biller.pk, category=category, addresses=addresses)
     sent = []
     for normalised, address in addresses.items():
         if normalised in stopped:
@@ -287,6 +289,21 @@ def email_send_optional(
         }
         sent.append(outbox_enqueue(_attach(message, attachments)))
     return sent
+
+
+def _stopped(*, biller_id: int, category: str, addresses: Iterable[str]) -> Collection[str]:
+    """The opted-out addresses among ``addresses``. Inside ``outbox_batch`` (a reminder round over
+    thousands of invoices) the biller's whole opt-out list for the category is read once per batch
+    instead of once per email."""
+    from remit.notifications.preferences import opted_out_addresses, opted_out_for_category
+
+    cache: dict[tuple[int, str], set[str]] | None = getattr(_batching, "opt_outs", None)
+    if cache is None:
+        return opted_out_addresses(biller_id=biller_id, category=category, addresses=addresses)
+    key = (biller_id, category)
+    if key not in cache:
+        cache[key] = opted_out_for_category(biller_id=biller_id, category=category)
+    return cache[key]
 
 
 def _compose(**kwargs: Any) -> EmailMessage:

@@ -109,6 +109,11 @@ def opted_out_addresses(*, biller_id: int, category: str, addresses: Iterable[st
     )
 
 
+def opted_out_for_category(*, biller_id: int, category: str) -> set[str]:
+    """Every address that does not want ``category`` from this biller: one query."""
+    return set(EmailOptOut.objects.filter(biller_id=biller_id, category=category).values_list("address", flat=True))
+
+
 def opted_out_categories(*, biller_id: int, address: str) -> set[str]:
     """The categories ``address`` stopped receiving from this biller."""
     return set(

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from remit.notifications.actions import email_send, email_send_optional, outbox_deliver_due
+from remit.notifications.actions import email_send, email_send_optional, outbox_batch, outbox_deliver_due
 from remit.notifications.categories import EmailCategory
 from remit.notifications.models import OptOutHow, OutboundEmail
 from remit.notifications.preferences import email_opt_out
@@ -43,6 +43,34 @@ def test_an_opted_out_address_gets_nothing_and_the_others_still_do(mailbox):
 
     assert [email.recipients for email in sent] == [["Clerk@Globex.example"]]  # once, as first spelled
     assert [m["To"] for m in mailbox()] == ["Clerk@Globex.example"]
+
+
+def test_in_a_batch_the_opt_outs_are_read_once_per_biller_and_category_and_still_honoured(mailbox):
+    acme, _ = make_biller("Acme Supply Co.")
+    bolt, _ = make_biller("Bolt Hardware Inc.")
+    email_opt_out(biller=acme, address="ap@globex.example", category=EmailCategory.REMINDERS, how=OptOutHow.ONE_CLICK)
+    email_opt_out(biller=bolt, address="ap@initech.example", category=EmailCategory.REMINDERS, how=OptOutHow.ONE_CLICK)
+    addresses = ["ap@globex.example", "ap@initech.example", "ap@hooli.example"]
+
+    with transaction.atomic(), outbox_batch(), CaptureQueriesContext(connection) as queries:
+        for biller in (acme, acme, bolt, bolt):
+            for address in addresses:
+                email_send_optional(
+                    to=[address],
+                    category=EmailCategory.REMINDERS,
+                    template="staff_invitation",
+                    context=_context(biller),
+                    biller=biller,
+                )
+    outbox_deliver_due()
+
+    opt_out_reads = [q for q in queries.captured_queries if "emailoptout" in q["sql"].lower()]
+    assert len(opt_out_reads) == 2  # Acme's list once, Bolt's once, however many emails
+    got = sorted((m["To"], m["From"].split(" <")[0]) for m in mailbox())
+    assert got == sorted(
+        [("ap@initech.example", "Acme Supply Co."), ("ap@hooli.example", "Acme Supply Co.")] * 2
+        + [("ap@globex.example", "Bolt Hardware Inc."), ("ap@hooli.example", "Bolt Hardware Inc.")] * 2
+    )
 
 
 def test_an_opt_out_is_per_biller_and_per_category(mailbox):
