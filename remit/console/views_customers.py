@@ -14,6 +14,7 @@ from remit.ach.export import customer_individual_id
 from remit.autopay.models import AutoPay
 from remit.console.forms_invoicing import CustomerForm
 from remit.console.views import ConsoleRequest, console_view, page_query
+from remit.console.views_statements import monthly_on
 from remit.customers import actions
 from remit.customers.actions import CustomerError
 from remit.customers.selectors import customer_of, customers_of
@@ -102,6 +103,7 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         "ach_id": ach_id,
         "ach_id_replaces_reference": bool(reference) and ach_id != reference.upper(),
         "payment_rules": payment_rules(customer),
+        "monthly_statements": monthly_on(customer.pk),
     }
     return render(request, "console/customers/detail.html", context)
 

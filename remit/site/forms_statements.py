@@ -19,14 +19,14 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class StatementPeriodForm(forms.Form):
     period = forms.ChoiceField(label="Period", choices=PERIODS, initial=DEFAULT_PERIOD)
 
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, default: str = DEFAULT_PERIOD, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["from"] = forms.DateField(label="From", required=False, widget=DATE_INPUT)
         self.fields["to"] = forms.DateField(label="To", required=False, widget=DATE_INPUT)
         if not self.is_bound:
-            start, end = period_dates(DEFAULT_PERIOD, today=today)
-            self.initial.update({"from": start, "to": end})
+            start, end = period_dates(default, today=today)
+            self.initial.update({"period": default, "from": start, "to": end})
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -49,6 +49,6 @@ class StatementPeriodForm(forms.Form):
         return self.cleaned_data["from"], self.cleaned_data["to"]
 
 
-def period_form(data: Any, *, today: date) -> StatementPeriodForm:
+def period_form(data: Any, *, today: date, default: str = DEFAULT_PERIOD) -> StatementPeriodForm:
     """The form bound to a query string that chose something, else unbound (the default period)."""
-    return StatementPeriodForm(data if data.get("period") else None, today=today)
+    return StatementPeriodForm(data if data.get("period") else None, today=today, default=default)
