@@ -48,7 +48,7 @@ def customer_statement(request: ConsoleRequest, customer_id: int) -> HttpRespons
     statement = statement_for(customer, start=period[0], end=period[1]) if period else None
     context = {
         "customer": customer,
-        "form": form,
+        "form": form.shown(),
         "statement": statement,
         "monthly": monthly_on(customer.pk),
         "events": StatementEvent.objects.filter(customer=customer).select_related("actor")[:20],

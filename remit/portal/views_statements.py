@@ -22,7 +22,7 @@ def statements(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "portal/statements.html",
-        {"form": form, "statement": statement, "query": request.GET.urlencode()},
+        {"form": form.shown(), "statement": statement, "query": request.GET.urlencode()},
         status=200 if period else 400,
     )
 

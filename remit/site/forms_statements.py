@@ -24,7 +24,7 @@ class StatementPeriodForm(forms.Form):
         self.today = today
         self.fields["from"] = forms.DateField(label="From", required=False, widget=DATE_INPUT)
         self.fields["to"] = forms.DateField(label="To", required=False, widget=DATE_INPUT)
-        if not self.is_bound:
+        if not self.is_bound and "from" not in self.initial:
             start, end = period_dates(default, today=today)
             self.initial.update({"period": default, "from": start, "to": end})
 
@@ -47,6 +47,14 @@ class StatementPeriodForm(forms.Form):
         if not self.is_valid():
             return None
         return self.cleaned_data["from"], self.cleaned_data["to"]
+
+
+    def shown(self) -> StatementPeriodForm:
+        """The form to show again: once a named period is chosen, with its dates in From and To."""
+        if not self.is_bound or not self.is_valid():
+            return self
+        start, end = self.cleaned_data["from"], self.cleaned_data["to"]
+        return StatementPeriodForm(today=self.today, initial={"period": self.cleaned_data["period"], "from": start, "to": end})
 
 
 def period_form(data: Any, *, today: date, default: str = DEFAULT_PERIOD) -> StatementPeriodForm:
