@@ -238,7 +238,7 @@ class CustomerViewSet(ScopedViewSet):
     )
     @action(detail=True, methods=["get"])
     def statement(self, request: Request, pk: str) -> Response:
-        customer, statement = self._statement()
+        _, statement = self._statement()
         return Response(s.StatementSerializer(statement).data)
 
     @extend_schema(
@@ -252,7 +252,8 @@ class CustomerViewSet(ScopedViewSet):
     def statement_pdf(self, request: Request, pk: str) -> HttpResponse:
         customer, statement = self._statement()
         response = HttpResponse(
-            statement_pdf(biller=customer.biller, customer=customer, statement=statement), content_type="application/pdf"
+            statement_pdf(biller=customer.biller, customer=customer, statement=statement),
+            content_type="application/pdf",
         )
         response["Content-Disposition"] = f'inline; filename="{statement_filename(customer, statement)}"'
         return response

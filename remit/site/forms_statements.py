@@ -48,13 +48,14 @@ class StatementPeriodForm(forms.Form):
             return None
         return self.cleaned_data["from"], self.cleaned_data["to"]
 
-
     def shown(self) -> StatementPeriodForm:
         """The form to show again: once a named period is chosen, with its dates in From and To."""
         if not self.is_bound or not self.is_valid():
             return self
         start, end = self.cleaned_data["from"], self.cleaned_data["to"]
-        return StatementPeriodForm(today=self.today, initial={"period": self.cleaned_data["period"], "from": start, "to": end})
+        return StatementPeriodForm(
+            today=self.today, initial={"period": self.cleaned_data["period"], "from": start, "to": end}
+        )
 
 
 def period_form(data: Any, *, today: date, default: str = DEFAULT_PERIOD) -> StatementPeriodForm:

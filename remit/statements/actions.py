@@ -64,7 +64,13 @@ def _send(*, customer: Customer, statement: Statement, monthly: bool) -> list[st
         template="statement",
         biller=biller,
         context={"customer": customer, "statement": statement, "pay_url": pay_link(biller), "monthly": monthly},
-        attachments=[(statement_filename(customer, statement), statement_pdf(biller=biller, customer=customer, statement=statement), "application/pdf")],
+        attachments=[
+            (
+                statement_filename(customer, statement),
+                statement_pdf(biller=biller, customer=customer, statement=statement),
+                "application/pdf",
+            )
+        ],
     )
     return recipients
 
@@ -141,4 +147,3 @@ def _send_monthly(*, customer: Customer, start: date, end: date) -> bool:
         log.info("Monthly statement of customer %s for %s was already sent", customer.pk, start)
         return False
     return True
-

@@ -187,9 +187,8 @@ def check_period(start: date | None, end: date | None) -> tuple[date, date]:
             errors["to"] = ["The last day can't be before the first day."]
         elif end >= years_after(start, MAX_PERIOD_YEARS):
             errors["to"] = ["A statement covers at most five years; choose a shorter period."]
-    if errors:
+    if errors or start is None or end is None:
         raise StatementError(errors=errors)
-    assert start is not None and end is not None
     return start, end
 
 

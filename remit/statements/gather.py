@@ -135,7 +135,7 @@ def payment_entries(customer: Customer, zone: ZoneInfo) -> list[Entry]:
                     on=_day(at, zone),
                     amount_cents=amount,
                     reference=reference or f"Payment {payment_id}",
-                    description=f"Payment returned by the bank" + (f" ({paid_for})" if paid_for else ""),
+                    description="Payment returned by the bank" + (f" ({paid_for})" if paid_for else ""),
                     parts=tuple(parts[payment_id]),
                     order=(pk,),
                 )

@@ -139,10 +139,12 @@ def _summary(pdf: FPDF, statement: Statement, brand: tuple[int, int, int]) -> No
 
 def _lines(pdf: FPDF, statement: Statement) -> None:
     pdf.set_draw_color(*LINE)
-    widths = (24, 82, 24, 24, 26)
+    widths = (24, 81, 24, 24, 26)
     pdf.set_font("DejaVu", "B", 8)
     pdf.set_text_color(*SOFT)
-    for label, width, align in zip(("DATE", "DESCRIPTION", "CHARGES", "CREDITS", "BALANCE"), widths, "LLRRR", strict=True):
+    for label, width, align in zip(
+        ("DATE", "DESCRIPTION", "CHARGES", "CREDITS", "BALANCE"), widths, "LLRRR", strict=True
+    ):
         pdf.cell(width, 7, label, border="B", align=align)
     pdf.ln()
     pdf.set_font("DejaVu", "", 9)
@@ -179,7 +181,7 @@ def _aging(pdf: FPDF, statement: Statement) -> None:
     if statement.aging.unapplied_cents:
         columns.append(("Account credit", statement.aging.unapplied_cents))
     columns.append(("Total", statement.aging.total_cents))
-    width = 180 / len(columns)
+    width = 179 / len(columns)
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(*SOFT)
     for label, _ in columns:

@@ -14,7 +14,6 @@ from remit.payments.actions import payment_record_offline
 from remit.test import make_invoice
 
 
-
 @pytest.fixture(autouse=True)
 def _june():
     with time_machine.travel(datetime(2026, 6, 15, 12, tzinfo=ZoneInfo("America/New_York")), tick=False):
@@ -91,4 +90,6 @@ def test_by_default_the_last_30_days(world_api, world):
 def test_another_billers_customer_is_not_found(api, world):
     response = api.get(f"/api/v1/customers/{world.customer.pk}/statement?from=2026-05-01&to=2026-05-31")
     assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
-    assert api.get(f"/api/v1/customers/{world.customer.pk}/statement.pdf?from=2026-05-01&to=2026-05-31").status_code == 404
+    assert (
+        api.get(f"/api/v1/customers/{world.customer.pk}/statement.pdf?from=2026-05-01&to=2026-05-31").status_code == 404
+    )

@@ -57,7 +57,9 @@ def histories(draw: st.DrawFn) -> tuple[list[Entry], dict[int, int]]:
         elif action == "return" and settled:
             payment = settled.pop(draw(st.integers(0, len(settled) - 1)))
             entries.append(
-                Entry(EntryKind.RETURN, day, payment.amount_cents, payment.reference, parts=payment.parts, order=(step,))
+                Entry(
+                    EntryKind.RETURN, day, payment.amount_cents, payment.reference, parts=payment.parts, order=(step,)
+                )
             )
             for key, cents in payment.parts:
                 balances[key] += cents
@@ -78,7 +80,7 @@ def histories(draw: st.DrawFn) -> tuple[list[Entry], dict[int, int]]:
 @settings(max_examples=300, deadline=None)
 @given(history=histories(), split=st.integers(0, 700), span=st.integers(0, 700))
 def test_balances_add_up_for_any_period_split(history, split, span):
-    entries, balances = history
+    entries, _ = history
     start = DAY0 + timedelta(days=split)
     end = start + timedelta(days=span)
     first = build_statement(entries=entries, start=DAY0 - timedelta(days=1), end=start - timedelta(days=1))
@@ -134,7 +136,13 @@ def test_aging_puts_each_invoice_in_the_bucket_of_its_days_past_due_on_the_closi
         invoice(7, 700, date(2026, 7, 1)),  # after the closing date
     ]
     aging = aging_on(entries, on=on)
-    assert (aging.current, aging.days_1_30, aging.days_31_60, aging.days_61_90, aging.over_90) == (300, 300, 400, 500, 0)
+    assert (aging.current, aging.days_1_30, aging.days_31_60, aging.days_61_90, aging.over_90) == (
+        300,
+        300,
+        400,
+        500,
+        0,
+    )
     assert aging.unapplied_cents == -50
     assert aging.total_cents == 1450
 

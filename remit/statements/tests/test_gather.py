@@ -65,7 +65,9 @@ def test_each_entry_counts_on_its_own_day():
 
     statement = statement_for(customer, start=date(2026, 3, 1), end=date(2026, 3, 31))
 
-    assert [(line.entry.on, line.entry.kind, line.entry.amount_cents, line.balance_cents) for line in statement.lines] == [
+    assert [
+        (line.entry.on, line.entry.kind, line.entry.amount_cents, line.balance_cents) for line in statement.lines
+    ] == [
         (date(2026, 3, 2), EntryKind.INVOICE, 10000, 10000),
         (date(2026, 3, 2), EntryKind.INVOICE, 5000, 15000),
         (date(2026, 3, 2), EntryKind.INVOICE, 700, 15700),
