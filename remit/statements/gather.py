@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.db.models import F
 from django.utils import timezone
 
 from remit.customers.models import Customer
@@ -86,6 +87,7 @@ def payment_entries(customer: Customer, zone: ZoneInfo) -> list[Entry]:
             payment__biller_id=customer.biller_id,
             to_status__in=(PaymentStatus.SETTLED, PaymentStatus.RETURNED),
         )
+        .exclude(from_status=F("to_status"))  # a note on the history (e.g. a retry scheduled) moves no money
         .order_by("created_at", "pk")
         .values_list(
             "pk",
