@@ -8,7 +8,6 @@ of another biller's object is a 404, in lists, lookups and writes alike.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from django.db.models import Model, Prefetch, QuerySet
@@ -44,7 +43,7 @@ from remit.ledger.amounts import status_filter
 from remit.payments.controls import customer_payment_settings_save
 from remit.payments.models import CustomerPaymentSettings, Payment
 from remit.statements.actions import statement_filename
-from remit.statements.core import Statement
+from remit.statements.core import Statement, days_before
 from remit.statements.gather import biller_today, statement_for
 from remit.statements.pdf import statement_pdf
 
@@ -263,7 +262,7 @@ class CustomerViewSet(ScopedViewSet):
         period = s.StatementQuerySerializer(data=self.query)
         period.is_valid(raise_exception=True)
         end = period.validated_data.get("to") or biller_today(customer)
-        start = period.validated_data.get("from") or end - timedelta(days=29)
+        start = period.validated_data.get("from") or days_before(end, 29)
         return customer, statement_for(customer, start=start, end=end)
 
     def query_parameter_names(self) -> frozenset[str]:

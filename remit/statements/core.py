@@ -168,7 +168,10 @@ class Statement:
         return sum(item.amount_cents for item in self.scheduled)
 
 
-def years_after(day: date, years: int) -> date:
+def years_after(day: date, years: int) -> date | None:
+    """The same day ``years`` later (Feb 29th → Feb 28th), or None past the end of the calendar."""
+    if day.year + years > date.max.year:
+        return None
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # February 29th in a year without one
@@ -185,7 +188,7 @@ def check_period(start: date | None, end: date | None) -> tuple[date, date]:
     if start is not None and end is not None:
         if end < start:
             errors["to"] = ["The last day can't be before the first day."]
-        elif end >= years_after(start, MAX_PERIOD_YEARS):
+        elif (limit := years_after(start, MAX_PERIOD_YEARS)) is not None and end >= limit:
             errors["to"] = ["A statement covers at most five years; choose a shorter period."]
     if errors or start is None or end is None:
         raise StatementError(errors=errors)
@@ -255,6 +258,11 @@ PERIODS = [
 DEFAULT_PERIOD = "last_30"
 
 
+def days_before(day: date, days: int) -> date:
+    """``day`` less ``days`` days, never before the first day of the calendar."""
+    return day - timedelta(days=days) if (day - date.min).days >= days else date.min
+
+
 def month_before(day: date) -> tuple[date, date]:
     """The calendar month before the one ``day`` is in: what a monthly statement on the 1st covers."""
     last = day.replace(day=1) - timedelta(days=1)
@@ -271,4 +279,4 @@ def period_dates(name: str, *, today: date) -> tuple[date, date]:
         return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today
     if name == "this_year":
         return today.replace(month=1, day=1), today
-    return today - timedelta(days=29), today
+    return days_before(today, 29), today

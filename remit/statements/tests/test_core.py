@@ -161,6 +161,13 @@ def test_a_bad_period_is_refused_at_its_field(start, end, field, message):
     assert refused.value.errors == {field: [message]}
 
 
+def test_the_ends_of_the_calendar_are_periods_too():
+    assert check_period(date(9998, 1, 1), date(9999, 12, 31)) == (date(9998, 1, 1), date(9999, 12, 31))
+    assert period_dates("last_30", today=date(1, 1, 5)) == (date(1, 1, 1), date(1, 1, 5))
+    statement = build_statement(entries=[invoice(1, 5, date(9999, 12, 31))], start=date(1, 1, 1), end=date(1, 1, 1))
+    assert statement.closing_cents == 0
+
+
 def test_five_years_less_a_day_is_a_period():
     assert check_period(date(2021, 1, 1), date(2025, 12, 31)) == (date(2021, 1, 1), date(2025, 12, 31))
 
