@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "remit.recurring",
     "remit.autopay",
     "remit.reminders",
+    "remit.statements",
     "remit.ach",
     "remit.bank",
     "remit.api",
@@ -233,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE["autopay-sweep"] = {
     "task": "remit.autopay.tasks.autopay_sweep",
     "schedule": float(env_int("REMIT_AUTOPAY_SWEEP_SECONDS", 3600)),
+}
+CELERY_BEAT_SCHEDULE["monthly-statements"] = {
+    "task": "remit.statements.tasks.monthly_statements_due",
+    "schedule": float(env_int("REMIT_STATEMENTS_CHECK_SECONDS", 3600)),
 }
 CELERY_BEAT_SCHEDULE["ach-export-due"] = {
     "task": "remit.ach.tasks.ach_export_due",

@@ -628,3 +628,75 @@ class RecurringSkipSerializer(serializers.Serializer[Any]):
 
 class RecurringReasonSerializer(serializers.Serializer[Any]):
     reason = Text(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- Statements of account -------------------------------------------------------------------------
+
+
+class StatementQuerySerializer(serializers.Serializer[Any]):
+    """``from`` and ``to`` are Python keywords, so the fields are named here."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "from": IsoDate(
+                required=False, help_text="The first day of the period (YYYY-MM-DD); by default 29 days before `to`."
+            ),
+            "to": IsoDate(
+                required=False,
+                help_text="The last day of the period (YYYY-MM-DD), less than five years after `from`; by default "
+                "today in the biller's time zone.",
+            ),
+        }
+
+
+class StatementLineSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField(source="entry.on")
+    kind = serializers.ChoiceField(
+        source="entry.kind",
+        choices=["invoice", "payment", "return", "credit", "void"],
+        help_text="invoice and return add to the balance; payment, credit and void take from it.",
+    )
+    reference = serializers.CharField(source="entry.reference")
+    description = serializers.CharField(source="entry.description")
+    amount_cents = serializers.IntegerField(source="entry.signed_cents", help_text="Signed: what the line adds.")
+    balance_cents = serializers.IntegerField(help_text="The running balance after this line.")
+
+
+class StatementAgingSerializer(serializers.Serializer[Any]):
+    current_cents = serializers.IntegerField(source="current", help_text="Not yet past due.")
+    days_1_30_cents = serializers.IntegerField(source="days_1_30")
+    days_31_60_cents = serializers.IntegerField(source="days_31_60")
+    days_61_90_cents = serializers.IntegerField(source="days_61_90")
+    over_90_cents = serializers.IntegerField(source="over_90")
+    unapplied_cents = serializers.IntegerField(help_text="Account credit applied to no invoice (0 or less).")
+    total_cents = serializers.IntegerField(help_text="The buckets plus unapplied_cents: the closing balance.")
+
+
+class StatementScheduledSerializer(serializers.Serializer[Any]):
+    pay_on = serializers.DateField()
+    amount_cents = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
+class StatementTotalsSerializer(serializers.Serializer[Any]):
+    invoice_cents = serializers.IntegerField(source="invoice")
+    payment_cents = serializers.IntegerField(source="payment")
+    return_cents = serializers.IntegerField(source="return")
+    credit_cents = serializers.IntegerField(source="credit")
+    void_cents = serializers.IntegerField(source="void")
+
+
+class StatementSerializer(serializers.Serializer[Any]):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "from": serializers.DateField(source="start"),
+            "to": serializers.DateField(source="end"),
+            "opening_cents": serializers.IntegerField(help_text="The balance before `from`."),
+            "closing_cents": serializers.IntegerField(help_text="The balance at the end of `to`."),
+            "totals": StatementTotalsSerializer(help_text="The period's lines summed by kind (unsigned)."),
+            "lines": StatementLineSerializer(many=True),
+            "aging": StatementAgingSerializer(help_text="What is owed at the end of `to`, by days past due."),
+            "scheduled": StatementScheduledSerializer(
+                many=True, help_text="Payments on their way now (scheduled or sent): not in the balance."
+            ),
+        }

@@ -53,6 +53,10 @@ from remit.recurring.actions import (
 )
 from remit.recurring.models import RecurringInvoice
 from remit.recurring.selectors import templates_of
+from remit.statements.actions import statement_filename
+from remit.statements.core import Statement, days_before
+from remit.statements.gather import biller_today, statement_for
+from remit.statements.pdf import statement_pdf
 
 
 def valid(serializer_class: type[BaseSerializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
@@ -122,7 +126,28 @@ class ScopedViewSet(viewsets.GenericViewSet[Any]):
         return self.get_queryset().get(pk=instance.pk)
 
 
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: application/pdf``. The PDF itself is sent as it is; an error
+    on that endpoint is still a problem document (JSON)."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return data if isinstance(data, bytes) else json.dumps(data, cls=JSONEncoder).encode()
+
+
 # --- Customers -------------------------------------------------------------------------------------
+
+STATEMENT_RULES = (
+    "Opening balance, every invoice, settled payment, returned payment, credit and void of the period with "
+    "the running balance, the closing balance and the aging on `to` — what the customer sees in the portal's "
+    "Statements. An invoice counts on its issue date, a payment on the day it settled (payments still on their "
+    "way are listed under `scheduled`, not in the balance), a return on the day it came back. A `to` before "
+    "`from`, or a period of five years or more, is refused with a 400 naming `to`. Without `from` and `to`: the last "
+    "30 days, as in the portal."
+)
 
 CUSTOMER_RULES = (
     "Besides each field's own rules, these are refused with a 400 naming the field: a `postal_code` that "
@@ -215,6 +240,48 @@ class CustomerViewSet(ScopedViewSet):
         return Response(self.get_serializer(self.fresh(customer)).data)
 
     @extend_schema(
+        summary="A customer's statement of account",
+        description=STATEMENT_RULES,
+        parameters=[s.StatementQuerySerializer],
+        responses={200: s.StatementSerializer},
+        operation_id="customers_statement",
+    )
+    @action(detail=True, methods=["get"])
+    def statement(self, request: Request, pk: str) -> Response:
+        _, statement = self._statement()
+        return Response(s.StatementSerializer(statement).data)
+
+    @extend_schema(
+        summary="A customer's statement of account as a PDF",
+        description=STATEMENT_RULES,
+        parameters=[s.StatementQuerySerializer],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        operation_id="customers_statement_pdf",
+    )
+    @action(detail=True, methods=["get"], url_path="statement.pdf", renderer_classes=[JSONRenderer, PdfRenderer])
+    def statement_pdf(self, request: Request, pk: str) -> HttpResponse:
+        customer, statement = self._statement()
+        response = HttpResponse(
+            statement_pdf(biller=customer.biller, customer=customer, statement=statement),
+            content_type="application/pdf",
+        )
+        response["Content-Disposition"] = f'inline; filename="{statement_filename(customer, statement)}"'
+        return response
+
+    def _statement(self) -> tuple[Customer, Statement]:
+        customer = self.get_object()
+        period = s.StatementQuerySerializer(data=self.query)
+        period.is_valid(raise_exception=True)
+        end = period.validated_data.get("to") or biller_today(customer)
+        start = period.validated_data.get("from") or days_before(end, 29)
+        return customer, statement_for(customer, start=start, end=end)
+
+    def query_parameter_names(self) -> frozenset[str]:
+        if self.action in {"statement", "statement_pdf"}:
+            return frozenset({"from", "to"})
+        return super().query_parameter_names()
+
+    @extend_schema(
         summary="Restore an archived customer",
         request=None,
         responses={200: s.CustomerSerializer},
@@ -228,18 +295,6 @@ class CustomerViewSet(ScopedViewSet):
 
 
 # --- Invoices --------------------------------------------------------------------------------------
-
-
-class PdfRenderer(BaseRenderer):
-    """Lets a client ask for ``Accept: application/pdf``. The PDF itself is sent as it is; an error
-    on that endpoint is still a problem document (JSON)."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return data if isinstance(data, bytes) else json.dumps(data, cls=JSONEncoder).encode()
 
 
 @extend_schema_view(

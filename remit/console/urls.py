@@ -15,6 +15,7 @@ from remit.console import (
     views_reminders,
     views_retries,
     views_return_rates,
+    views_statements,
     views_transfer,
     views_validation,
     views_webhooks,
@@ -41,6 +42,16 @@ urlpatterns = [
     path("<slug:slug>/customers/<int:customer_id>/", views_customers.customer_detail, name="customer"),
     path("<slug:slug>/customers/<int:customer_id>/edit/", views_customers.customer_edit, name="customer_edit"),
     path("<slug:slug>/customers/<int:customer_id>/archive", views_customers.customer_archive, name="customer_archive"),
+    path(
+        "<slug:slug>/customers/<int:customer_id>/statement/",
+        views_statements.customer_statement,
+        name="customer_statement",
+    ),
+    path(
+        "<slug:slug>/customers/<int:customer_id>/monthly-statements",
+        views_statements.customer_monthly_statements,
+        name="customer_monthly_statements",
+    ),
     # Invoices
     path("<slug:slug>/invoices/", views_invoices.invoice_list, name="invoices"),
     path("<slug:slug>/invoices/new/", views_invoices.invoice_new, name="invoice_new"),

@@ -15,6 +15,7 @@ from remit.autopay.models import AutoPay
 from remit.console.forms_invoicing import CustomerForm
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.console.views_email import customer_opt_outs
+from remit.console.views_statements import monthly_on
 from remit.customers import actions
 from remit.customers.actions import CustomerError
 from remit.customers.selectors import customer_of, customers_of
@@ -106,6 +107,7 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         "payment_rules": payment_rules(customer),
         "opt_outs": customer_opt_outs(customer),
         "recurring": templates_of(request.biller).filter(customer=customer),
+        "monthly_statements": monthly_on(customer.pk),
     }
     return render(request, "console/customers/detail.html", context)
 

@@ -13,6 +13,7 @@ from remit.portal import (
     views_people,
     views_retries,
     views_security,
+    views_statements,
 )
 
 app_name = "portal"
@@ -31,6 +32,8 @@ urlpatterns = [
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<int:invoice_id>/pdf", views.invoice_pdf_download, name="invoice_pdf"),
+    path("statements/", views_statements.statements, name="statements"),
+    path("statements/pdf", views_statements.statement_pdf_download, name="statement_pdf"),
     # Getting in
     path("signin/", views_auth.signin, name="signin"),
     path("signin/code/", views_security.signin_code, name="signin_code"),
