@@ -52,6 +52,9 @@ urlpatterns = [
     ),
     path("<slug:slug>/settings/invoicing/", views_invoices.invoice_settings, name="invoice_settings"),
     path("<slug:slug>/payments/", views_payments.payment_list, name="payments"),
+    path(
+        "<slug:slug>/payments/<int:payment_id>/receipt.pdf", views_payments.payment_receipt_pdf, name="payment_receipt"
+    ),
     # Payment controls and the Review queue
     path("<slug:slug>/settings/payments/", views_controls.payment_settings, name="payment_settings"),
     path("<slug:slug>/settings/payments/risk-rules/", views_controls.risk_rules, name="risk_rules"),
