@@ -111,7 +111,7 @@ def receipts_issue(payment_ids: Sequence[int], *, settled_on: date | None = None
             ]
         Receipt.objects.bulk_create(rows)
         require_ids(rows)
-        _tell(rows, template="receipt", attach=True)
+        _tell(rows)
         issued += rows
     return issued
 
@@ -135,7 +135,7 @@ def receipts_withdraw(returned: Mapping[int, tuple[str, str]]) -> list[int]:
             by_return.setdefault(returned[receipt.payment_id], []).append(receipt.pk)
         for (code, note), ids in by_return.items():
             Receipt.objects.filter(pk__in=ids).update(withdrawn_at=now, withdrawn_code=code, withdrawn_note=note[:500])
-        _tell(standing, template="receipt_withdrawn", attach=False)
+        _tell_withdrawn(standing)
         withdrawn += [receipt.payment_id for receipt in standing]
     return withdrawn
 
@@ -161,29 +161,66 @@ class _Reader:
     addresses: list[str]
 
 
-def _tell(receipts: list[Receipt], *, template: str, attach: bool) -> None:
-    """Email each receipt (or its withdrawal) to its readers: one message per way of seeing its bank
-    account, each with the PDF as that reader may read it. A fixed number of queries, however many."""
+def _tell(receipts: list[Receipt]) -> None:
+    """Email each receipt to its readers: one message per way of seeing its bank account, each with
+    the PDF as that reader may read it. A fixed number of queries, however many receipts."""
     if not receipts:
         return
-    payments = _payments_for_receipts([r.payment_id for r in receipts])
-    readers = _readers(list(payments.values()))
+    readers = _load(receipts)
     with outbox_batch():  # one INSERT per 100 emails
         for receipt in receipts:
-            payment = payments[receipt.payment_id]
-            receipt.payment = payment
-            receipt.biller = payment.customer.biller
-            reader = readers[payment.pk]
-            for viewer, to in _groups(reader, payment.bank_account):
-                context = receipt_context(receipt, viewer=viewer)
-                attachments = [(receipt.filename, receipt_pdf(receipt, viewer=viewer), "application/pdf")]
+            for viewer, to in _groups(readers[receipt.payment_id], [receipt.payment.bank_account]):
+                pdf = receipt_pdf(receipt, viewer=viewer)
                 email_send(
                     to=to,
-                    template=template,
+                    template="receipt",
                     biller=receipt.biller,
-                    context=context,
-                    attachments=attachments if attach else (),
+                    context=receipt_context(receipt, viewer=viewer),
+                    attachments=[(receipt.filename, pdf, "application/pdf")],
                 )
+
+
+def _tell_withdrawn(receipts: list[Receipt]) -> None:
+    """Tell the readers of these receipts that they are withdrawn: one email per customer account and
+    readers (a return file of ten payments of one account is one notice, as its return email is),
+    one message per way of seeing the accounts."""
+    if not receipts:
+        return
+    readers = _load(receipts)
+    together: dict[tuple[object, ...], list[Receipt]] = {}
+    for receipt in receipts:
+        reader = readers[receipt.payment_id]
+        key = (receipt.payment.customer_id, *(p.pk for p in reader.people), *reader.addresses)
+        together.setdefault(key, []).append(receipt)
+    with outbox_batch():
+        for items in together.values():
+            first = items[0]
+            accounts = [r.payment.bank_account for r in items]
+            for viewer, to in _groups(readers[first.payment_id], accounts):
+                one = len(items) == 1
+                email_send(
+                    to=to,
+                    template="receipt_withdrawn",
+                    biller=first.biller,
+                    context={
+                        "customer": first.payment.customer,
+                        "withdrawn": [receipt_context(r, viewer=viewer) for r in items],
+                        "count": len(items),
+                        "total_cents": sum(r.amount_cents for r in items),
+                        "receipt": first if one else None,
+                        "viewer": viewer,
+                        "payments_url": first.biller.portal_url(f"payments/{first.payment_id}/" if one else "payments/"),
+                    },
+                )
+
+
+def _load(receipts: list[Receipt]) -> dict[int, _Reader]:
+    """Each receipt's payment, with what it names, and each payment's readers, by payment id."""
+    payments = _payments_for_receipts([r.payment_id for r in receipts])
+    for receipt in receipts:
+        receipt.payment = payments[receipt.payment_id]
+        receipt.biller = receipt.payment.customer.biller
+    return _readers(list(payments.values()))
 
 
 def receipt_context(receipt: Receipt, *, viewer: Viewer) -> dict[str, Any]:
@@ -200,13 +237,14 @@ def receipt_context(receipt: Receipt, *, viewer: Viewer) -> dict[str, Any]:
     }
 
 
-def _groups(reader: _Reader, account: BankAccount | None) -> Iterable[tuple[Viewer, list[str]]]:
-    """The readers in groups that may see the account alike (the private account's owner, the
-    others), each with a viewer standing for the group."""
+def _groups(reader: _Reader, accounts: list[BankAccount | None]) -> Iterable[tuple[Viewer, list[str]]]:
+    """The readers in groups that may see the accounts alike (a private account's owner, the others),
+    each with a viewer standing for the group (as ``disclosure.email_people``)."""
+    shown = [account for account in accounts if account is not None]
     if reader.people:
-        groups: dict[bool, list[User]] = {}
+        groups: dict[tuple[bool, ...], list[User]] = {}
         for person in reader.people:
-            groups.setdefault(account is None or shows_details(account, viewer=person), []).append(person)
+            groups.setdefault(tuple(shows_details(a, viewer=person) for a in shown), []).append(person)
         for people in groups.values():
             yield people[0], [person.email for person in people]
     elif reader.addresses:

@@ -209,3 +209,17 @@ def test_settling_many_payments_takes_as_many_queries_as_settling_a_few(world):
     assert Receipt.objects.count() == 33
     assert OutboundEmail.objects.filter(subject__startswith="Receipt").count() == 33
     assert many <= few + 2, (few, many)  # a fixed number of statements (the emails' INSERT per 100)
+
+
+def test_receipts_returned_together_are_withdrawn_in_one_notice_per_account(world, mailbox, run_on_commit):
+    first, second = sent_payment(world), sent_payment(world, world.invoice(amount_cents=5000, number="INV-2"))
+    with run_on_commit(execute=True):
+        settle(first, second)
+        with transaction.atomic():
+            payments_return_many(
+                [Return(payment_id=p.pk, code="R01", note="R01 Insufficient funds") for p in (first, second)]
+            )
+    [notice] = [m for m in mailbox() if "withdrawn" in m["Subject"]]
+    assert notice["Subject"] == "2 receipts from Acme Supply Co. are withdrawn: your payments ($300.00) were returned"
+    text = parts(notice)["text/plain"]
+    assert "R-000001" in text and "R-000002" in text and "INV-1" in text and "INV-2" in text
