@@ -1,7 +1,7 @@
 """A receipt as a PDF, drawn with fpdf2 in the invoice's look (``invoices.pdf``: its colours, and its
-bundled DejaVu fonts when a name needs them). The bank account is named as ``payments.disclosure`` lets ``viewer`` read it; a
-withdrawn receipt is stamped WITHDRAWN, with when and why, so a copy kept by the payer can't pass
-for proof of a payment that came back."""
+bundled DejaVu fonts when a name needs them). The bank account is named as ``payments.disclosure``
+lets ``viewer`` read it; a withdrawn receipt is stamped WITHDRAWN, with when and why, so a copy kept
+by the payer can't pass for proof of a payment that came back."""
 
 from __future__ import annotations
 
@@ -50,7 +50,12 @@ class _ReceiptPDF(FPDF):
         self.set_y(-14)
         self.font("", 8)
         self.set_text_color(*SOFT)
-        self.cell(0, 5, f"{self.receipt.biller.name} · Receipt {self.receipt.number} · Page {self.page_no()}/{{nb}}", align="C")
+        self.cell(
+            0,
+            5,
+            f"{self.receipt.biller.name} · Receipt {self.receipt.number} · Page {self.page_no()}/{{nb}}",
+            align="C",
+        )
 
 
 def paid_from(receipt: Receipt, *, viewer: Viewer) -> str:
@@ -192,7 +197,9 @@ def _invoices(pdf: _ReceiptPDF, receipt: Receipt) -> None:
         invoice = allocation.invoice
         pdf.cell(widths[0], 7, invoice.number, border="B")
         pdf.cell(widths[1], 7, f"{invoice.due_date:%b %-d, %Y}", border="B", align="R")
-        pdf.cell(widths[2], 7, format_cents(allocation.amount_cents), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            widths[2], 7, format_cents(allocation.amount_cents), border="B", align="R", new_x="LMARGIN", new_y="NEXT"
+        )
     pdf.font("B", 11)
     pdf.cell(widths[0] + widths[1], 8, "Total received", align="R")
     pdf.cell(widths[2], 8, format_cents(receipt.amount_cents), align="R", new_x="LMARGIN", new_y="NEXT")

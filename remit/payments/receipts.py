@@ -209,7 +209,9 @@ def _tell_withdrawn(receipts: list[Receipt]) -> None:
                         "total_cents": sum(r.amount_cents for r in items),
                         "receipt": first if one else None,
                         "viewer": viewer,
-                        "payments_url": first.biller.portal_url(f"payments/{first.payment_id}/" if one else "payments/"),
+                        "payments_url": first.biller.portal_url(
+                            f"payments/{first.payment_id}/" if one else "payments/"
+                        ),
                     },
                 )
 

@@ -58,12 +58,10 @@ def test_a_return_file_after_the_receipt_withdraws_it_once(world, run_on_commit,
         result = ach_export(biller=world["acme"], effective_date=payment.pay_on)
         ach_settle(today=add_banking_days(payment.pay_on, 2))
     payment.refresh_from_db()
-    assert payment.status == PaymentStatus.SETTLED
+    assert payment.status == PaymentStatus.SETTLED and result.file is not None
     outbound = (outbound_dir() / result.file.filename).read_text()
     path = tmp_path / "late-return.ach"  # R10 may come up to 60 days after settlement
-    path.write_text(
-        returns_for(outbound, today=timezone.localdate(), returns={payment.ach_entry.trace_number: "R10"})
-    )
+    path.write_text(returns_for(outbound, today=timezone.localdate(), returns={payment.ach_entry.trace_number: "R10"}))
     with run_on_commit(execute=True):
         call_command("ach", "import-returns", str(path))
         call_command("ach", "import-returns", str(path))  # the same file again: imported before
@@ -94,7 +92,9 @@ def test_two_settlements_at_once_issue_one_receipt_and_one_email_per_payment():
     customer = make_customer(acme, "Globex Corporation", email="ap@globex.example")
     pay_on = add_banking_days(timezone.localdate(), -10)
     payments = [
-        ach_payment_rows(customer, [(make_invoice(customer, amount_cents=1000 + n), 1000 + n)], pay_on=pay_on, status="sent")
+        ach_payment_rows(
+            customer, [(make_invoice(customer, amount_cents=1000 + n), 1000 + n)], pay_on=pay_on, status="sent"
+        )
         for n in range(SETTLE_COUNT)
     ]
     today = timezone.localdate().isoformat()

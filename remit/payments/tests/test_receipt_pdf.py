@@ -15,6 +15,12 @@ from remit.test import make_bank_account
 pytestmark = pytest.mark.django_db
 
 
+def receipt_for(payment):
+    receipt = receipt_of_payment(payment)
+    assert receipt is not None
+    return receipt
+
+
 def test_the_pdf_names_the_receipt_the_money_the_account_masked_and_the_invoices(world):
     account = make_bank_account(world.admin, number="987654321", holder_name="Globex Ops")
     payment = sent_payment(
@@ -24,7 +30,7 @@ def test_the_pdf_names_the_receipt_the_money_the_account_masked_and_the_invoices
         account=account,
     )
     settle(payment)
-    receipt = receipt_of_payment(payment)
+    receipt = receipt_for(payment)
     text = pdf_text(receipt_pdf(receipt, viewer=world.admin))
     for said in ("RECEIPT", "R-000001", "$150.50", "$120.00", "$30.50", "INV-7", "INV-8", "Globex Corporation"):
         assert said in text
@@ -39,7 +45,7 @@ def test_a_withdrawn_receipt_is_stamped_with_when_and_the_return_code(world):
     settle(payment)
     with transaction.atomic():
         payments_return_many([Return(payment_id=payment.pk, code="R10", note="R10")])
-    text = pdf_text(receipt_pdf(receipt_of_payment(payment), viewer=world.admin))
+    text = pdf_text(receipt_pdf(receipt_for(payment), viewer=world.admin))
     assert "WITHDRAWN" in text and "R10" in text and "returned by the" in text
 
 
@@ -47,5 +53,5 @@ def test_a_name_outside_western_scripts_prints_in_the_bundled_font(world):
     Customer.objects.filter(pk=world.customer.pk).update(name="Ελληνική Εταιρεία")
     payment = sent_payment(world)
     settle(payment)
-    text = pdf_text(receipt_pdf(receipt_of_payment(payment), viewer=world.admin))
+    text = pdf_text(receipt_pdf(receipt_for(payment), viewer=world.admin))
     assert "Ελληνική Εταιρεία" in text and "R-000001" in text

@@ -88,7 +88,8 @@ def test_receipt_numbers_follow_on_per_biller(world, run_on_commit):
     settle(second)
     other_biller, _ = make_biller("Beta Tools Inc.")
     other = ach_payment_rows(
-        make_customer(other_biller, "Hooli"), [(make_invoice(make_customer(other_biller, "Hooli 2")), 5000)],
+        make_customer(other_biller, "Hooli"),
+        [(make_invoice(make_customer(other_biller, "Hooli 2")), 5000)],
         pay_on=PAY_ON,
         status="sent",
     )
