@@ -152,7 +152,7 @@ def _draw(pdf: _ReceiptPDF, *, viewer: Viewer) -> bytes:
         pdf.cell(42, 6, key)
         pdf.font("", 10)
         pdf.set_text_color(*INK)
-        pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, value, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
     _invoices(pdf, receipt)
     pdf.ln(6)
@@ -176,6 +176,7 @@ def _withdrawn(pdf: _ReceiptPDF, receipt: Receipt) -> None:
         5,
         f"This receipt was withdrawn on {receipt.withdrawn_at:%B %-d, %Y}: the payment was returned by the "
         f"bank{code}, so the money was not received and the invoices below are open again.",
+        align="L",
         new_x="LMARGIN",
         new_y="NEXT",
     )
