@@ -40,5 +40,6 @@ def ach_settle(*, today: date | None = None) -> int:
                 settled += payments_settle(
                     batch,
                     note=f"No return within {ach.settlement_days} banking days of the effective date",
+                    settled_on=today,
                 )
     return settled

@@ -18,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +42,8 @@ from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter
 from remit.payments.controls import customer_payment_settings_save
 from remit.payments.models import CustomerPaymentSettings, Payment
+from remit.payments.receipt_pdf import receipt_pdf
+from remit.payments.receipts import receipt_of_biller
 from remit.recurring.actions import (
     TemplateFields,
     recurring_create,
@@ -420,6 +422,23 @@ class PaymentViewSet(ScopedViewSet):
         if "customer" in filters:
             queryset = queryset.filter(customer_id=filters["customer"])
         return queryset
+
+    @extend_schema(
+        summary="The payment's receipt as a PDF",
+        description="Issued when the payment settled (never when it was only scheduled) and emailed to the payer. "
+        "A receipt withdrawn by a later return is stamped WITHDRAWN. 404 while the payment has no receipt.",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        operation_id="payments_receipt",
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
+    def receipt(self, request: Request, pk: str) -> HttpResponse:
+        payment = self.get_object()
+        receipt = receipt_of_biller(payment.biller, payment.pk)
+        if receipt is None:
+            raise NotFound("This payment has no receipt yet: it is issued when the payment settles.")
+        response = HttpResponse(receipt_pdf(receipt, viewer=None), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{receipt.filename}"'
+        return response
 
 
 @extend_schema_view(

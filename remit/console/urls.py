@@ -79,6 +79,9 @@ urlpatterns = [
         views_recurring.recurring_issue_send,
         name="recurring_issue_send",
     ),
+    path(
+        "<slug:slug>/payments/<int:payment_id>/receipt.pdf", views_payments.payment_receipt_pdf, name="payment_receipt"
+    ),
     # Payment controls and the Review queue
     path("<slug:slug>/settings/payments/", views_controls.payment_settings, name="payment_settings"),
     path("<slug:slug>/settings/payments/risk-rules/", views_controls.risk_rules, name="risk_rules"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.payments.holds import held_payments
 from remit.payments.models import Payment, PaymentHold, PaymentStatus
+from remit.payments.receipt_pdf import receipt_pdf
+from remit.payments.receipts import receipt_of_biller
 
 PAGE_SIZE = 50
 
@@ -39,7 +41,7 @@ def _mark_held(payments: list[Payment]) -> None:
 def payment_list(request: ConsoleRequest) -> HttpResponse:
     payments = (
         Payment.objects.filter(biller=request.biller)
-        .select_related("customer", "bank_account")
+        .select_related("customer", "bank_account", "receipt")
         .prefetch_related("allocations__invoice")
         .order_by("-pay_on", "-pk")
     )
@@ -64,3 +66,16 @@ def payment_list(request: ConsoleRequest) -> HttpResponse:
             "held_count": held_payments(request.biller).count(),
         },
     )
+
+
+@console_view()
+def payment_receipt_pdf(request: ConsoleRequest, payment_id: int) -> HttpResponse:
+    """A payment's receipt as the biller reads it (the account's masked details, even a private one:
+    it is their customer's authorization); 404 for another biller's payment or one without a receipt."""
+    receipt = receipt_of_biller(request.biller, payment_id)
+    if receipt is None:
+        raise Http404("No such receipt.")
+    response = HttpResponse(receipt_pdf(receipt, viewer=None), content_type="application/pdf")
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{receipt.filename}"'
+    return response

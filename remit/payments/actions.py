@@ -37,6 +37,7 @@ from remit.payments.dates import pay_on_problem
 from remit.payments.disclosure import email_people
 from remit.payments.holds import payment_hold_place
 from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
+from remit.payments.receipts import receipts_issue, receipts_withdraw
 from remit.payments.selectors import usable_bank_accounts
 from remit.payments.validation import first_debit_on, tell_waits_for_verification
 from remit.users.models import User
@@ -95,6 +96,8 @@ def payment_record_offline(
         kind=InvoiceEvent.Kind.PAYMENT_RECORDED,
         data={"payment_id": payment.pk, "amount_cents": amount_cents, "method": method},
     )
+    # Money the biller already holds is as settled as money gets: the customer gets the same receipt.
+    receipts_issue([payment.pk], settled_on=received_on)
     return payment
 
 
@@ -271,14 +274,16 @@ def payments_mark_sent(payment_ids: Sequence[int], *, note: str, listeners: List
     return len(ids)
 
 
-def payments_settle(payment_ids: Sequence[int], *, note: str) -> int:
-    """Sent payments that were not returned in time: settled. Their invoices count them as paid."""
+def payments_settle(payment_ids: Sequence[int], *, note: str, settled_on: date | None = None) -> int:
+    """Sent payments that were not returned in time: settled. Their invoices count them as paid, and
+    each payer gets a receipt (``payments.receipts``) dated ``settled_on`` (default: today)."""
     ids = sorted(payment_ids)
     invoice_ids = list(Allocation.objects.filter(payment_id__in=ids).values_list("invoice_id", flat=True))
     lock_invoices(invoice_ids)
     settled = move_many(ids, old=PaymentStatus.SENT, to=PaymentStatus.SETTLED, note=note)
     webhooks_emit(type=EventType.PAYMENT_SETTLED, ids=settled)
     refresh_invoice_amounts(invoice_ids, paid_watch=webhooks_paid_watch)  # invoice.paid for those paid in full
+    receipts_issue(settled, settled_on=settled_on)
     return len(settled)
 
 
@@ -325,6 +330,7 @@ def payments_return_many(returns: Sequence[Return]) -> list[int]:
                 returned += move_many(same_note, old=PaymentStatus(status), to=PaymentStatus.RETURNED, note=note)
     refresh_invoice_amounts(invoice_ids)
     returned.sort()
+    receipts_withdraw({pk: (by_id[pk].code, by_id[pk].note) for pk in returned})
     listeners = webhook_listeners(biller_ids=biller_ids)
     for chunk in batches(returned, IDS_PER_STATEMENT):
         extras = {pk: {"return": {"code": by_id[pk].code, "note": by_id[pk].note}} for pk in chunk}

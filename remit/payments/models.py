@@ -277,3 +277,49 @@ class PaymentRiskRules(models.Model):
                 name="risk_shared_account_customers_range",
             ),
         ]
+
+
+class ReceiptCounter(models.Model):
+    """The biller's next receipt number, advanced under a row lock in the transaction that issues
+    the receipts (``payments.receipts``), so a rolled-back settlement gives its numbers back."""
+
+    biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    next_number = models.PositiveBigIntegerField(default=1)
+
+
+class Receipt(models.Model):
+    """The payer's proof that money was received: one per payment, ever, issued when the payment
+    settles (an ACH debit no return came back for in time, or money the biller recorded as received),
+    never when it is only scheduled. A return after it withdraws it (``withdrawn_at``), once; a
+    dishonored return that restores the payment reinstates it. The invoices it paid are the payment's
+    allocations; the bank account is described to each reader as ``payments.disclosure`` allows."""
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.CASCADE, related_name="receipts")
+    # One receipt per payment, enforced by the database (the one-to-one's unique constraint): two
+    # workers settling at once, or settlement run again, can't issue a second.
+    payment = models.OneToOneField(Payment, on_delete=models.CASCADE, related_name="receipt")
+    number = models.CharField(max_length=20)
+    amount_cents = models.BigIntegerField()
+    settled_on = models.DateField()
+    issued_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_code = models.CharField(max_length=3, blank=True, help_text="The return's R code.")
+    withdrawn_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint("biller", "number", name="receipt_number_unique_per_biller"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="receipt_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Receipt {self.number}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def filename(self) -> str:
+        return f"{self.number}.pdf"

@@ -36,6 +36,7 @@ from remit.ledger.states import move_many
 from remit.lib.money import format_cents
 from remit.lib.transactions import require_transaction
 from remit.payments.models import Allocation, Payment, PaymentStatus
+from remit.payments.receipts import receipts_reinstate
 from remit.webhooks.emit import webhooks_emit, webhooks_paid_watch
 from remit.webhooks.models import EventType
 
@@ -103,6 +104,7 @@ def payments_restore_many(restores: Sequence[Restore]) -> RestoreResult:
     refresh_invoice_amounts(list(invoices), paid_watch=webhooks_paid_watch)  # invoice.paid, as a settlement
     extras = {pk: {"dishonored_return": by_id[pk].webhook} for pk in result.restored}
     webhooks_emit(type=EventType.PAYMENT_SETTLED, ids=result.restored, extras=extras)
+    receipts_reinstate(result.restored)  # settled after all: the receipt stands (or is issued now)
     return result
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("payments/", views_pay.payments, name="payments"),
     path("payments/<int:payment_id>/", views_pay.payment_detail, name="payment"),
     path("payments/<int:payment_id>/cancel", views_pay.payment_cancel_view, name="payment_cancel"),
+    path("payments/<int:payment_id>/receipt.pdf", views_pay.payment_receipt_pdf, name="payment_receipt"),
     path("payments/retry-skip/<str:token>/", views_retries.retry_skip_link, name="retry_skip_link"),
     path("autopay/", views_autopay.autopay, name="autopay"),
     path("autopay/edit/", views_autopay.autopay_edit, name="autopay_edit"),

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,7 +17,9 @@ from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.actions import PaymentError, may_cancel, payment_cancel_by_member, payment_schedule
 from remit.payments.dates import earliest_pay_on, latest_pay_on
 from remit.payments.holds import is_held
-from remit.payments.models import BankAccount, PaymentStatus
+from remit.payments.models import BankAccount, PaymentStatus, Receipt
+from remit.payments.receipt_pdf import receipt_pdf
+from remit.payments.receipts import receipt_of_payment
 from remit.payments.selectors import payment_for, payments_of, retry_chain, usable_bank_accounts
 from remit.payments.validation import first_debit_on
 from remit.portal.context import MemberRequest, member_required, portal_reverse, portal_view
@@ -114,8 +116,23 @@ def payment_detail(request: MemberRequest, payment_id: int) -> HttpResponse:
             "can_cancel": may_cancel(request.membership, payment),
             "chain": retry_chain(payment),
             "held": payment.status == PaymentStatus.SCHEDULED and is_held(payment),
+            "receipt": Receipt.objects.filter(payment_id=payment.pk).first(),
         },
     )
+
+
+@portal_view
+@member_required
+def payment_receipt_pdf(request: MemberRequest, payment_id: int) -> HttpResponse:
+    """Download receipt: the payment's receipt as this person may read it (a colleague's private
+    account only as whose it is); a withdrawn one stays downloadable, stamped WITHDRAWN."""
+    payment = payment_for(request.membership, payment_id)  # 404 outside the person's customer account
+    receipt = receipt_of_payment(payment)
+    if receipt is None:
+        raise Http404("This payment has no receipt.")
+    response = HttpResponse(receipt_pdf(receipt, viewer=request.user), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt.filename}"'
+    return response
 
 
 @portal_view

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 RETURNED_P1 = ["Your payment of $250.00 to Acme Supply Co. was returned by your bank", "1 payment returned ($250.00)"]
 RESTORED_P1 = [
     "Your payment of $250.00 to Acme Supply Co. went through after all",
+    "Receipt R-000001: Acme Supply Co. received your payment of $250.00",  # settled after all: its receipt
     "1 dishonored or contested return in a return file from your bank",
 ]
 CONTESTED = ["1 dishonored or contested return in a return file from your bank"]
@@ -93,7 +94,11 @@ CASES = {
         statuses={"P1": "returned"},
         returns={"P1": "R01"},
         dishonors=(("P1", "R68", "restored"), ("P1", "R72", "returned")),
-        emails=(RETURNED_P1[0], *CONTESTED),
+        emails=(
+            RETURNED_P1[0],
+            "Receipt R-000001 is withdrawn: your payment of $250.00 to Acme Supply Co. was returned",
+            *CONTESTED,
+        ),
     ),
     "contested-r73-without-the-return": Effect(
         files=("contested-r73.ach",),

@@ -21,7 +21,7 @@ from remit.autopay.settings import autopay_save
 from remit.invoices.actions import invoice_void
 from remit.notifications.models import OutboundEmail
 from remit.payments.actions import payment_record_offline, payment_schedule
-from remit.payments.models import BankAccountStatus, Payment, PaymentEvent, PaymentStatus
+from remit.payments.models import BankAccountStatus, Payment, PaymentEvent, PaymentStatus, Receipt
 from remit.test import make_invoice, parts, soonest_pay_on
 from remit.webhooks.models import EventType, WebhookEndpoint, WebhookEvent
 
@@ -40,6 +40,11 @@ def load(world, name, text=None):
 def emails_after(after):
     rows = OutboundEmail.objects.filter(pk__gt=after).order_by("pk")
     return [email.message_from_bytes(bytes(row.raw), policy=email.policy.default) for row in rows]
+
+
+def notices_after(after):
+    """The emails after ``after`` but the receipts (``test_receipts_after_a_dishonor`` reads those)."""
+    return [m for m in emails_after(after) if not m["Subject"].startswith("Receipt R-")]
 
 
 def last_email_id():
@@ -73,7 +78,7 @@ def test_a_dishonored_return_restores_the_payment_and_closes_the_invoice_again(w
     assert (record.kind, record.code, record.return_code, record.outcome) == ("dishonored", "R68", "R01", "restored")
     assert record.meaning == "Untimely return"
     # Told: the customer (their admin) and the biller's owners, in the import's transaction.
-    customer_mail, biller_mail = emails_after(before)
+    customer_mail, biller_mail = notices_after(before)
     assert customer_mail["To"] == "ap@globex.example"
     text = parts(customer_mail)["text/plain"]
     assert "went through after all" in text and "INV-1" in text and "R68" in text and "123456789" not in text
@@ -117,7 +122,7 @@ def test_what_the_customer_scheduled_after_the_return_gives_way(world):
     assert (again.status, again.amount_cents) == (PaymentStatus.SCHEDULED, 3000)  # only INV-9 is left to pay
     assert list(again.allocations.values_list("invoice__number", flat=True)) == ["INV-9"]
     assert (fresh(invoice).paid_cents, invoice.pending_cents) == (25000, 0)
-    text = parts(emails_after(before)[0])["text/plain"]
+    text = parts(notices_after(before)[0])["text/plain"]
     assert "was reduced to $30.00: these invoices don't need it any more" in text
     assert "1 scheduled payment(s) for the same invoices gave up their part" in AchDishonor.objects.get().summary
 
@@ -133,7 +138,7 @@ def test_a_payment_scheduled_only_for_the_invoice_is_cancelled(world):
     load(world, "dishonored-r61.ach")
     assert fresh(again).status == PaymentStatus.CANCELLED
     assert "Invoice INV-1 is paid" in again.events.order_by("-pk")[0].note
-    assert "$250.00 scheduled for" in parts(emails_after(before)[0])["text/plain"]
+    assert "$250.00 scheduled for" in parts(notices_after(before)[0])["text/plain"]
 
 
 def test_an_invoice_paid_another_way_since_keeps_the_payment_returned_and_says_so(world):
@@ -182,7 +187,7 @@ def test_the_account_a_return_blocked_stays_blocked_and_auto_pay_stays_off(world
 
     assert fresh(payment).status == PaymentStatus.SETTLED
     assert fresh(account).status == BankAccountStatus.BLOCKED and not AutoPay.objects.get().enabled
-    text = parts(emails_after(before)[0])["text/plain"]
+    text = parts(notices_after(before)[0])["text/plain"]
     assert "stays blocked, as your bank's return said it can't be debited" in text
 
 
@@ -217,3 +222,19 @@ def test_a_contested_dishonor_returns_the_restored_payment_again(world):
 
 def test_a_returned_payment_may_become_settled_but_nothing_else():
     assert Payment.TRANSITIONS[PaymentStatus.RETURNED] == {PaymentStatus.SETTLED}
+
+
+def test_receipts_after_a_dishonor(world):
+    """A payment returned before it settled had no receipt: restored, it is settled after all and its
+    payer gets the receipt. A contested return after that withdraws it again (see the corpus)."""
+    payment = world.payments["P1"]
+    load(world, "r01-plain.ach")
+    assert not Receipt.objects.exists()
+    before = last_email_id()
+    load(world, "dishonored-r68.ach")
+    receipt = Receipt.objects.get(payment=payment)
+    assert not receipt.is_withdrawn
+    [mail] = [m for m in emails_after(before) if m["Subject"].startswith("Receipt R-")]
+    assert mail["To"] == "ap@globex.example"
+    load(world, "contested-r72.ach")
+    assert fresh(receipt).is_withdrawn and receipt.withdrawn_code == "R01"  # the return stands

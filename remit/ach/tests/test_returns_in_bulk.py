@@ -109,7 +109,10 @@ def test_many_returns_for_a_few_customers(sent):
     text = parts(next(m for m in customer_mails if m["To"] == "ap@c0.example"))["text/plain"]
     assert all(f"C0-{k:02d}" in text for k in range(2, 12)) and "C1-" not in text and "R01: Insufficient funds" in text
     digest = f"30 payments returned ({format_cents(sum(p.amount_cents for p in large))})"
-    assert [m["Subject"] for m in mails if m not in customer_mails] == [digest]
+    # The settled ones had receipts: one notice per customer account withdraws its three.
+    withdrawn = [m for m in mails if m["Subject"].startswith("3 receipts from Acme Supply Co. are withdrawn")]
+    assert sorted(m["To"] for m in withdrawn) == [f"ap@c{n}.example" for n in range(CUSTOMERS)]
+    assert [m["Subject"] for m in mails if m not in customer_mails and m not in withdrawn] == [digest]
     # One payment.returned webhook per payment, with its code.
     events = WebhookEvent.objects.filter(type=EventType.PAYMENT_RETURNED)
     assert sorted(e.payload["id"] for e in events) == sorted(p.pk for p in payments)

@@ -28,6 +28,7 @@ def acme_ids(paid):
     return {
         "/api/v1/customers/": paid.customer.pk,
         "/api/v1/invoices/": paid.invoices[0].pk,
+        "/api/v1/payments/{id}/receipt": received_with_receipt(paid).pk,
         "/api/v1/payments/": paid.scheduled.pk,
         "/api/v1/ach/files/": returned.entry.file_id,
         "/api/v1/ach/returns/": returned.pk,
@@ -46,6 +47,22 @@ def acme_recurring(paid):
     return found or recurring_create(
         biller=paid.customer.biller, actor=None, fields=fields(paid.customer, start_on=start)
     )
+
+
+def received_with_receipt(paid):
+    """A payment with a receipt: money Acme recorded as received (once, however often asked)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from remit.payments.actions import payment_record_offline
+
+    found = Payment.objects.filter(customer=paid.customer, method="check").first()
+    if found is not None:
+        return found
+    with transaction.atomic():
+        return payment_record_offline(
+            invoice=paid.invoices[0], actor=None, amount_cents=100, method="check", received_on=timezone.localdate()
+        )
 
 
 def filled(path, ids):

@@ -87,7 +87,7 @@ def hold_ids(customer):
     with transaction.atomic():
         hold = payment_hold_place(payment=payment, rule_code="test", reason="Test")
     validation = AccountValidation.objects.get(bank_account_id=payment.bank_account_id)
-    return {"hold_id": hold.pk, "validation_id": validation.pk}
+    return {"hold_id": hold.pk, "validation_id": validation.pk, "payment_id": payment.pk}
 
 
 def recurring_ids(customer):

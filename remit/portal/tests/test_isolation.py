@@ -158,6 +158,7 @@ def test_no_outsider_gets_anything(world, who):
                 "invoice_pdf",
                 "payment",
                 "payment_cancel",
+                "payment_receipt",
                 "bank_account_remove",
                 "autopay_skip",
             }:
