@@ -33,10 +33,19 @@ from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
 from remit.payments.allocation import AllocationError, Payable, allocate
 from remit.payments.controls import check_new_payment, payment_rules
+from remit.payments.credits import credit_issue
 from remit.payments.dates import pay_on_problem
 from remit.payments.disclosure import email_people
 from remit.payments.holds import payment_hold_place
-from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
+from remit.payments.models import (
+    Allocation,
+    Credit,
+    CreditSource,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentStatus,
+)
 from remit.payments.selectors import usable_bank_accounts
 from remit.payments.validation import first_debit_on, tell_waits_for_verification
 from remit.users.models import User
@@ -54,7 +63,9 @@ def payment_record_offline(
     received_on: date,
     reference: str = "",
 ) -> Payment:
-    """The biller received money outside Remit (a check, a wire): it counts as cleared at once."""
+    """The biller received money outside Remit (a check, a wire): it counts as cleared at once. What
+    is above the amount left to pay on the invoice becomes the customer's account credit (an
+    *overpayment* credit, ``overpayment_credit``)."""
     if method == PaymentMethod.ACH or method not in PaymentMethod.values:
         raise PaymentError("Choose how the money was received: check, wire transfer, cash or other.", field="method")
     if received_on > timezone.localdate():
@@ -68,11 +79,7 @@ def payment_record_offline(
         reason = f"{format_cents(amount_cents)} was received by {PaymentMethod(method).label.lower()}"
         if claim_make_room(invoice=locked, cents=amount_cents - locked.available_cents, actor=actor, reason=reason):
             locked = lock_invoices([invoice.pk])[invoice.pk]
-    if amount_cents > locked.available_cents:
-        raise PaymentError(
-            f"That is more than the {format_cents(locked.available_cents)} still to pay on {locked.number}.",
-            field="amount",
-        )
+    applied = min(amount_cents, locked.available_cents)
     payment = Payment.objects.create(
         biller_id=locked.biller_id,
         customer_id=locked.customer_id,
@@ -83,19 +90,35 @@ def payment_record_offline(
         reference=reference.strip()[:100],
         created_by=actor,
     )
-    Allocation.objects.create(payment=payment, invoice=locked, amount_cents=amount_cents)
+    if applied > 0:
+        Allocation.objects.create(payment=payment, invoice=locked, amount_cents=applied)
     PaymentEvent.objects.create(
         payment=payment, actor=actor, to_status=PaymentStatus.SETTLED, note=f"Recorded as received by {method}"
     )
     webhooks_emit(type=EventType.PAYMENT_SETTLED, ids=[payment.pk], biller_id=locked.biller_id)
     refresh_invoice_amounts([locked.pk], paid_watch=webhooks_paid_watch)  # invoice.paid, if this pays it in full
-    InvoiceEvent.objects.create(
-        invoice=locked,
-        actor=actor,
-        kind=InvoiceEvent.Kind.PAYMENT_RECORDED,
-        data={"payment_id": payment.pk, "amount_cents": amount_cents, "method": method},
-    )
+    data = {"payment_id": payment.pk, "amount_cents": amount_cents, "method": method}
+    if amount_cents > applied:
+        # More than was left to pay: the rest is the customer's account credit, not an error.
+        credit = credit_issue(
+            biller=locked.biller,
+            customer=locked.customer,
+            amount_cents=amount_cents - applied,
+            reason=f"Overpayment of {locked.number}: {format_cents(amount_cents)} received, "
+            f"{format_cents(applied)} was left to pay",
+            actor=actor,
+            source=CreditSource.OVERPAYMENT,
+            payment=payment,
+            use_for_autopay=False,
+        )
+        data |= {"credit_id": credit.pk, "credit_number": credit.number, "credit_cents": credit.amount_cents}
+    InvoiceEvent.objects.create(invoice=locked, actor=actor, kind=InvoiceEvent.Kind.PAYMENT_RECORDED, data=data)
     return payment
+
+
+def overpayment_credit(payment: Payment) -> Credit | None:
+    """The credit a payment recorded offline left, when it was more than was owed."""
+    return Credit.objects.filter(payment=payment).first()
 
 
 def _existing(customer_id: int, idempotency_key: str | None) -> Payment | None:
