@@ -60,6 +60,7 @@ def invoice_payload(invoice: Invoice) -> dict[str, Any]:
         "total_cents": invoice.total_cents,
         "paid_cents": invoice.paid_cents,
         "pending_cents": invoice.pending_cents,
+        "credited_cents": invoice.credited_cents,
         "balance_cents": invoice.balance_cents,
         "available_cents": invoice.available_cents,
         "voided_at": instant(invoice.voided_at),
