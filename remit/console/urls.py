@@ -7,6 +7,7 @@ from remit.console import (
     views_authorizations,
     views_bank,
     views_controls,
+    views_credits,
     views_customers,
     views_invoices,
     views_payments,
@@ -37,6 +38,8 @@ urlpatterns = [
     path("<slug:slug>/customers/<int:customer_id>/", views_customers.customer_detail, name="customer"),
     path("<slug:slug>/customers/<int:customer_id>/edit/", views_customers.customer_edit, name="customer_edit"),
     path("<slug:slug>/customers/<int:customer_id>/archive", views_customers.customer_archive, name="customer_archive"),
+    path("<slug:slug>/customers/<int:customer_id>/credits/new/", views_credits.credit_new, name="credit_new"),
+    path("<slug:slug>/credits/<int:credit_id>/pdf", views_credits.credit_pdf, name="credit_pdf"),
     # Invoices
     path("<slug:slug>/invoices/", views_invoices.invoice_list, name="invoices"),
     path("<slug:slug>/invoices/new/", views_invoices.invoice_new, name="invoice_new"),

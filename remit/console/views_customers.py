@@ -20,6 +20,8 @@ from remit.customers.selectors import customer_of, customers_of
 from remit.invoices.models import Invoice
 from remit.ledger.amounts import balance_sql, status_filter
 from remit.payments.controls import payment_rules
+from remit.payments.credits import credit_available_cents
+from remit.payments.models import Credit
 from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50
@@ -102,6 +104,10 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         "ach_id": ach_id,
         "ach_id_replaces_reference": bool(reference) and ach_id != reference.upper(),
         "payment_rules": payment_rules(customer),
+        "credits": Credit.objects.filter(customer=customer)
+        .prefetch_related("applications__invoice")
+        .order_by("-created_at", "-pk")[:50],
+        "credit_available_cents": credit_available_cents(customer.pk),
     }
     return render(request, "console/customers/detail.html", context)
 
