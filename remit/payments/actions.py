@@ -33,13 +33,14 @@ from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
 from remit.payments.allocation import AllocationError, Payable, allocate
 from remit.payments.controls import check_new_payment, payment_rules
-from remit.payments.credits import credit_issue
+from remit.payments.credits import credit_issue, credits_use
 from remit.payments.dates import pay_on_problem
 from remit.payments.disclosure import email_people
 from remit.payments.holds import payment_hold_place
 from remit.payments.models import (
     Allocation,
     Credit,
+    CreditAppliedBy,
     CreditSource,
     Payment,
     PaymentEvent,
@@ -198,6 +199,57 @@ def payment_schedule(
     if payment.pay_on != requested:
         tell_waits_for_verification([payment.pk])
     return payment
+
+
+@dataclass(frozen=True)
+class Paid:
+    """What Pay Outstanding Bills did with **Apply credit**: the credit applied, and the debit
+    scheduled for the rest (None when the credit covered everything)."""
+
+    credit_cents: int
+    payment: Payment | None
+
+
+@transaction.atomic
+def payment_schedule_applying_credit(
+    *,
+    payer: User,
+    invoice_ids: Sequence[int],
+    bank_account_id: int,
+    pay_on: date,
+    total_cents: int,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Paid:
+    """Pay Outstanding Bills with **Apply credit** ticked: the customer's unapplied credit is applied
+    to the selected invoices first (oldest due first), then ``total_cents`` — the Total Payment, what
+    is left — is scheduled as one debit by ``payment_schedule``; nothing is debited when the credit
+    covers everything. Both happen in this one transaction: a refused debit applies no credit."""
+    membership = CustomerMembership.objects.select_related("customer").filter(user=payer).first()
+    if membership is None:
+        raise PaymentError("You don't have access to pay for this account any more.")
+    customer = membership.customer
+    if (existing := _existing(customer.pk, idempotency_key)) is not None:
+        return Paid(0, existing)
+    invoices = _locked_payable_invoices(customer.pk, invoice_ids)
+    if (existing := _existing(customer.pk, idempotency_key)) is not None:
+        return Paid(0, existing)
+    payables = [Payable(i.pk, i.due_date, i.available_cents) for i in invoices]
+    used = credits_use(customer_id=customer.pk, invoices=payables, by=CreditAppliedBy.PAYER, actor=payer)
+    if total_cents == 0:
+        if used.total_cents == 0:
+            raise PaymentError("The Total Payment must be more than $0.00.", field="total")
+        return Paid(used.total_cents, None)
+    payment = payment_schedule(
+        payer=payer,
+        invoice_ids=invoice_ids,
+        bank_account_id=bank_account_id,
+        pay_on=pay_on,
+        total_cents=total_cents,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    return Paid(used.total_cents, payment)
 
 
 def _locked_payable_invoices(customer_id: int, invoice_ids: Sequence[int]) -> list[Invoice]:
