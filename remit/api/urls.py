@@ -13,6 +13,7 @@ router = SimpleRouter(trailing_slash=False)
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("credits", views.CreditViewSet, basename="credit")
 router.register("ach/files", views.AchFileViewSet, basename="ach-file")
 router.register("ach/returns", views.AchReturnViewSet, basename="ach-return")
 
