@@ -13,7 +13,7 @@ from remit.lib.money import format_cents
 from remit.site.forms import MoneyField
 
 
-class InvoiceChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+class InvoiceChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.number} — {format_cents(obj.available_cents)} left to pay"
 

@@ -184,7 +184,8 @@ def test_an_offline_payment_on_a_paid_invoice_is_all_credit(world):
         invoice=invoice, actor=None, amount_cents=700, method="wire", received_on=date(2026, 11, 21)
     )
     assert not second.allocations.exists()
-    assert overpayment_credit(second).amount_cents == 700
+    credit = overpayment_credit(second)
+    assert credit is not None and credit.amount_cents == 700
 
 
 # --- The pure core ----------------------------------------------------------------------------------
