@@ -103,7 +103,8 @@ def parallel_payers(biller: Biller, *, payers: int = 20, seconds: float = 30.0) 
     # $3,000 across 50 invoices in $5 payments: exactly 600 can succeed; each payer goes on until it
     # is refused (nothing left), so the round ends when the invoices are fully scheduled.
     made, refused = _payers_round(biller, "Exact Payers Inc", payers, 300.0, amount=6_000, until_refused=True)
-    overpaid = Invoice.objects.filter(biller=biller).extra(where=["paid_cents + pending_cents + credited_cents > total_cents"]).count()
+    over = "paid_cents + pending_cents + credited_cents > total_cents"
+    overpaid = Invoice.objects.filter(biller=biller).extra(where=[over]).count()
     exact = "exactly" if made * 500 == 50 * 6_000 else "NOT"
     return (
         f"{payers} parallel payers, same invoices, {seconds:.0f} s ({connection.vendor})",
