@@ -137,8 +137,10 @@ def credit_issue(
     if invoice is not None:
         if invoice.biller_id != biller.pk:
             raise CreditError("Choose an invoice of this customer.", field="invoice")
+        locked = lock_invoices([invoice.pk])[invoice.pk]
+        _check_invoice(locked, customer_id=customer.pk, cents=0)  # whose and void: before anything changes
         why = f"A credit of {format_cents(amount_cents)} was issued"
-        locked = _make_room(lock_invoices([invoice.pk])[invoice.pk], amount_cents, actor=actor, reason=why)
+        locked = _make_room(locked, amount_cents, actor=actor, reason=why)
         _check_invoice(locked, customer_id=customer.pk, cents=amount_cents)
     credit = Credit.objects.create(
         biller=biller,
@@ -178,6 +180,7 @@ def credit_apply(
         raise CreditError("Choose an invoice of this customer.", field="invoice")
     locked = lock_invoices([invoice.pk])[invoice.pk]
     fresh = lock_credits([credit.pk])[credit.pk]  # after the invoice, before any payment: the ledger's order
+    _check_invoice(locked, customer_id=credit.customer_id, cents=0)  # whose and void: before anything changes
     locked = _make_room(locked, amount_cents, actor=actor, reason=f"Credit {credit.number} was applied")
     _check_invoice(locked, customer_id=credit.customer_id, cents=amount_cents)
     if amount_cents > fresh.unapplied_cents:
