@@ -1,7 +1,8 @@
 """Row locks, always taken in one order so that no two writers ever deadlock:
 
 1. invoices, by id (``lock_invoices``; ``lock_invoice_rows`` when the rows themselves are not needed),
-2. then credits, by id (``lock_credits``),
+2. then credits, by id (``lock_credits``) — a credit being issued takes the biller's credit number
+   counter before them (``payments.credits``), never before an invoice,
 3. then payments, by id (``lock_payment``).
 
 A manual payment, Auto Pay's batch, an edit, a void, a settlement and a return all lock the

@@ -134,6 +134,12 @@ def credit_issue(
         raise CreditError("Enter an amount greater than zero.", field="amount")
     reason = _clean_reason(reason)
     locked: Invoice | None = None
+    claimed: list[int] = []
+    if invoice is None and use_for_autopay:
+        # Auto Pay's invoices are locked before the credit counter, as an invoice's are below: every
+        # path takes invoices first, then the counter, then credits, then payments.
+        claimed = _autopay_claimed(customer.pk)
+        lock_invoices(claimed)
     if invoice is not None:
         if invoice.biller_id != biller.pk:
             raise CreditError("Choose an invoice of this customer.", field="invoice")
@@ -156,8 +162,8 @@ def credit_issue(
     webhooks_emit(type=EventType.CREDIT_CREATED, ids=[credit.pk], biller_id=biller.pk)
     if locked is not None:
         _apply([(credit, locked, amount_cents)], by=CreditAppliedBy.BILLER, actor=actor, api_key_id=api_key_id)
-    elif use_for_autopay:
-        credits_use_for_autopay(customer_id=customer.pk)
+    elif claimed:
+        credits_use_for_autopay(customer_id=customer.pk, invoice_ids=claimed)
     credit.refresh_from_db()
     return credit
 
@@ -285,14 +291,25 @@ def _used(plan: Sequence[tuple[int, int, int]]) -> Used:
     return Used(used)
 
 
-def credits_use_for_autopay(*, customer_id: int) -> Used:
-    """New account credit pays the invoices Auto Pay has scheduled debits for, oldest due first: each
-    debit is lowered by the credit applied (and withdrawn if the credit covers it all)."""
+def _autopay_claimed(customer_id: int) -> list[int]:
+    """The customer's invoices with a debit Auto Pay has scheduled."""
+    return list(
+        AutoPayClaim.objects.filter(customer_id=customer_id, payment__status=PaymentStatus.SCHEDULED).values_list(
+            "invoice_id", flat=True
+        )
+    )
+
+
+def credits_use_for_autopay(*, customer_id: int, invoice_ids: Sequence[int] | None = None) -> Used:
+    """New account credit pays the invoices Auto Pay has scheduled debits for (of ``invoice_ids``,
+    when given: the ones the caller locked), oldest due first: each debit is lowered by the credit
+    applied (and withdrawn if the credit covers it all)."""
     require_transaction("Using credits")
+    claims = AutoPayClaim.objects.filter(customer_id=customer_id, payment__status=PaymentStatus.SCHEDULED)
+    if invoice_ids is not None:
+        claims = claims.filter(invoice_id__in=list(invoice_ids))
     claimed = list(
-        AutoPayClaim.objects.filter(customer_id=customer_id, payment__status=PaymentStatus.SCHEDULED)
-        .order_by("invoice__due_date", "invoice_id")
-        .values_list("invoice_id", "payment__amount_cents")
+        claims.order_by("invoice__due_date", "invoice_id").values_list("invoice_id", "payment__amount_cents")
     )
     if not claimed or credit_available_cents(customer_id) == 0:
         return Used({})
