@@ -29,6 +29,8 @@ from remit.payments.controls import rules_from, settings_of
 from remit.payments.models import (
     Allocation,
     BankAccount,
+    Credit,
+    CreditApplication,
     OverLimit,
     Payment,
     PaymentEvent,
@@ -253,6 +255,7 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
             "total_cents",
             "paid_cents",
             "pending_cents",
+            "credited_cents",
             "balance_cents",
             "available_cents",
             "voided_at",
@@ -287,6 +290,7 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
             "total_cents": invoice.total_cents,
             "paid_cents": invoice.paid_cents,
             "pending_cents": invoice.pending_cents,
+            "credited_cents": invoice.credited_cents,
             "balance_cents": invoice.balance_cents,
             "available_cents": invoice.available_cents,
             "voided_at": _moment(invoice.voided_at),
@@ -471,6 +475,64 @@ class PaymentSerializer(serializers.ModelSerializer[Payment]):
 
 class PaymentFilterSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False)
+    customer = QueryInteger(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
+
+
+# --- Credits -------------------------------------------------------------------------------------
+
+
+class CreditApplicationSerializer(serializers.ModelSerializer[CreditApplication]):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+
+    class Meta:
+        model = CreditApplication
+        fields = ["id", "invoice", "invoice_number", "amount_cents", "applied_by", "applied_at"]
+        read_only_fields = fields
+
+
+class CreditSerializer(serializers.ModelSerializer[Credit]):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    unapplied_cents = serializers.IntegerField(
+        read_only=True, help_text="What is left of it: the customer's account credit, used before debiting."
+    )
+    applications = CreditApplicationSerializer(
+        many=True, read_only=True, help_text="The invoices it was applied to, oldest first."
+    )
+
+    class Meta:
+        model = Credit
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "customer_name",
+            "amount_cents",
+            "applied_cents",
+            "unapplied_cents",
+            "reason",
+            "source",
+            "payment",
+            "applications",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CreditCreateSerializer(serializers.Serializer[Any]):
+    customer = WholeNumber(min_value=1, max_value=MAX_ID, help_text="The customer's id.")
+    amount_cents = WholeNumber(min_value=1, max_value=MAX_CENTS, help_text="More than 0.")
+    reason = Text(filled=True, max_length=500, help_text="The customer sees it on the credit note.")
+    invoice = WholeNumber(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        help_text="An invoice of that customer to apply it to at once (not above what is left to pay on it). "
+        "Omitted: unapplied account credit.",
+    )
+
+
+class CreditFilterSerializer(serializers.Serializer[Any]):
     customer = QueryInteger(min_value=1, max_value=MAX_ID, required=False, help_text="A customer's id.")
 
 

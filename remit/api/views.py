@@ -41,7 +41,9 @@ from remit.invoices.pdf import invoice_pdf
 from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter
 from remit.payments.controls import customer_payment_settings_save
-from remit.payments.models import CustomerPaymentSettings, Payment
+from remit.payments.credit_note import credit_note_pdf
+from remit.payments.credits import CreditError, credit_issue
+from remit.payments.models import Credit, CreditApplication, CustomerPaymentSettings, Payment
 from remit.payments.receipt_pdf import receipt_pdf
 from remit.payments.receipts import receipt_of_biller
 from remit.recurring.actions import (
@@ -394,6 +396,82 @@ class InvoiceViewSet(ScopedViewSet):
         invoice = self.get_object()
         response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response
+
+
+# --- Credits ---------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List credits", parameters=[s.CreditFilterSerializer]),
+    retrieve=extend_schema(summary="Get a credit"),
+)
+class CreditViewSet(ScopedViewSet):
+    queryset = Credit.objects.none()
+    serializer_class = s.CreditSerializer
+    filter_serializer_class = s.CreditFilterSerializer
+
+    def scoped(self, biller: Biller) -> QuerySet[Credit]:
+        applications = CreditApplication.objects.select_related("invoice").order_by("applied_at", "pk")
+        return (
+            Credit.objects.filter(biller=biller)
+            .select_related("customer")
+            .prefetch_related(Prefetch("applications", queryset=applications))
+        )
+
+    def filtered(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
+        if "customer" in filters:
+            queryset = queryset.filter(customer_id=filters["customer"])
+        return queryset
+
+    @extend_schema(
+        summary="Issue a credit",
+        description="Money you owe the customer back, numbered CN-000001… in your sequence, with a PDF credit note. "
+        "With `invoice`, it is applied to that invoice at once; without, it is unapplied account credit, which "
+        "Auto Pay and the customer's portal payments use before debiting. Besides each field's own rules, these "
+        "are refused with a 400 naming the field: a `customer` or `invoice` that is not yours, an invoice of "
+        "another customer or void, an `amount_cents` above what is left to pay on the invoice (not already paid, "
+        "scheduled or credited).",
+        request=s.CreditCreateSerializer,
+        responses={201: s.CreditSerializer},
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = valid(s.CreditCreateSerializer, request)
+        biller = biller_of(request)
+        customer = Customer.objects.filter(biller=biller, pk=data["customer"]).first()
+        if customer is None:
+            raise ValidationError({"customer": ["There is no customer with this id."]})
+        invoice = None
+        if data.get("invoice") is not None:
+            invoice = Invoice.objects.filter(biller=biller, pk=data["invoice"]).first()
+            if invoice is None:
+                raise ValidationError({"invoice": ["There is no invoice with this id."]})
+        try:
+            credit = credit_issue(
+                biller=biller,
+                customer=customer,
+                amount_cents=data["amount_cents"],
+                reason=data["reason"],
+                invoice=invoice,
+                actor=None,
+                api_key_id=key_id(request),
+            )
+        except CreditError as error:  # the action names the console's field; the API's is amount_cents
+            renamed = {("amount_cents" if name == "amount" else name): found for name, found in error.errors.items()}
+            raise CreditError(errors=renamed) from None
+        return Response(self.get_serializer(self.fresh(credit)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The credit note as a PDF",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        operation_id="credits_pdf",
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
+    def pdf(self, request: Request, pk: str) -> HttpResponse:
+        credit = self.get_object()
+        response = HttpResponse(credit_note_pdf(credit), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{credit.number}.pdf"'
         return response
 
 

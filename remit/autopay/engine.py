@@ -34,10 +34,21 @@ from remit.ledger.scheduling import ClaimTerms, Plan, payment_adjust, payments_s
 from remit.lib.bulk import batches
 from remit.lib.tasks import enqueue_on_commit
 from remit.payments.actions import payment_cancel
+from remit.payments.allocation import Payable
 from remit.payments.controls import Breach, PaymentRules, limit_breach, payment_rules_many
+from remit.payments.credits import credits_use
 from remit.payments.dates import earliest_pay_on, latest_pay_on
 from remit.payments.holds import payment_holds_place_many
-from remit.payments.models import IN_FLIGHT, Allocation, BankAccountStatus, OverLimit, Payment, PaymentStatus
+from remit.payments.models import (
+    IN_FLIGHT,
+    Allocation,
+    BankAccountStatus,
+    Credit,
+    CreditAppliedBy,
+    OverLimit,
+    Payment,
+    PaymentStatus,
+)
 from remit.users.models import User
 from remit.webhooks.emit import webhook_listeners, webhooks_emit
 from remit.webhooks.models import EventType
@@ -175,6 +186,7 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
     clocks = {pk: now.astimezone(ZoneInfo(biller.time_zone)) for pk, biller in billers.items()}
     pay_ons: dict[tuple[int, date, int], date | None] = {}
     plans: list[Plan] = []
+    rows = _use_credits_first(rows, settings)
     for invoice_id, customer_id, due, available in rows:
         autopay = settings.get(customer_id)
         account = autopay.bank_account if autopay is not None else None
@@ -212,6 +224,36 @@ def _claim_locked(invoice_ids: list[int], now: datetime) -> list[int]:
     if limits.refused:
         _tell_refused(limits.refused)
     return [payment.pk for payment in payments]
+
+
+def _use_credits_first(
+    rows: list[tuple[int, int, date, int]], settings: dict[int, AutoPay]
+) -> list[tuple[int, int, date, int]]:
+    """Auto Pay pays with the customer's unapplied credit first (oldest due invoice first) and debits
+    only the rest; an invoice the credit covers in full gets no debit. One query when no customer of
+    the batch has credit left."""
+    usable = {
+        customer_id
+        for customer_id, autopay in settings.items()
+        if autopay.bank_account is not None and autopay.bank_account.status == BankAccountStatus.ACTIVE
+    }
+    with_credit = set(
+        Credit.objects.filter(customer_id__in=usable, applied_cents__lt=F("amount_cents")).values_list(
+            "customer_id", flat=True
+        )
+    )
+    if not with_credit:
+        return rows
+    used: dict[int, int] = {}
+    for customer_id in sorted(with_credit):
+        payables = [Payable(pk, due, available) for pk, owner, due, available in rows if owner == customer_id]
+        done = credits_use(customer_id=customer_id, invoices=payables, by=CreditAppliedBy.AUTOPAY, actor=None)
+        used |= done.by_invoice
+    return [
+        (pk, customer_id, due, available - used.get(pk, 0))
+        for pk, customer_id, due, available in rows
+        if available - used.get(pk, 0) > 0
+    ]
 
 
 def _tell_refused(refused: dict[int, tuple[int, Breach]]) -> None:

@@ -7,6 +7,7 @@ from remit.console import (
     views_authorizations,
     views_bank,
     views_controls,
+    views_credits,
     views_customers,
     views_email,
     views_invoices,
@@ -52,6 +53,8 @@ urlpatterns = [
         views_statements.customer_monthly_statements,
         name="customer_monthly_statements",
     ),
+    path("<slug:slug>/customers/<int:customer_id>/credits/new/", views_credits.credit_new, name="credit_new"),
+    path("<slug:slug>/credits/<int:credit_id>/pdf", views_credits.credit_pdf, name="credit_pdf"),
     # Invoices
     path("<slug:slug>/invoices/", views_invoices.invoice_list, name="invoices"),
     path("<slug:slug>/invoices/new/", views_invoices.invoice_new, name="invoice_new"),

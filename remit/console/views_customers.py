@@ -22,6 +22,8 @@ from remit.customers.selectors import customer_of, customers_of
 from remit.invoices.models import Invoice
 from remit.ledger.amounts import balance_sql, status_filter
 from remit.payments.controls import payment_rules
+from remit.payments.credits import credit_available_cents
+from remit.payments.models import Credit
 from remit.recurring.selectors import templates_of
 from remit.site.forms import add_action_error
 
@@ -108,6 +110,10 @@ def customer_detail(request: ConsoleRequest, customer_id: int) -> HttpResponse:
         "opt_outs": customer_opt_outs(customer),
         "recurring": templates_of(request.biller).filter(customer=customer),
         "monthly_statements": monthly_on(customer.pk),
+        "credits": Credit.objects.filter(customer=customer)
+        .prefetch_related("applications__invoice")
+        .order_by("-created_at", "-pk")[:50],
+        "credit_available_cents": credit_available_cents(customer.pk),
     }
     return render(request, "console/customers/detail.html", context)
 

@@ -25,7 +25,8 @@ from remit.invoices.pdf import invoice_pdf
 from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter, status_sql
 from remit.ledger.status import InvoiceStatus
-from remit.payments.actions import PaymentError, payment_record_offline
+from remit.lib.money import format_cents
+from remit.payments.actions import PaymentError, overpayment_credit, payment_record_offline
 from remit.site.forms import add_action_error
 
 PAGE_SIZE = 50
@@ -251,7 +252,7 @@ def invoice_record_payment(request: ConsoleRequest, invoice_id: int) -> HttpResp
     form = RecordPaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            payment_record_offline(
+            payment = payment_record_offline(
                 invoice=invoice,
                 actor=request.user,
                 amount_cents=form.cleaned_data["amount"],
@@ -262,7 +263,15 @@ def invoice_record_payment(request: ConsoleRequest, invoice_id: int) -> HttpResp
         except PaymentError as error:
             add_action_error(form, error)
         else:
-            messages.success(request, "The payment was recorded.")
+            credit = overpayment_credit(payment)
+            if credit is None:
+                messages.success(request, "The payment was recorded.")
+            else:
+                messages.success(
+                    request,
+                    f"The payment was recorded. It was {format_cents(credit.amount_cents)} more than was left to "
+                    f"pay, so that part is now account credit {credit.number} for {invoice.customer.name}.",
+                )
             return redirect("console:invoice", slug=request.biller.slug, invoice_id=invoice.pk)
     return render(request, "console/invoices/record_payment.html", {"invoice": invoice, "form": form})
 

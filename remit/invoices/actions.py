@@ -323,13 +323,14 @@ def invoice_update(*, invoice: Invoice, actor: User | None, draft: InvoiceDraft)
         draft.add_error("number", f"Invoice number {number} is already used.")
     if totals is not None and draft.customer is not None and draft.customer.pk != invoice.customer_id:
         _release_for_new_customer(invoice, actor, draft)
-    committed = invoice.paid_cents + invoice.pending_cents
+    committed = invoice.paid_cents + invoice.pending_cents + invoice.credited_cents
     if totals is not None and totals.total_cents < committed:
         committed -= _autopay_make_room(invoice, committed - totals.total_cents, actor)
     if totals is not None and totals.total_cents < committed:
         draft.add_error(
             "lines",
-            f"{format_cents(committed)} of this invoice is already paid or scheduled; the total can't be less.",
+            f"{format_cents(committed)} of this invoice is already paid, scheduled or credited; "
+            "the total can't be less.",
         )
     if draft.errors or totals is None:
         raise InvoiceError(draft.errors)
@@ -362,10 +363,11 @@ def _release_for_new_customer(invoice: Invoice, actor: User | None, draft: Invoi
     scheduled payment is withdrawn (the new customer's Auto Pay may pay it)."""
     claim_release_invoice(invoice=invoice, reason="The invoice moved to another customer")
     invoice.refresh_from_db()
-    if invoice.paid_cents + invoice.pending_cents > 0:
+    if invoice.paid_cents + invoice.pending_cents + invoice.credited_cents > 0:
         draft.add_error(
             "customer",
-            f"{format_cents(invoice.paid_cents + invoice.pending_cents)} of this invoice is paid or scheduled by "
+            f"{format_cents(invoice.paid_cents + invoice.pending_cents + invoice.credited_cents)} of this invoice "
+            "is paid, scheduled or credited by "
             f"{invoice.customer.name}; it can't move to another customer.",
         )
 
@@ -429,6 +431,11 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str, api_key_i
         raise InvoiceError.single(
             f"{format_cents(invoice.paid_cents)} has already been paid on this invoice, so it can't be voided. "
             "Refund the customer or edit the invoice instead."
+        )
+    if invoice.credited_cents > 0:
+        raise InvoiceError.single(
+            f"{format_cents(invoice.credited_cents)} of credit has been applied to this invoice, so it can't be "
+            "voided. Edit the invoice instead."
         )
     released = release_invoice(
         invoice=invoice, actor=actor, reason=f"Invoice {invoice.number} was voided", api_key_id=api_key_id

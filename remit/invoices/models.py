@@ -64,6 +64,7 @@ class InvoiceEvent(models.Model):
         SENT = "sent", "Emailed"
         VOIDED = "voided", "Voided"
         PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
+        CREDIT_APPLIED = "credit_applied", "Credit applied"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, related_name="+")

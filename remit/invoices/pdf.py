@@ -175,6 +175,8 @@ def _totals(pdf: FPDF, invoice: Invoice, brand: tuple[int, int, int]) -> None:
     rows.append(("Total", format_cents(invoice.total_cents)))
     if invoice.paid_cents:
         rows.append(("Paid", f"−{format_cents(invoice.paid_cents)}"))
+    if invoice.credited_cents:
+        rows.append(("Credits", f"−{format_cents(invoice.credited_cents)}"))
     pdf.ln(2)
     for label, value in rows:
         pdf.set_x(18 + 100)

@@ -2,7 +2,8 @@
 
 Reads only. Every function takes the biller and ``today`` explicitly, so a report is the same for
 the same data whatever the clock says, and each report is one query however many invoices or
-payments there are. Balances and statuses come from ``ledger.amounts`` (never re-derived here).
+payments there are. Balances and statuses come from ``ledger.amounts`` (never re-derived here), so
+credits applied to invoices lower the aging; credit not applied yet is its own (negative) figure.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils.dateformat import format as format_date
 
 from remit.billers.models import Biller
 from remit.invoices.models import Invoice
 from remit.ledger import amounts
-from remit.ledger.models import IN_FLIGHT, Payment
+from remit.ledger.models import IN_FLIGHT, Credit, Payment
 from remit.lib.banking_days import banking_days, on_or_after, previous_banking_day
 from remit.lib.charts import Bar, bar_chart_svg
 
@@ -82,6 +83,14 @@ def aging(*, biller: Biller, today: date) -> list[AgingBucket]:
     ]
 
 
+def unapplied_credit_cents(*, biller: Biller) -> int:
+    """Credit the biller's customers hold and have not used yet (it lowers what they will pay): shown
+    under the aging as a negative line, and with the forecast. Applied credits need no line of their
+    own: they already lower the invoices' balances (``credited_cents``) and Auto Pay's debits."""
+    left = Credit.objects.filter(biller=biller).aggregate(left=Sum(F("amount_cents") - F("applied_cents"), default=0))
+    return int(left["left"])
+
+
 def cash_flow_forecast(*, biller: Biller, today: date, days: int = FORECAST_DAYS) -> list[ForecastDay]:
     """Money expected on each banking day of the ``days`` calendar days from ``today``, in one query.
 
@@ -113,7 +122,11 @@ def dashboard_context(*, biller: Biller, today: date) -> dict[str, Any]:
     """Everything ``console/_receivables.html`` needs: both reports, their totals and their charts."""
     buckets = aging(biller=biller, today=today)
     forecast = cash_flow_forecast(biller=biller, today=today)
+    credit = unapplied_credit_cents(biller=biller)
+    owed = sum(bucket.total_cents for bucket in buckets)
     return {
+        "unapplied_credit_cents": credit,
+        "aging_net_cents": owed - credit,
         "aging": buckets,
         "aging_total": AgingBucket(
             key="total",

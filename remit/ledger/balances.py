@@ -1,6 +1,8 @@
-"""What payments leave on invoices: ``paid_cents`` (cleared) and ``pending_cents`` (scheduled or in
-flight), kept on the invoice and rewritten from the allocations by ``refresh_invoice_amounts`` —
-the only writer of those two columns."""
+"""What payments and credits leave on invoices: ``paid_cents`` (cleared), ``pending_cents`` (scheduled
+or in flight) and ``credited_cents`` (credits applied), kept on the invoice and rewritten from the
+allocations and credit applications by ``refresh_invoice_amounts`` — the only writer of those three
+columns; and what is applied of each credit (``refresh_credit_amounts``, the only writer of
+``Credit.applied_cents``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from remit.ledger.models import CLEARED, IN_FLIGHT, Allocation, Invoice, Payment
+from remit.ledger.models import CLEARED, IN_FLIGHT, Allocation, Credit, CreditApplication, Invoice, Payment
 from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.transactions import require_transaction
 
@@ -18,9 +20,10 @@ PaidWatch = Callable[[Sequence[int]], Callable[[], None]]
 
 
 def refresh_invoice_amounts(invoice_ids: Iterable[int], *, paid_watch: PaidWatch | None = None) -> None:
-    """Recompute paid and pending from the allocations, in the caller's transaction, after it locked
-    the invoices; the invoice's check constraint refuses the transaction if more would be paid or
-    pending than the total. One UPDATE with correlated sums per ``IDS_PER_STATEMENT`` invoices.
+    """Recompute paid and pending from the allocations, and credited from the credit applications, in
+    the caller's transaction, after it locked the invoices; the invoice's check constraint refuses the
+    transaction if more would be paid, pending or credited than the total. One UPDATE with correlated
+    sums per ``IDS_PER_STATEMENT`` invoices.
 
     ``paid_watch``: the caller made money count as paid (a settlement, a recorded cheque), so an
     invoice may have become paid in full. It is called with each chunk before the update and what it
@@ -29,7 +32,9 @@ def refresh_invoice_amounts(invoice_ids: Iterable[int], *, paid_watch: PaidWatch
     require_transaction("Refreshing invoice amounts")
     for chunk in batches(sorted(set(invoice_ids)), IDS_PER_STATEMENT):
         after = paid_watch(chunk) if paid_watch is not None else None
-        Invoice.objects.filter(pk__in=chunk).update(paid_cents=_allocated(CLEARED), pending_cents=_allocated(IN_FLIGHT))
+        Invoice.objects.filter(pk__in=chunk).update(
+            paid_cents=_allocated(CLEARED), pending_cents=_allocated(IN_FLIGHT), credited_cents=_credited("invoice_id")
+        )
         if after is not None:
             after()
 
@@ -48,3 +53,21 @@ def _allocated(statuses: tuple[str, ...]) -> Coalesce:
         .values("total")
     )
     return Coalesce(Subquery(total), Value(0))
+
+
+def _credited(key: str) -> Coalesce:
+    total = (
+        CreditApplication.objects.filter(**{key: OuterRef("pk")})
+        .values(key)
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(0))
+
+
+def refresh_credit_amounts(credit_ids: Iterable[int]) -> None:
+    """Recompute what is applied of each credit from its applications, in the caller's transaction,
+    after it locked the credits; the credit's check constraint refuses applying more than it."""
+    require_transaction("Refreshing credit amounts")
+    for chunk in batches(sorted(set(credit_ids)), IDS_PER_STATEMENT):
+        Credit.objects.filter(pk__in=chunk).update(applied_cents=_credited("credit_id"))

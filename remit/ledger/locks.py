@@ -1,7 +1,9 @@
 """Row locks, always taken in one order so that no two writers ever deadlock:
 
 1. invoices, by id (``lock_invoices``; ``lock_invoice_rows`` when the rows themselves are not needed),
-2. then payments, by id (``lock_payment``).
+2. then credits, by id (``lock_credits``) — a credit being issued takes the biller's credit number
+   counter before them (``payments.credits``), never before an invoice,
+3. then payments, by id (``lock_payment``).
 
 A manual payment, Auto Pay's batch, an edit, a void, a settlement and a return all lock the
 invoices they touch first, then the payments. Every function here must run inside the caller's
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from django.db.models import QuerySet
 
-from remit.ledger.models import Invoice, Payment
+from remit.ledger.models import Credit, Invoice, Payment
 from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.transactions import require_transaction
 
@@ -45,3 +47,13 @@ def lock_payment(payment_id: int) -> Payment:
     """Lock one payment, after its invoices (see the order above)."""
     require_transaction("Locking a payment")
     return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def lock_credits(credit_ids: Iterable[int]) -> dict[int, Credit]:
+    """Lock the credits in id order, after their invoices (see the order above), and return them."""
+    require_transaction("Locking credits")
+    return {
+        credit.pk: credit
+        for chunk in _in_order(credit_ids)
+        for credit in Credit.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+    }

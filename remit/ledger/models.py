@@ -7,10 +7,17 @@ Each model keeps the app label it was born with (``invoices``, ``payments``, ``a
 table, its migrations and ``"payments.Payment"``-style references are unchanged; the apps' own
 ``models`` modules re-export them.
 
-``Invoice.paid_cents`` and ``pending_cents`` are sums of allocations kept on the invoice so that
-lists, the dashboard and Auto Pay can filter and sum without joins; they are written only by
-``ledger.amounts.refresh_invoice_amounts`` inside the transaction that changed the payments, and the
-database refuses any state where more is paid or pending than the invoice's total.
+``Invoice.paid_cents`` and ``pending_cents`` are sums of allocations, and ``credited_cents`` the sum
+of the credits applied to it, kept on the invoice so that lists, the dashboard and Auto Pay can
+filter and sum without joins; they are written only by ``ledger.balances.refresh_invoice_amounts``
+inside the transaction that changed the payments or credits, and the database refuses any state
+where more is paid, pending or credited than the invoice's total.
+
+A *credit* (``Credit``) is money the biller owes the customer back: issued by the biller, or the
+part of a cheque above what was owed. It is applied to invoices (``CreditApplication``); what is not
+applied yet is the customer's account credit. ``Credit.applied_cents`` is kept the same way (written
+only by ``ledger.balances.refresh_credit_amounts``), and the database refuses applying more than the
+credit.
 
 A payment's status moves only along ``Payment.TRANSITIONS``, only through ``ledger.states``, and every
 move appends a ``PaymentEvent``. ACH payments start *scheduled*; a returned one becomes *settled* again
@@ -48,6 +55,7 @@ class Invoice(models.Model):
     total_cents = models.BigIntegerField()
     paid_cents = models.BigIntegerField(default=0, editable=False)
     pending_cents = models.BigIntegerField(default=0, editable=False)
+    credited_cents = models.BigIntegerField(default=0, editable=False)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -65,10 +73,12 @@ class Invoice(models.Model):
                 condition=Q(total_cents=F("subtotal_cents") + F("tax_cents")), name="invoice_total_adds_up"
             ),
             models.CheckConstraint(
-                condition=Q(paid_cents__gte=0, pending_cents__gte=0), name="invoice_payments_not_negative"
+                condition=Q(paid_cents__gte=0, pending_cents__gte=0, credited_cents__gte=0),
+                name="invoice_payments_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(paid_cents__lte=F("total_cents") - F("pending_cents")), name="invoice_never_overpaid"
+                condition=Q(paid_cents__lte=F("total_cents") - F("pending_cents") - F("credited_cents")),
+                name="invoice_never_overpaid",
             ),
             models.CheckConstraint(condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"),
         ]
@@ -87,17 +97,26 @@ class Invoice(models.Model):
 
     @property
     def balance_cents(self) -> int:
-        return amounts.balance_cents(total=self.total_cents, paid=self.paid_cents)
+        return amounts.balance_cents(total=self.total_cents, paid=self.paid_cents, credited=self.credited_cents)
 
     @property
     def available_cents(self) -> int:
         return amounts.available_cents(
-            total=self.total_cents, paid=self.paid_cents, pending=self.pending_cents, voided=self.is_void
+            total=self.total_cents,
+            paid=self.paid_cents,
+            pending=self.pending_cents,
+            credited=self.credited_cents,
+            voided=self.is_void,
         )
 
     def status_on(self, today: date) -> InvoiceStatus:
         return amounts.invoice_status(
-            total=self.total_cents, paid=self.paid_cents, due_date=self.due_date, voided=self.is_void, today=today
+            total=self.total_cents,
+            paid=self.paid_cents,
+            credited=self.credited_cents,
+            due_date=self.due_date,
+            voided=self.is_void,
+            today=today,
         )
 
     @property
@@ -299,3 +318,83 @@ class AutoPayClaim(models.Model):
             models.Index(fields=["notified_at"], name="autopay_claim_to_notify", condition=Q(notified_at__isnull=True)),
             models.Index(fields=["customer", "settings_version"], name="autopay_claim_customer_version"),
         ]
+
+
+class CreditSource(models.TextChoices):
+    ISSUED = "issued", "Issued by the biller"
+    OVERPAYMENT = "overpayment", "Overpayment of a payment received offline"
+
+
+class CreditAppliedBy(models.TextChoices):
+    BILLER = "biller", "The biller"
+    AUTOPAY = "autopay", "Auto Pay"
+    PAYER = "payer", "The payer, in the portal"
+
+
+class Credit(models.Model):
+    """Money the biller owes the customer back, numbered per biller like an invoice (``CN-000001``).
+    ``applied_cents`` is the sum of its applications (kept by ``refresh_credit_amounts``); the rest
+    is the customer's unapplied account credit, which the portal and Auto Pay use first."""
+
+    biller = models.ForeignKey("billers.Biller", on_delete=models.CASCADE, related_name="credits")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="credits")
+    number = models.CharField("credit note number", max_length=40)
+    amount_cents = models.BigIntegerField()
+    applied_cents = models.BigIntegerField(default=0, editable=False)
+    reason = models.CharField(max_length=500)
+    source = models.CharField(max_length=12, choices=CreditSource.choices, default=CreditSource.ISSUED)
+    # An overpayment's credit: the payment whose excess it is.
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="credits", editable=False
+    )
+    created_by = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    api_key = models.ForeignKey("api.ApiKey", on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint("biller", "number", name="credit_number_unique_per_biller"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="credit_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(applied_cents__gte=0, applied_cents__lte=F("amount_cents")),
+                name="credit_never_overapplied",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "created_at"], name="credit_customer_oldest")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def unapplied_cents(self) -> int:
+        return self.amount_cents - self.applied_cents
+
+
+class CreditApplication(models.Model):
+    """The part of a credit that pays one invoice."""
+
+    credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_applications")
+    amount_cents = models.BigIntegerField()
+    applied_by = models.CharField(max_length=10, choices=CreditAppliedBy.choices)
+    actor = models.ForeignKey("users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    applied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["applied_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="credit_application_amount_positive"),
+        ]
+
+
+class CreditCounter(models.Model):
+    """The biller's next credit note number; locked while a credit is numbered (see ``credit_issue``)."""
+
+    biller = models.OneToOneField("billers.Biller", on_delete=models.CASCADE, related_name="+")
+    next_number = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        app_label = "payments"

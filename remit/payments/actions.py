@@ -33,10 +33,20 @@ from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send
 from remit.payments.allocation import AllocationError, Payable, allocate
 from remit.payments.controls import check_new_payment, payment_rules
+from remit.payments.credits import credit_issue, credits_use
 from remit.payments.dates import pay_on_problem
 from remit.payments.disclosure import email_people
 from remit.payments.holds import payment_hold_place
-from remit.payments.models import Allocation, Payment, PaymentEvent, PaymentMethod, PaymentStatus
+from remit.payments.models import (
+    Allocation,
+    Credit,
+    CreditAppliedBy,
+    CreditSource,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentStatus,
+)
 from remit.payments.receipts import receipts_issue, receipts_withdraw
 from remit.payments.selectors import usable_bank_accounts
 from remit.payments.validation import first_debit_on, tell_waits_for_verification
@@ -55,7 +65,9 @@ def payment_record_offline(
     received_on: date,
     reference: str = "",
 ) -> Payment:
-    """The biller received money outside Remit (a check, a wire): it counts as cleared at once."""
+    """The biller received money outside Remit (a check, a wire): it counts as cleared at once. What
+    is above the amount left to pay on the invoice becomes the customer's account credit (an
+    *overpayment* credit, ``overpayment_credit``)."""
     if method == PaymentMethod.ACH or method not in PaymentMethod.values:
         raise PaymentError("Choose how the money was received: check, wire transfer, cash or other.", field="method")
     if received_on > timezone.localdate():
@@ -69,11 +81,7 @@ def payment_record_offline(
         reason = f"{format_cents(amount_cents)} was received by {PaymentMethod(method).label.lower()}"
         if claim_make_room(invoice=locked, cents=amount_cents - locked.available_cents, actor=actor, reason=reason):
             locked = lock_invoices([invoice.pk])[invoice.pk]
-    if amount_cents > locked.available_cents:
-        raise PaymentError(
-            f"That is more than the {format_cents(locked.available_cents)} still to pay on {locked.number}.",
-            field="amount",
-        )
+    applied = min(amount_cents, locked.available_cents)
     payment = Payment.objects.create(
         biller_id=locked.biller_id,
         customer_id=locked.customer_id,
@@ -84,21 +92,37 @@ def payment_record_offline(
         reference=reference.strip()[:100],
         created_by=actor,
     )
-    Allocation.objects.create(payment=payment, invoice=locked, amount_cents=amount_cents)
+    if applied > 0:
+        Allocation.objects.create(payment=payment, invoice=locked, amount_cents=applied)
     PaymentEvent.objects.create(
         payment=payment, actor=actor, to_status=PaymentStatus.SETTLED, note=f"Recorded as received by {method}"
     )
     webhooks_emit(type=EventType.PAYMENT_SETTLED, ids=[payment.pk], biller_id=locked.biller_id)
     refresh_invoice_amounts([locked.pk], paid_watch=webhooks_paid_watch)  # invoice.paid, if this pays it in full
-    InvoiceEvent.objects.create(
-        invoice=locked,
-        actor=actor,
-        kind=InvoiceEvent.Kind.PAYMENT_RECORDED,
-        data={"payment_id": payment.pk, "amount_cents": amount_cents, "method": method},
-    )
+    data = {"payment_id": payment.pk, "amount_cents": amount_cents, "method": method}
+    if amount_cents > applied:
+        # More than was left to pay: the rest is the customer's account credit, not an error.
+        credit = credit_issue(
+            biller=locked.biller,
+            customer=locked.customer,
+            amount_cents=amount_cents - applied,
+            reason=f"Overpayment of {locked.number}: {format_cents(amount_cents)} received, "
+            f"{format_cents(applied)} was left to pay",
+            actor=actor,
+            source=CreditSource.OVERPAYMENT,
+            payment=payment,
+            use_for_autopay=False,
+        )
+        data |= {"credit_id": credit.pk, "credit_number": credit.number, "credit_cents": credit.amount_cents}
+    InvoiceEvent.objects.create(invoice=locked, actor=actor, kind=InvoiceEvent.Kind.PAYMENT_RECORDED, data=data)
     # Money the biller already holds is as settled as money gets: the customer gets the same receipt.
     receipts_issue([payment.pk], settled_on=received_on)
     return payment
+
+
+def overpayment_credit(payment: Payment) -> Credit | None:
+    """The credit a payment recorded offline left, when it was more than was owed."""
+    return Credit.objects.filter(payment=payment).first()
 
 
 def _existing(customer_id: int, idempotency_key: str | None) -> Payment | None:
@@ -178,6 +202,57 @@ def payment_schedule(
     if payment.pay_on != requested:
         tell_waits_for_verification([payment.pk])
     return payment
+
+
+@dataclass(frozen=True)
+class Paid:
+    """What Pay Outstanding Bills did with **Apply credit**: the credit applied, and the debit
+    scheduled for the rest (None when the credit covered everything)."""
+
+    credit_cents: int
+    payment: Payment | None
+
+
+@transaction.atomic
+def payment_schedule_applying_credit(
+    *,
+    payer: User,
+    invoice_ids: Sequence[int],
+    bank_account_id: int,
+    pay_on: date,
+    total_cents: int,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Paid:
+    """Pay Outstanding Bills with **Apply credit** ticked: the customer's unapplied credit is applied
+    to the selected invoices first (oldest due first), then ``total_cents`` — the Total Payment, what
+    is left — is scheduled as one debit by ``payment_schedule``; nothing is debited when the credit
+    covers everything. Both happen in this one transaction: a refused debit applies no credit."""
+    membership = CustomerMembership.objects.select_related("customer").filter(user=payer).first()
+    if membership is None:
+        raise PaymentError("You don't have access to pay for this account any more.")
+    customer = membership.customer
+    if (existing := _existing(customer.pk, idempotency_key)) is not None:
+        return Paid(0, existing)
+    invoices = _locked_payable_invoices(customer.pk, invoice_ids)
+    if (existing := _existing(customer.pk, idempotency_key)) is not None:
+        return Paid(0, existing)
+    payables = [Payable(i.pk, i.due_date, i.available_cents) for i in invoices]
+    used = credits_use(customer_id=customer.pk, invoices=payables, by=CreditAppliedBy.PAYER, actor=payer)
+    if total_cents == 0:
+        if used.total_cents == 0:
+            raise PaymentError("The Total Payment must be more than $0.00.", field="total")
+        return Paid(used.total_cents, None)
+    payment = payment_schedule(
+        payer=payer,
+        invoice_ids=invoice_ids,
+        bank_account_id=bank_account_id,
+        pay_on=pay_on,
+        total_cents=total_cents,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    return Paid(used.total_cents, payment)
 
 
 def _locked_payable_invoices(customer_id: int, invoice_ids: Sequence[int]) -> list[Invoice]:

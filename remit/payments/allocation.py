@@ -36,3 +36,34 @@ def allocate(total_cents: int, payables: Sequence[Payable]) -> list[tuple[int, i
             parts.append((payable.invoice_id, part))
             left -= part
     return parts
+
+
+@dataclass(frozen=True)
+class Usable:
+    """A credit as the spreading sees it: what is left of it to apply."""
+
+    credit_id: int
+    unapplied_cents: int
+
+
+def spread_credits(
+    credits: Sequence[Usable], payables: Sequence[Payable], *, limit_cents: int | None = None
+) -> list[tuple[int, int, int]]:
+    """[(credit id, invoice id, cents)]: the credits (in the order given, oldest first) over the
+    invoices, oldest due date first (then id), never more on an invoice than its amount available
+    to pay, nor more of a credit than is left of it, nor more in all than ``limit_cents``."""
+    left = {c.credit_id: max(c.unapplied_cents, 0) for c in credits}
+    budget = sum(left.values()) if limit_cents is None else min(max(limit_cents, 0), sum(left.values()))
+    parts: list[tuple[int, int, int]] = []
+    for payable in sorted(payables, key=lambda p: (p.due_date, p.invoice_id)):
+        room = max(payable.available_cents, 0)
+        for credit in credits:
+            if room == 0 or budget == 0:
+                break
+            part = min(room, left[credit.credit_id], budget)
+            if part > 0:
+                parts.append((credit.credit_id, payable.invoice_id, part))
+                left[credit.credit_id] -= part
+                room -= part
+                budget -= part
+    return parts

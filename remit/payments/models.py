@@ -26,6 +26,21 @@ from remit.ledger.models import (
     BankAccountType as BankAccountType,
 )
 from remit.ledger.models import (
+    Credit as Credit,
+)
+from remit.ledger.models import (
+    CreditApplication as CreditApplication,
+)
+from remit.ledger.models import (
+    CreditAppliedBy as CreditAppliedBy,
+)
+from remit.ledger.models import (
+    CreditCounter as CreditCounter,
+)
+from remit.ledger.models import (
+    CreditSource as CreditSource,
+)
+from remit.ledger.models import (
     Payment as Payment,
 )
 from remit.ledger.models import (

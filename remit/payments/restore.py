@@ -69,7 +69,7 @@ class _Room:
 
     @property
     def free(self) -> int:
-        return self.invoice.total_cents - self.paid - self.pending
+        return self.invoice.total_cents - self.invoice.credited_cents - self.paid - self.pending
 
 
 def payments_restore_many(restores: Sequence[Restore]) -> RestoreResult:

@@ -14,7 +14,15 @@ from django.views.decorators.http import require_POST
 
 from remit.billers.models import Biller
 from remit.lib.money import cents_to_plain, format_cents
-from remit.payments.actions import PaymentError, may_cancel, payment_cancel_by_member, payment_schedule
+from remit.payments.actions import (
+    Paid,
+    PaymentError,
+    may_cancel,
+    payment_cancel_by_member,
+    payment_schedule,
+    payment_schedule_applying_credit,
+)
+from remit.payments.credits import credit_available_cents
 from remit.payments.dates import earliest_pay_on, latest_pay_on
 from remit.payments.holds import is_held
 from remit.payments.models import BankAccount, PaymentStatus, Receipt
@@ -52,12 +60,14 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         viewer=request.membership.user,
         earliest=earliest,
         latest=latest_pay_on(now_local.date()),
+        credit_cents=credit_available_cents(request.customer.pk),
     )
     _mark_waiting(form, accounts, biller)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        schedule = payment_schedule_applying_credit if data.get("apply_credit") else payment_schedule
         try:
-            payment = payment_schedule(
+            done = schedule(
                 payer=request.membership.user,
                 invoice_ids=data["invoices"],
                 bank_account_id=data["bank_account"],
@@ -68,18 +78,8 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         except PaymentError as error:
             add_action_error(form, error)
         else:
-            waits = ""
-            if payment.pay_on != data["pay_on"]:
-                waits = (
-                    f" The account is waiting for verification, so the payment moved from {data['pay_on']:%b %-d} to "
-                    f"the first banking day it can go."
-                )
-            messages.success(
-                request,
-                f"Your payment of {format_cents(payment.amount_cents)} is scheduled for "
-                f"{payment.pay_on:%A, %B %-d, %Y}.{waits} We emailed you a confirmation.",
-            )
-            return redirect(portal_reverse(request, "payment", payment_id=payment.pk))
+            paid = done if isinstance(done, Paid) else Paid(0, done)
+            return _paid(request, paid, data)
     context = {
         "form": form,
         "bills": bills,
@@ -89,6 +89,28 @@ def pay_bills(request: MemberRequest) -> HttpResponse:
         "selected": {int(value) for value in (form["invoices"].value() or []) if str(value).isdigit()},
     }
     return render(request, "portal/pay_bills.html", context)
+
+
+def _paid(request: MemberRequest, paid: Paid, data: dict[str, Any]) -> HttpResponse:
+    credit = f"{format_cents(paid.credit_cents)} of your credit was applied. " if paid.credit_cents else ""
+    payment = paid.payment
+    if payment is None:
+        messages.success(
+            request, f"{credit}Your credit pays the selected invoices: nothing will be taken from your bank account."
+        )
+        return redirect(portal_reverse(request, "invoices"))
+    waits = ""
+    if payment.pay_on != data["pay_on"]:
+        waits = (
+            f" The account is waiting for verification, so the payment moved from {data['pay_on']:%b %-d} to "
+            f"the first banking day it can go."
+        )
+    messages.success(
+        request,
+        f"{credit}Your payment of {format_cents(payment.amount_cents)} is scheduled for "
+        f"{payment.pay_on:%A, %B %-d, %Y}.{waits} We emailed you a confirmation.",
+    )
+    return redirect(portal_reverse(request, "payment", payment_id=payment.pk))
 
 
 @portal_view

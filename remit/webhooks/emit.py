@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from remit.ledger.models import Invoice, Payment
+from remit.ledger.models import Credit, CreditApplication, Invoice, Payment
 from remit.lib.bulk import IDS_PER_STATEMENT, batches
 from remit.lib.tasks import enqueue_on_commit
 from remit.lib.transactions import require_transaction
@@ -65,7 +65,7 @@ def _listening(biller_ids: Sequence[int]) -> Iterator[tuple[int, int, frozenset[
 
 @dataclass(frozen=True)
 class _Source:
-    model: type[Invoice] | type[Payment]
+    model: type[Invoice] | type[Payment] | type[Credit] | type[CreditApplication]
     build: Callable[[Sequence[int], Collection[int]], payloads.Payloads]
 
 
@@ -81,6 +81,9 @@ SOURCES: dict[str, _Source] = {
     EventType.PAYMENT_HELD: _Source(Payment, payloads.payments),
     EventType.PAYMENT_APPROVED: _Source(Payment, payloads.payments),
     EventType.PAYMENT_REJECTED: _Source(Payment, payloads.payments),
+    EventType.CREDIT_CREATED: _Source(Credit, payloads.credits),
+    # ``biller_id`` must be given: an application has no biller of its own to find listeners by.
+    EventType.CREDIT_APPLIED: _Source(CreditApplication, payloads.credit_applications),
 }
 
 
@@ -143,12 +146,16 @@ def webhooks_paid_watch(invoice_ids: Sequence[int]) -> Callable[[], None]:
         return lambda: None
     unpaid = list(
         Invoice.objects.filter(
-            pk__in=list(invoice_ids), biller_id__in=billers, total_cents__gt=0, paid_cents__lt=F("total_cents")
+            pk__in=list(invoice_ids),
+            biller_id__in=billers,
+            total_cents__gt=0,
+            paid_cents__lt=F("total_cents") - F("credited_cents"),
         ).values_list("pk", flat=True)
     )
 
     def emit() -> None:
-        paid = Invoice.objects.filter(pk__in=unpaid, paid_cents__gte=F("total_cents")).values_list("pk", flat=True)
+        settled = Invoice.objects.filter(pk__in=unpaid, paid_cents__gte=F("total_cents") - F("credited_cents"))
+        paid = settled.values_list("pk", flat=True)
         webhooks_emit(type=EventType.INVOICE_PAID, ids=list(paid), listeners=listeners)
 
     return emit

@@ -25,6 +25,8 @@ class EventType(models.TextChoices):
     PAYMENT_HELD = "payment.held", "A payment was held for review"
     PAYMENT_APPROVED = "payment.approved", "A payment held for review was approved"
     PAYMENT_REJECTED = "payment.rejected", "A payment held for review was rejected (and cancelled)"
+    CREDIT_CREATED = "credit.created", "A credit was issued (by the biller, or from an overpayment)"
+    CREDIT_APPLIED = "credit.applied", "A credit was applied to an invoice"
 
 
 class WebhookEndpoint(models.Model):

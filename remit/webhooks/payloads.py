@@ -12,7 +12,16 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from remit.ledger.models import Allocation, AutoPayClaim, BankAccount, Invoice, Payment, PaymentEvent
+from remit.ledger.models import (
+    Allocation,
+    AutoPayClaim,
+    BankAccount,
+    Credit,
+    CreditApplication,
+    Invoice,
+    Payment,
+    PaymentEvent,
+)
 
 Payloads = list[tuple[int, int, dict[str, Any]]]  # (object id, biller id, payload), in id order
 
@@ -51,6 +60,7 @@ def invoice_payload(invoice: Invoice) -> dict[str, Any]:
         "total_cents": invoice.total_cents,
         "paid_cents": invoice.paid_cents,
         "pending_cents": invoice.pending_cents,
+        "credited_cents": invoice.credited_cents,
         "balance_cents": invoice.balance_cents,
         "available_cents": invoice.available_cents,
         "voided_at": instant(invoice.voided_at),
@@ -159,4 +169,70 @@ def autopay_payments(ids: Sequence[int], biller_ids: Collection[int]) -> Payload
             invoice_id, max_cents, left = claims[pk]
             payload["autopay"] = {"invoice_id": invoice_id, "maximum_cents": max_cents, "left_to_pay_cents": left}
         found.append((pk, biller_id, payload))
+    return found
+
+
+def credit_payload(credit: Credit) -> dict[str, Any]:
+    return {
+        "object": "credit",
+        "id": credit.pk,
+        "number": credit.number,
+        "customer": credit.customer_id,
+        "customer_name": credit.customer.name,
+        "amount_cents": credit.amount_cents,
+        "applied_cents": credit.applied_cents,
+        "unapplied_cents": credit.unapplied_cents,
+        "reason": credit.reason,
+        "source": credit.source,
+        "payment": credit.payment_id,
+        "applications": [
+            {
+                "id": a.pk,
+                "invoice": a.invoice_id,
+                "invoice_number": a.invoice.number,
+                "amount_cents": a.amount_cents,
+                "applied_by": a.applied_by,
+                "applied_at": instant(a.applied_at),
+            }
+            for a in credit.applications.all()
+        ],
+        "created_at": instant(credit.created_at),
+    }
+
+
+def _credit_rows(ids: Sequence[int], biller_ids: Collection[int]) -> dict[int, Credit]:
+    applications = CreditApplication.objects.select_related("invoice").order_by("applied_at", "pk")
+    return (
+        Credit.objects.filter(pk__in=ids, biller_id__in=list(biller_ids))
+        .select_related("customer")
+        .prefetch_related(Prefetch("applications", queryset=applications))
+        .in_bulk()
+    )
+
+
+def credits(ids: Sequence[int], biller_ids: Collection[int]) -> Payloads:
+    rows = _credit_rows(ids, biller_ids)
+    return [(pk, rows[pk].biller_id, credit_payload(rows[pk])) for pk in sorted(rows)]
+
+
+def credit_applications(ids: Sequence[int], biller_ids: Collection[int]) -> Payloads:
+    """One application: the invoice and amount, with the credit as it stands after it."""
+    found = []
+    applications = CreditApplication.objects.filter(pk__in=ids).select_related("invoice").order_by("pk")
+    by_credit = _credit_rows([a.credit_id for a in applications], biller_ids)
+    for application in applications:
+        credit = by_credit.get(application.credit_id)
+        if credit is None:
+            continue
+        payload = {
+            "object": "credit_application",
+            "id": application.pk,
+            "invoice": application.invoice_id,
+            "invoice_number": application.invoice.number,
+            "amount_cents": application.amount_cents,
+            "applied_by": application.applied_by,
+            "applied_at": instant(application.applied_at),
+            "credit": credit_payload(credit),
+        }
+        found.append((application.pk, credit.biller_id, payload))
     return found

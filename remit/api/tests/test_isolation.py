@@ -23,9 +23,16 @@ def operations():
 
 def acme_ids(paid):
     from remit.ach.models import AchReturn
+    from remit.payments.credits import credit_issue
+    from remit.payments.models import Credit
 
     returned = AchReturn.objects.get()
+    customer = paid.customer
+    credit = Credit.objects.filter(customer=customer).first() or credit_issue(
+        biller=customer.biller, customer=customer, amount_cents=100, reason="Goodwill", actor=None
+    )
     return {
+        "/api/v1/credits/": credit.pk,
         "/api/v1/customers/": paid.customer.pk,
         "/api/v1/invoices/": paid.invoices[0].pk,
         "/api/v1/payments/{id}/receipt": received_with_receipt(paid).pk,

@@ -61,6 +61,11 @@ RULES_IN_WORDS = {
     },
     "GET /api/v1/customers/{id}/statement": {"to": "The last day can't be before the first day|at most five years"},
     "GET /api/v1/customers/{id}/statement.pdf": {"to": "The last day can't be before the first day|at most five years"},
+    "POST /api/v1/credits": {
+        "customer": "There is no customer with this id",
+        "invoice": "There is no invoice with this id|Choose an invoice of this customer|is void",
+        "amount_cents": "That is more than|Nothing is left on",
+    },
 }
 
 

@@ -12,6 +12,7 @@ from remit.billers.actions import staff_invite
 from remit.billers.models import Membership, Role, StaffInvitation
 from remit.invoices.models import Invoice
 from remit.notifications.models import OutboundEmail
+from remit.payments.credits import credit_issue
 from remit.recurring.models import RecurringChange
 from remit.test import make_biller, make_customer, make_invoice, make_staff
 from remit.webhooks.endpoints import webhook_endpoint_create
@@ -119,6 +120,7 @@ def acme_urls():
         "customer_id": customer.pk,
         "invoice_id": make_invoice(customer).pk,
         "endpoint_id": endpoint.pk,
+        "credit_id": credit_issue(biller=acme, customer=customer, amount_cents=100, reason="Goodwill", actor=owner).pk,
         "delivery_id": WebhookDelivery.objects.get(endpoint=endpoint).pk,
         "file_id": acme_ach_file(acme).pk,
         "inbound_id": InboundFile.objects.create(sha256="1" * 64, filename="returns.ach", biller=acme).pk,

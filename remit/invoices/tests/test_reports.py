@@ -256,7 +256,16 @@ def test_dashboard_context_gives_the_partial_everything_it_needs():
         new_invoice(customer, due=date(2026, 12, 31)), pay_on=date(2026, 11, 28), cents=4_000, autopay=True
     )
     context = dashboard_context(biller=biller, today=today)
-    assert set(context) == {"aging", "aging_total", "aging_svg", "forecast", "forecast_total", "forecast_svg"}
+    assert set(context) == {
+        "aging",
+        "aging_total",
+        "aging_svg",
+        "forecast",
+        "forecast_total",
+        "forecast_svg",
+        "unapplied_credit_cents",
+        "aging_net_cents",
+    }
     assert context["aging_total"] == AgingBucket(key="total", label="Total", total_cents=110_000, invoice_count=3)
     assert (context["forecast_total"].total_cents, context["forecast_total"].autopay_cents) == (4_000, 4_000)
     for name in ("aging_svg", "forecast_svg"):
@@ -301,4 +310,21 @@ def test_the_dashboard_costs_the_same_queries_for_10_invoices_as_for_1000():
     few = count_queries(biller, today)
     add_invoices(990)
     assert Invoice.objects.filter(biller=biller).count() == 1_000
-    assert count_queries(biller, today) == few == 2  # one per report
+    assert count_queries(biller, today) == few == 3  # one per report, and one for unapplied credit
+
+
+def test_credits_lower_the_aging_and_unapplied_credit_is_a_negative_line():
+    from remit.payments.credits import credit_issue
+
+    biller, _ = make_biller()
+    customer = new_customer(biller)
+    late = past_due(customer, 10, cents=10_000)
+    past_due(customer, 40, cents=5_000)
+    credit_issue(biller=biller, customer=customer, amount_cents=2_500, reason="Damaged", invoice=late, actor=None)
+    credit_issue(biller=biller, customer=customer, amount_cents=1_200, reason="Goodwill", actor=None)
+    buckets = by_key(aging(biller=biller, today=TODAY))
+    assert buckets["1_30"] == (1, 7_500) and buckets["31_60"] == (1, 5_000)
+    context = dashboard_context(biller=biller, today=TODAY)
+    assert (context["unapplied_credit_cents"], context["aging_net_cents"]) == (1_200, 11_300)
+    html = render_to_string("console/_receivables.html", context)
+    assert "Unapplied credits" in html and "−$12.00" in html and "$113.00" in html

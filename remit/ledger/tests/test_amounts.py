@@ -20,17 +20,20 @@ class TestPythonAndSqlAgree(HypothesisTestCase):
     @settings(max_examples=60, deadline=None)
     @given(
         total=st.integers(min_value=0, max_value=100_000),
+        credited_part=st.floats(min_value=0, max_value=1),
         paid_part=st.floats(min_value=0, max_value=1),
         pending_part=st.floats(min_value=0, max_value=1),
         due_offset=st.integers(min_value=-40, max_value=40),
         voided=st.booleans(),
     )
-    def test_every_combination(self, total, paid_part, pending_part, due_offset, voided):
+    def test_every_combination(self, total, credited_part, paid_part, pending_part, due_offset, voided):
         biller, _ = make_biller()
         invoice = make_invoice(make_customer(biller), amount_cents=max(total, 0), issue_date=TODAY - timedelta(days=60))
-        paid = int(total * paid_part)
-        pending = int((total - paid) * pending_part)
+        credited = int(total * credited_part)
+        paid = int((total - credited) * paid_part)
+        pending = int((total - credited - paid) * pending_part)
         Invoice.objects.filter(pk=invoice.pk).update(
+            credited_cents=credited,
             paid_cents=paid,
             pending_cents=0 if voided else pending,
             due_date=TODAY + timedelta(days=due_offset),
@@ -59,4 +62,19 @@ def test_the_statuses():
     invoice.pending_cents = 6000
     assert (invoice.balance_cents, invoice.available_cents) == (6000, 0)
     invoice.paid_cents, invoice.pending_cents = 10000, 0
+    assert invoice.status_on(TODAY) == InvoiceStatus.PAID
+
+
+@pytest.mark.django_db
+def test_credits_count_towards_the_balance_and_the_status_but_not_as_paid():
+    biller, _ = make_biller()
+    invoice = make_invoice(make_customer(biller), amount_cents=10000, issue_date=TODAY)
+    invoice.credited_cents = 2500
+    assert invoice.status_on(TODAY) == InvoiceStatus.PARTIALLY_PAID
+    assert (invoice.balance_cents, invoice.available_cents, invoice.paid_cents) == (7500, 7500, 0)
+    invoice.pending_cents = 7500
+    assert (invoice.balance_cents, invoice.available_cents) == (7500, 0)
+    invoice.paid_cents, invoice.pending_cents = 7500, 0
+    assert invoice.status_on(TODAY) == InvoiceStatus.PAID
+    invoice.paid_cents, invoice.credited_cents = 0, 10000
     assert invoice.status_on(TODAY) == InvoiceStatus.PAID

@@ -17,6 +17,7 @@ from remit.ach.returns import ach_import_returns
 from remit.ach.settle import ach_settle
 from remit.autopay.settings import autopay_save
 from remit.lib.banking_days import add_banking_days
+from remit.payments.credits import credit_issue
 from remit.payments.holds import payment_hold_decide, payment_hold_place
 from remit.test import make_invoice
 from remit.webhooks.delivery import event_body
@@ -51,6 +52,11 @@ def story(world: World, run_on_commit: Any) -> dict[str, dict[str, Any]]:
                 reason="This payment of $900.00 is above the $500.00 limit per payment set by Acme Supply Co.",
             )  # fmt: skip
         payment_hold_decide(hold=hold, actor=world.owner, decision=decision, reason="Checked with the customer")
+    credited = make_invoice(world.customer, amount_cents=20000, number="INV-1006")
+    credit_issue(
+        biller=world.acme, customer=world.customer, amount_cents=5000, reason="Two crates arrived damaged",
+        invoice=credited, actor=world.owner,
+    )  # fmt: skip
     make_invoice(world.customer, amount_cents=30000, number="INV-1003")
     autopay_save(
         customer=world.customer, actor=world.payer, enabled=True, max_cents=20000,

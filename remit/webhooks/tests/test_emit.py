@@ -254,3 +254,32 @@ def test_without_endpoints_emitting_costs_one_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         webhooks_emit(type=EventType.INVOICE_PAID, ids=ids, listeners=Listeners())
     assert not WebhookEvent.objects.exists()
+
+
+# --- credit.created, credit.applied -----------------------------------------------------------------
+
+
+def test_a_credit_against_an_invoice_emits_created_applied_and_paid(world):
+    from remit.payments.credits import credit_issue
+
+    invoice = make_invoice(world.customer, amount_cents=5000, number="INV-9")
+    credit = credit_issue(
+        biller=world.acme, customer=world.customer, amount_cents=5000, reason="Goodwill", invoice=invoice, actor=None
+    )
+    created = only(EventType.CREDIT_CREATED)
+    assert (created["object"], created["number"], created["amount_cents"]) == ("credit", credit.number, 5000)
+    applied = only(EventType.CREDIT_APPLIED)
+    assert (applied["invoice_number"], applied["amount_cents"], applied["applied_by"]) == ("INV-9", 5000, "biller")
+    assert applied["credit"]["unapplied_cents"] == 0
+    paid = only(EventType.INVOICE_PAID)
+    assert (paid["credited_cents"], paid["status"], paid["balance_cents"]) == (5000, "paid", 0)
+
+
+def test_an_overpayment_emits_credit_created_and_no_credit_applied(world):
+    invoice = make_invoice(world.customer, amount_cents=5000)
+    payment_record_offline(
+        invoice=invoice, actor=None, amount_cents=6000, method="check", received_on=date(2026, 11, 20)
+    )
+    created = only(EventType.CREDIT_CREATED)
+    assert (created["source"], created["amount_cents"], created["unapplied_cents"]) == ("overpayment", 1000, 1000)
+    assert not events(EventType.CREDIT_APPLIED)

@@ -9,6 +9,10 @@
   var account = form.querySelector("[name=bank_account]");
   var summary = document.getElementById("pay-summary");
   var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=invoices]"));
+  // Apply credit (only when the customer has credit): the credit pays the selected invoices first.
+  var applyCredit = form.querySelector("[name=apply_credit]");
+  var offer = document.getElementById("credit-offer");
+  var creditCents = offer ? parseInt(offer.dataset.credit, 10) || 0 : 0;
   var totalEdited = false;
 
   function money(cents) {
@@ -24,20 +28,31 @@
     var parts = text.split(".");
     return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
   }
+  function creditUsed() {
+    return applyCredit && applyCredit.checked ? Math.min(creditCents, selectedCents()) : 0;
+  }
   function update() {
     var count = boxes.filter(function (b) { return b.checked; }).length;
-    if (!totalEdited) { total.value = (selectedCents() / 100).toFixed(2); }
+    if (!totalEdited) { total.value = ((selectedCents() - creditUsed()) / 100).toFixed(2); }
     var cents = totalCents();
     var from = account && account.selectedIndex >= 0 ? account.options[account.selectedIndex].text : "your bank account";
     var day = payOn.value ? new Date(payOn.value + "T12:00:00").toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric", year: "numeric" }) : "the Pay On date";
     if (!count) { summary.textContent = "Select at least one invoice to pay."; return; }
-    summary.textContent = "You are paying " + (cents === null ? "an amount to check" : money(cents)) +
+    var credit = creditUsed();
+    if (credit && cents === 0) {
+      summary.textContent = "Your credit of " + money(credit) + " pays " + count + " invoice" + (count === 1 ? "" : "s") +
+        " (" + money(selectedCents()) + " due). Nothing will be taken from your bank account.";
+      return;
+    }
+    summary.textContent = (credit ? money(credit) + " of your credit is applied first. " : "") +
+      "You are paying " + (cents === null ? "an amount to check" : money(cents)) +
       " toward " + count + " invoice" + (count === 1 ? "" : "s") + " (" + money(selectedCents()) + " due), from " +
       from + ", on " + day + ".";
   }
   boxes.forEach(function (b) { b.addEventListener("change", update); });
   total.addEventListener("input", function () { totalEdited = true; update(); });
   payOn.addEventListener("change", update);
+  if (applyCredit) { applyCredit.addEventListener("change", function () { totalEdited = false; update(); }); }
   if (account) { account.addEventListener("change", update); }
   update();
 })();
