@@ -1,21 +1,34 @@
 """The entries of one customer's statement, read in a few queries (four, however long the history).
 
 Returns are read from the payments' own history (``PaymentEvent``: settled → returned), not from
-the ACH app, so this app sits below ach and reads only the ledger (and, once wired, credits).
+the ACH app, so this app sits below ach and reads only the ledger (credits included).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F
 from django.utils import timezone
 
 from remit.customers.models import Customer
-from remit.ledger.models import IN_FLIGHT, Allocation, Invoice, Payment, PaymentEvent, PaymentMethod, PaymentStatus
+from remit.ledger.models import (
+    IN_FLIGHT,
+    Allocation,
+    Credit,
+    CreditSource,
+    Invoice,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentStatus,
+)
 from remit.statements.core import Entry, EntryKind, Scheduled, Statement, build_statement, check_period
+
+PartsByPayment = dict[int, list[tuple[int, int]]]
 
 
 def biller_today(customer: Customer) -> date:
@@ -32,7 +45,8 @@ def statement_for(customer: Customer, *, start: date | None, end: date | None) -
 
 def entries_of(customer: Customer, *, through: date) -> list[Entry]:
     zone = ZoneInfo(customer.biller.time_zone)
-    entries = invoice_entries(customer, zone) + payment_entries(customer, zone) + credit_entries(customer, zone)
+    credits, overpaid = credit_entries(customer, zone, through=through)
+    entries = invoice_entries(customer, zone) + payment_entries(customer, zone, overpaid=overpaid) + credits
     return [entry for entry in entries if entry.on <= through]
 
 
@@ -78,9 +92,11 @@ def invoice_entries(customer: Customer, zone: ZoneInfo) -> list[Entry]:
 METHOD_LABELS = dict(PaymentMethod.choices)
 
 
-def payment_entries(customer: Customer, zone: ZoneInfo) -> list[Entry]:
+def payment_entries(customer: Customer, zone: ZoneInfo, *, overpaid: PartsByPayment | None = None) -> list[Entry]:
     """A payment line for every move into *settled*, a return line for every move from settled to
-    *returned* (two queries: the moves, and the settled or returned payments' allocations)."""
+    *returned* (two queries: the moves, and the settled or returned payments' allocations).
+    ``overpaid``: where the overpayment credit of a recorded payment has been applied since (see
+    ``credit_entries``) — more of that payment's parts."""
     moves = (
         PaymentEvent.objects.filter(
             payment__customer=customer,
@@ -112,6 +128,8 @@ def payment_entries(customer: Customer, zone: ZoneInfo) -> list[Entry]:
     ):
         parts[payment_id].append((invoice_id, cents))
         numbers[payment_id].append(number)
+    for payment_id, applied in (overpaid or {}).items():
+        parts[payment_id].extend(applied)
     entries: list[Entry] = []
     for pk, payment_id, from_status, to_status, at, amount, method, pay_on, reference in moves:
         paid_for = ", ".join(numbers[payment_id])
@@ -145,19 +163,66 @@ def payment_entries(customer: Customer, zone: ZoneInfo) -> list[Entry]:
     return entries
 
 
-def credit_entries(customer: Customer, zone: ZoneInfo) -> list[Entry]:
-    """Credits issued to the customer — NONE YET: credits are being built in parallel (issue 15,
-    item 4). This is the one place to gather them, once they exist, in one query: for each credit,
+def credit_entries(customer: Customer, zone: ZoneInfo, *, through: date) -> tuple[list[Entry], PartsByPayment]:
+    """The credits issued to the customer, each on the day it was issued, and where the credit had
+    been applied by the end of ``through`` (one query: the credits joined to their applications).
 
-        Entry(kind=EntryKind.CREDIT, on=<the business day it was issued, in ``zone``>,
-              amount_cents=<its amount>, reference=<the credit note's number>, description=<its reason>,
-              parts=((<invoice id>, <cents>),) when issued against an invoice, else () — account credit,
-              order=(<its id>,))
-
-    Credit *applied* later to an invoice (account credit → an invoice, or used by Auto Pay) moves no
-    balance: leave it out (or the aging would count it twice), unless applying it is recorded as a
-    payment, which ``payment_entries`` already counts."""
-    return []
+    Only *issued* credits are lines: an *overpayment* credit is the part of a recorded payment above
+    what was owed, and that payment's line already counts the whole amount received. Applying credit
+    later (the portal's Apply credit, Auto Pay, the biller) moves no balance — it only says which
+    invoice the credit now pays, which the aging needs: so the applications become the ``parts`` of
+    the issued credit's line, and of the overpaid payment's line (returned by payment id)."""
+    rows = (
+        Credit.objects.filter(customer=customer, biller_id=customer.biller_id)
+        .order_by("pk", "applications__pk")
+        .values_list(
+            "pk",
+            "number",
+            "reason",
+            "amount_cents",
+            "created_at",
+            "source",
+            "payment_id",
+            "applications__invoice_id",
+            "applications__amount_cents",
+            "applications__applied_at",
+        )
+    )
+    credits: dict[int, dict[str, Any]] = {}
+    for pk, number, reason, amount, created_at, source, payment_id, invoice_id, cents, applied_at in rows:
+        credit = credits.setdefault(
+            pk,
+            {
+                "number": number,
+                "reason": reason,
+                "amount": amount,
+                "on": _day(created_at, zone),
+                "source": source,
+                "payment_id": payment_id,
+                "parts": defaultdict(int),
+            },
+        )
+        if invoice_id is not None and _day(applied_at, zone) <= through:
+            credit["parts"][invoice_id] += cents
+    entries: list[Entry] = []
+    overpaid: PartsByPayment = defaultdict(list)
+    for pk, credit in credits.items():
+        parts = tuple(credit["parts"].items())
+        if credit["source"] == CreditSource.OVERPAYMENT:
+            overpaid[credit["payment_id"]].extend(parts)
+            continue
+        entries.append(
+            Entry(
+                kind=EntryKind.CREDIT,
+                on=credit["on"],
+                amount_cents=credit["amount"],
+                reference=credit["number"],
+                description=f"Credit {credit['number']}: {credit['reason']}",
+                parts=parts,
+                order=(pk,),
+            )
+        )
+    return entries, overpaid
 
 
 def scheduled_of(customer: Customer) -> list[Scheduled]:

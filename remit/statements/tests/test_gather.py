@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django.db.models import F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -16,7 +17,8 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from remit.invoices.actions import invoice_void
 from remit.invoices.models import Invoice
 from remit.payments.actions import Return, payment_record_offline, payments_return_many, payments_settle
-from remit.payments.models import PaymentStatus
+from remit.payments.credits import credit_apply, credit_issue
+from remit.payments.models import Credit, PaymentStatus
 from remit.statements.core import EntryKind, StatementError
 from remit.statements.gather import statement_for
 from remit.test import ach_payment_rows, make_biller, make_customer, make_invoice
@@ -41,7 +43,9 @@ def give_back(payment) -> None:
 
 
 def balances_owed(customer) -> int:
-    return sum(invoice.balance_cents for invoice in Invoice.objects.filter(customer=customer, voided_at__isnull=True))
+    """What the invoices still ask, less the customer's credit not applied to any invoice yet."""
+    owed = sum(invoice.balance_cents for invoice in Invoice.objects.filter(customer=customer, voided_at__isnull=True))
+    return owed - sum(credit.unapplied_cents for credit in Credit.objects.filter(customer=customer))
 
 
 def test_each_entry_counts_on_its_own_day():
@@ -126,7 +130,7 @@ def test_a_bad_period_names_its_field():
 
 ACTIONS = st.lists(
     st.tuples(
-        st.sampled_from(["invoice", "check", "ach", "return", "void"]),
+        st.sampled_from(["invoice", "check", "ach", "return", "void", "credit", "account", "apply", "overpay"]),
         st.integers(1, 20_000),
         st.integers(0, 3),  # which invoice or payment (modulo how many there are)
     ),
@@ -136,10 +140,13 @@ ACTIONS = st.lists(
 
 
 class TestTheBalanceIsWhatTheInvoicesAsk(HypothesisTestCase):
-    """For random histories made with the real actions, the statement from the beginning closes on
-    the sum of the invoices' balances (void ones ask nothing), and any split of the period adds up."""
+    """For random histories made with the real actions — invoices, cheques (some above what was owed:
+    the rest becomes credit), ACH payments settled and returned, voids, credits against an invoice or
+    on the account and applied later — the statement from the beginning closes on the sum of the
+    invoices' balances (void ones ask nothing) less the credit not yet applied, its aging adds up to
+    it, and any split of the period adds up."""
 
-    @settings(max_examples=12, deadline=None)
+    @settings(max_examples=20, deadline=None)
     @given(actions=ACTIONS, split=st.integers(0, 40))
     def test_random_histories(self, actions, split):
         biller, owner = make_biller()
@@ -172,8 +179,44 @@ class TestTheBalanceIsWhatTheInvoicesAsk(HypothesisTestCase):
                     settled.append(payment)
                 elif action == "return" and settled:
                     give_back(settled.pop(pick % len(settled)))
+                elif action == "credit" and open_:
+                    invoice = open_[pick % len(open_)]
+                    with transaction.atomic():
+                        credit_issue(
+                            biller=biller,
+                            customer=customer,
+                            amount_cents=min(cents, invoice.available_cents),
+                            reason="Damaged goods",
+                            invoice=invoice,
+                            actor=owner,
+                        )
+                elif action == "account":
+                    with transaction.atomic():
+                        credit_issue(
+                            biller=biller, customer=customer, amount_cents=cents, reason="Goodwill", actor=owner
+                        )
+                elif action == "apply" and open_:
+                    invoice = open_[pick % len(open_)]
+                    credit = Credit.objects.filter(customer=customer, applied_cents__lt=F("amount_cents")).first()
+                    if credit is not None:
+                        with transaction.atomic():
+                            credit_apply(
+                                credit=credit,
+                                invoice=invoice,
+                                amount_cents=min(credit.unapplied_cents, invoice.available_cents),
+                                actor=owner,
+                            )
+                elif action == "overpay" and open_:
+                    invoice = open_[pick % len(open_)]
+                    payment_record_offline(
+                        invoice=invoice,
+                        actor=owner,
+                        amount_cents=invoice.available_cents + cents,
+                        method="check",
+                        received_on=on,
+                    )
                 elif action == "void":
-                    unpaid = [i for i in open_ if i.paid_cents == 0 and i.pending_cents == 0]
+                    unpaid = [i for i in open_ if i.paid_cents == 0 and i.pending_cents == 0 and i.credited_cents == 0]
                     if unpaid:
                         invoice_void(invoice=unpaid[pick % len(unpaid)], actor=owner, reason="Wrong customer")
         whole = statement_for(customer, start=date(2026, 1, 1), end=date(2026, 3, 1))
