@@ -89,6 +89,40 @@ def test_each_entry_counts_on_its_own_day():
     assert (before.aging.current, before.aging.total_cents) == (9700, 9700)
 
 
+def test_credit_applied_later_moves_from_unapplied_to_the_invoice_it_pays_in_the_aging():
+    biller, owner = make_biller()
+    customer = make_customer(biller)
+    with time_machine.travel(at(date(2026, 3, 2)), tick=False):
+        old = make_invoice(customer, amount_cents=10000, issue_date=date(2026, 1, 2))  # due Feb 1
+        with transaction.atomic():
+            credit = credit_issue(biller=biller, customer=customer, amount_cents=3000, reason="Goodwill", actor=owner)
+        check = payment_record_offline(  # $20.00 more than was owed: overpayment credit
+            invoice=make_invoice(customer, amount_cents=5000, issue_date=date(2026, 3, 2)),
+            actor=owner,
+            amount_cents=7000,
+            method="check",
+            received_on=date(2026, 3, 2),
+        )
+    with time_machine.travel(at(date(2026, 3, 10)), tick=False), transaction.atomic():
+        credit_apply(credit=credit, invoice=old, amount_cents=3000, actor=owner)
+        overpaid = Credit.objects.get(payment=check)
+        credit_apply(credit=overpaid, invoice=old, amount_cents=2000, actor=owner)
+
+    before = statement_for(customer, start=date(2026, 3, 1), end=date(2026, 3, 9))
+    after = statement_for(customer, start=date(2026, 3, 1), end=date(2026, 3, 31))
+
+    # Issued credit is a line; the overpayment is inside the cheque's line; applying them is not a line.
+    assert [(line.entry.kind, line.entry.amount_cents) for line in after.lines] == [
+        (EntryKind.INVOICE, 5000),
+        (EntryKind.PAYMENT, 7000),
+        (EntryKind.CREDIT, 3000),
+    ]
+    assert before.closing_cents == after.closing_cents == 10000 + 5000 - 7000 - 3000 == balances_owed(customer)
+    # On the 9th both credits were still the account's; by the 31st they pay the old invoice.
+    assert (before.aging.days_31_60, before.aging.unapplied_cents) == (10000, -5000)
+    assert (after.aging.days_31_60, after.aging.unapplied_cents) == (5000, 0)
+
+
 def test_a_payment_returned_before_it_settled_has_no_line():
     biller, _ = make_biller()
     customer = make_customer(biller)
