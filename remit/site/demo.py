@@ -208,7 +208,60 @@ def load_demo() -> list[str]:
     created += _demo_ach(acme, acme_owner)
     created += _demo_bank(acme, acme_owner)  # for a demo loaded before the bank connection existed
     created += _demo_review(acme, acme_owner)
+    created += _demo_receivables(acme, acme_owner)
     return created
+
+
+REMINDER_STEPS = [
+    (-3, "Coming due", "A friendly reminder: this invoice is due in a few days."),
+    (0, "Due today", ""),
+    (7, "Past due", "This invoice is a week past due. Please pay it or let us know if something is wrong."),
+    (30, "30 days past due", "This invoice is a month past due. Please call us at (555) 010-0100."),
+]
+
+
+def _demo_receivables(acme: Biller, owner: User | None) -> list[str]:
+    """The receivables cycle: Acme's reminder schedule (the worker sends them), a monthly recurring
+    invoice for Globex left for review, Initech's monthly statements, and a credit note for Initech."""
+    from remit.payments.credits import credit_issue
+    from remit.payments.models import Credit
+    from remit.recurring.actions import TemplateFields, biller_today, recurring_create
+    from remit.recurring.models import RecurringInvoice
+    from remit.reminders.models import ReminderStep
+    from remit.reminders.settings import reminder_step_add
+    from remit.statements.actions import monthly_statements_set
+
+    globex = Customer.objects.filter(biller=acme, reference="GLOBEX").first()
+    initech = Customer.objects.filter(biller=acme, reference="INITECH").first()
+    if owner is None or globex is None or initech is None or ReminderStep.objects.filter(biller=acme).exists():
+        return []
+    for offset, subject, message in REMINDER_STEPS:
+        reminder_step_add(biller=acme, actor=owner, offset_days=offset, subject=subject, message=message)
+    if not RecurringInvoice.objects.filter(customer=globex).exists():
+        recurring_create(
+            biller=acme,
+            actor=owner,
+            fields=TemplateFields(
+                customer=globex,
+                frequency="monthly",
+                start_on=biller_today(acme) + timedelta(days=1),
+                lines=[Line("Racking maintenance plan", Decimal(1), 45000)],
+                terms="net_30",
+                tax_rate=Decimal(0),
+                memo="Monthly maintenance of the warehouse racking.",
+                delivery="review",
+                count=12,
+            ),
+        )
+    monthly_statements_set(customer=initech, enabled=True, actor=owner)
+    if not Credit.objects.filter(customer=initech).exists():
+        credit_issue(
+            biller=acme, customer=initech, amount_cents=2500, reason="Late delivery of order 4471", actor=owner
+        )
+    return [
+        "Acme's reminders (3 days before, on the day, 7 and 30 days after the due date), a monthly recurring "
+        "invoice for Globex (held for review), Initech's monthly statements and a $25.00 credit"
+    ]
 
 
 def _demo_validation(acme: Biller, owner: User | None) -> list[str]:

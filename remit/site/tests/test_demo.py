@@ -110,3 +110,19 @@ def test_acmes_review_queue_shows_a_payment_held_by_its_risk_rules(client):
     page = client.get(f"/console/{ACME_SLUG}/review/").content.decode()
     assert "Globex Corporation" in page and "Auto Pay&#x27;s account became ••••6789" in page
     assert load_demo() == []  # loaded twice: nothing held twice
+
+
+def test_acme_reminds_recurs_sends_statements_and_has_given_a_credit():
+    from remit.payments.models import Credit
+    from remit.recurring.models import RecurringInvoice
+    from remit.reminders.models import ReminderStep
+    from remit.statements.models import MonthlyStatements
+
+    load_demo()
+    acme = Biller.objects.get(slug=ACME_SLUG)
+    assert sorted(ReminderStep.objects.filter(biller=acme).values_list("offset_days", flat=True)) == [-3, 0, 7, 30]
+    [template] = RecurringInvoice.objects.filter(customer__reference="GLOBEX")
+    assert (template.frequency, template.delivery, template.count) == ("monthly", "review", 12)
+    assert MonthlyStatements.objects.get(customer__reference="INITECH").enabled
+    [credit] = Credit.objects.filter(customer__reference="INITECH")
+    assert (credit.amount_cents, credit.unapplied_cents) == (2500, 2500)
