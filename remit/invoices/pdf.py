@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 
@@ -20,8 +21,48 @@ SOFT = (75, 85, 99)
 LINE = (229, 231, 235)
 
 
-def _rgb(hex_color: str) -> tuple[int, int, int]:
+# --- What every Remit PDF shares (invoice, statement, receipt, credit note) ------------------------
+
+
+def rgb(hex_color: str) -> tuple[int, int, int]:
     return int(hex_color[1:3], 16), int(hex_color[3:5], 16), int(hex_color[5:7], 16)
+
+
+def brand_bar(pdf: FPDF, biller: Any) -> tuple[int, int, int]:
+    """The biller's colour as a band across the top of the page; returns the colour."""
+    brand = rgb(biller.brand_color)
+    pdf.set_fill_color(*brand)
+    pdf.rect(0, 0, pdf.w, 5, style="F")
+    return brand
+
+
+def draw_logo(pdf: FPDF, biller: Any, *, y: float, height: float = 16.0) -> bool:
+    """The biller's logo at the left margin, ``height`` tall at most (70 mm wide at most); False
+    when the biller has none (the caller writes the name instead)."""
+    if not (biller.has_logo and biller.logo_png):
+        return False
+    ratio = (biller.logo_height or 1) / (biller.logo_width or 1)
+    width = min(70.0, height / ratio)
+    pdf.image(io.BytesIO(bytes(biller.logo_png)), x=pdf.l_margin, y=y, w=width, h=width * ratio)
+    return True
+
+
+def label_block(pdf: FPDF, title: str, lines: list[str], *, x: float, width: float, family: str = "DejaVu") -> None:
+    """A small upper-case title over lines of text, at ``x``; the cursor returns to where it began."""
+    y = pdf.get_y()
+    pdf.set_xy(x, y)
+    pdf.set_font(family, "B", 8)
+    pdf.set_text_color(*SOFT)
+    pdf.cell(width, 5, title.upper(), new_x="LEFT", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    pdf.set_text_color(*INK)
+    for line in lines:
+        pdf.set_x(x)
+        pdf.multi_cell(width, 5, line, new_x="LEFT", new_y="NEXT")
+    pdf.set_y(y)
+
+
+# --- The invoice ---------------------------------------------------------------------------------
 
 
 class _InvoicePDF(FPDF):
@@ -52,23 +93,11 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     biller, customer = invoice.biller, invoice.customer
     pdf = _InvoicePDF(invoice)
     pdf.add_page()
-    brand = _rgb(biller.brand_color)
-    pdf.set_fill_color(*brand)
-    pdf.rect(0, 0, pdf.w, 5, style="F")
+    brand = brand_bar(pdf, biller)
 
     # Header: logo (or name) on the left, INVOICE and its number on the right.
     top = pdf.get_y()
-    if biller.has_logo and biller.logo_png:
-        height = 16.0
-        width = min(70.0, height * (biller.logo_width or 1) / (biller.logo_height or 1))
-        pdf.image(
-            io.BytesIO(bytes(biller.logo_png)),
-            x=18,
-            y=top,
-            w=width,
-            h=width * (biller.logo_height or 1) / (biller.logo_width or 1),
-        )
-    else:
+    if not draw_logo(pdf, biller, y=top):
         pdf.set_font("DejaVu", "B", 16)
         pdf.set_text_color(*INK)
         pdf.cell(90, 10, biller.name)
@@ -88,8 +117,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
     # From / Bill to / dates.
     pdf.set_y(top + 26)
-    _block(pdf, "From", [biller.name], x=18, width=55)
-    _block(pdf, "Bill to", [customer.name, *customer.address_lines, *customer.billing_emails[:1]], x=78, width=62)
+    label_block(pdf, "From", [biller.name], x=18, width=55)
+    label_block(pdf, "Bill to", [customer.name, *customer.address_lines, *customer.billing_emails[:1]], x=78, width=62)
     rows = [("Issued", f"{invoice.issue_date:%b %-d, %Y}"), ("Due", f"{invoice.due_date:%b %-d, %Y}")]
     if invoice.terms_label:
         rows.append(("Terms", invoice.terms_label))
@@ -114,20 +143,6 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     pdf.set_text_color(*SOFT)
     pdf.multi_cell(0, 5, f"Pay online from your bank account at {biller.portal_url()}")
     return bytes(pdf.output())
-
-
-def _block(pdf: FPDF, title: str, lines: list[str], *, x: float, width: float) -> None:
-    y = pdf.get_y()
-    pdf.set_xy(x, y)
-    pdf.set_font("DejaVu", "B", 8)
-    pdf.set_text_color(*SOFT)
-    pdf.cell(width, 5, title.upper(), new_x="LEFT", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 10)
-    pdf.set_text_color(*INK)
-    for line in lines:
-        pdf.set_x(x)
-        pdf.multi_cell(width, 5, line, new_x="LEFT", new_y="NEXT")
-    pdf.set_y(y)
 
 
 def _key_values(pdf: FPDF, rows: list[tuple[str, str]], *, x: float, top: float) -> None:

@@ -8,13 +8,9 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from remit.invoices.pdf import FONTS, INK, SOFT
+from remit.invoices.pdf import FONTS, INK, SOFT, brand_bar, draw_logo
 from remit.lib.money import format_cents
 from remit.payments.models import Credit
-
-
-def _rgb(hex_color: str) -> tuple[int, int, int]:
-    return int(hex_color[1:3], 16), int(hex_color[3:5], 16), int(hex_color[5:7], 16)
 
 
 def credit_note_pdf(credit: Credit) -> bytes:
@@ -28,20 +24,21 @@ def credit_note_pdf(credit: Credit) -> bytes:
     pdf.set_author(biller.name)
     pdf.set_creator("Remit")
     pdf.add_page()
-    brand = _rgb(biller.brand_color)
-    pdf.set_fill_color(*brand)
-    pdf.rect(0, 0, pdf.w, 5, style="F")
+    brand = brand_bar(pdf, biller)
 
-    pdf.set_font("DejaVu", "B", 16)
-    pdf.set_text_color(*INK)
-    pdf.cell(90, 10, biller.name)
+    top = pdf.get_y()
+    if not draw_logo(pdf, biller, y=top):
+        pdf.set_font("DejaVu", "B", 16)
+        pdf.set_text_color(*INK)
+        pdf.cell(90, 10, biller.name)
+    pdf.set_xy(pdf.w - 18 - 80, top)
     pdf.set_font("DejaVu", "B", 20)
     pdf.set_text_color(*brand)
-    pdf.cell(0, 10, "CREDIT NOTE", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(80, 10, "CREDIT NOTE", align="R", new_x="LEFT", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     pdf.set_text_color(*INK)
-    pdf.cell(0, 6, credit.number, align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
+    pdf.cell(80, 6, credit.number, align="R")
+    pdf.set_y(top + 22)
 
     issued = credit.created_at.astimezone(ZoneInfo(biller.time_zone)).date()
     rows = [

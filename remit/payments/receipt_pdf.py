@@ -5,21 +5,15 @@ by the payer can't pass for proof of a payment that came back."""
 
 from __future__ import annotations
 
-import io
-
 from fpdf import FPDF
 from fpdf.errors import FPDFUnicodeEncodingException
 
-from remit.invoices.pdf import FONTS, INK, LINE, SOFT
+from remit.invoices.pdf import FONTS, INK, LINE, SOFT, brand_bar, draw_logo
 from remit.lib.money import format_cents
 from remit.payments.disclosure import Viewer, describe_account
 from remit.payments.models import PaymentMethod, Receipt
 
 WITHDRAWN_RED = (180, 35, 24)
-
-
-def _rgb(hex_color: str) -> tuple[int, int, int]:
-    return int(hex_color[1:3], 16), int(hex_color[3:5], 16), int(hex_color[5:7], 16)
 
 
 class _ReceiptPDF(FPDF):
@@ -92,22 +86,10 @@ def _draw(pdf: _ReceiptPDF, *, viewer: Viewer) -> bytes:
     biller, payment = receipt.biller, receipt.payment
     customer = payment.customer
     pdf.add_page()
-    brand = _rgb(biller.brand_color)
-    pdf.set_fill_color(*brand)
-    pdf.rect(0, 0, pdf.w, 5, style="F")
+    brand = brand_bar(pdf, biller)
 
     top = pdf.get_y()
-    if biller.has_logo and biller.logo_png:
-        height = 16.0
-        width = min(70.0, height * (biller.logo_width or 1) / (biller.logo_height or 1))
-        pdf.image(
-            io.BytesIO(bytes(biller.logo_png)),
-            x=18,
-            y=top,
-            w=width,
-            h=width * (biller.logo_height or 1) / (biller.logo_width or 1),
-        )
-    else:
+    if not draw_logo(pdf, biller, y=top):
         pdf.font("B", 16)
         pdf.set_text_color(*INK)
         pdf.cell(90, 10, biller.name)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 from fpdf import FPDF
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer
-from remit.invoices.pdf import FONTS, INK, LINE, SOFT, _rgb
+from remit.invoices.pdf import FONTS, INK, LINE, SOFT, brand_bar, draw_logo, label_block
 from remit.lib.money import format_cents
 from remit.statements.core import Statement
 
@@ -45,15 +43,9 @@ class _StatementPDF(FPDF):
 def statement_pdf(*, biller: Biller, customer: Customer, statement: Statement) -> bytes:
     pdf = _StatementPDF(biller, customer)
     pdf.add_page()
-    brand = _rgb(biller.brand_color)
-    pdf.set_fill_color(*brand)
-    pdf.rect(0, 0, pdf.w, 5, style="F")
+    brand = brand_bar(pdf, biller)
     top = pdf.get_y()
-    if biller.has_logo and biller.logo_png:
-        height = 16.0
-        width = min(70.0, height * (biller.logo_width or 1) / (biller.logo_height or 1))
-        pdf.image(io.BytesIO(bytes(biller.logo_png)), x=18, y=top, w=width)
-    else:
+    if not draw_logo(pdf, biller, y=top):
         pdf.set_font("DejaVu", "B", 16)
         pdf.set_text_color(*INK)
         pdf.cell(90, 10, biller.name)
@@ -68,11 +60,11 @@ def statement_pdf(*, biller: Biller, customer: Customer, statement: Statement) -
 
     pdf.set_y(top + 24)
     y = pdf.get_y()
-    _block(pdf, "From", [biller.name], x=18, width=70)
+    label_block(pdf, "From", [biller.name], x=18, width=70)
     lines = [customer.name, *customer.address_lines]
     if customer.reference:
         lines.append(f"Customer ref. {customer.reference}")
-    _block(pdf, "Statement for", lines, x=95, width=95)
+    label_block(pdf, "Statement for", lines, x=95, width=95)
     pdf.set_y(y + 7 + 5 * len(lines) + 4)
 
     _summary(pdf, statement, brand)
@@ -97,20 +89,6 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font("DejaVu", "B", 8)
     pdf.set_text_color(*SOFT)
     pdf.cell(0, 6, text.upper(), new_x="LMARGIN", new_y="NEXT")
-
-
-def _block(pdf: FPDF, title: str, lines: list[str], *, x: float, width: float) -> None:
-    y = pdf.get_y()
-    pdf.set_xy(x, y)
-    pdf.set_font("DejaVu", "B", 8)
-    pdf.set_text_color(*SOFT)
-    pdf.cell(width, 5, title.upper(), new_x="LEFT", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 10)
-    pdf.set_text_color(*INK)
-    for line in lines:
-        pdf.set_x(x)
-        pdf.multi_cell(width, 5, line, new_x="LEFT", new_y="NEXT")
-    pdf.set_y(y)
 
 
 def _summary(pdf: FPDF, statement: Statement, brand: tuple[int, int, int]) -> None:
