@@ -144,8 +144,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users and passwords ----------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["remit.users.backends.ConsoleBackend", "remit.users.backends.PortalBackend"]
+# Argon2id at OWASP's minimum (remit/users/hashers.py); hashes made before (other Argon2 parameters,
+# PBKDF2) still verify and are rewritten at the next sign-in.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "remit.users.hashers.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

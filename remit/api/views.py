@@ -37,7 +37,7 @@ from remit.customers.rules import CustomerFields
 from remit.customers.selectors import customers_of
 from remit.invoices.actions import InvoiceDraft, invoice_create, invoice_send, invoice_void
 from remit.invoices.models import Invoice
-from remit.invoices.pdf import invoice_pdf
+from remit.invoices.pdf import invoice_pdf_bytes
 from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter
 from remit.payments.controls import customer_payment_settings_save
@@ -394,7 +394,7 @@ class InvoiceViewSet(ScopedViewSet):
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
     def pdf(self, request: Request, pk: str) -> HttpResponse:
         invoice = self.get_object()
-        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response
 

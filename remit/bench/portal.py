@@ -1,4 +1,5 @@
-"""Issue 4's figures: the portal's home and invoice list for one customer with 1,000 invoices."""
+"""Issue 4's figures: the portal's home and invoice list for one customer with 1,000 invoices; issue
+16's: an invoice's PDF drawn and kept, and the cost of one password hash (each sign-in pays it)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import statistics
 import time
 from datetime import date, timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from remit.billers.models import Biller
 from remit.customers.access import portal_sign_up
 from remit.customers.models import Customer
-from remit.invoices.models import Invoice
+from remit.invoices.models import Invoice, InvoicePdf
 from remit.test import portal_login
 
 Row = tuple[str, str, str]
@@ -62,4 +64,35 @@ def portal_pages(biller: Biller) -> list[Row]:
     return [
         page_timing(client, base, "Portal home (1,000 invoices for one customer)"),
         page_timing(client, f"{base}invoices/", "Portal invoice list, first page (same customer)"),
+        *pdf_timings(client, biller),
+        password_hash_timing(),
     ]
+
+
+def pdf_timings(client: Client, biller: Biller, *, requests: int = 10) -> list[Row]:
+    """The first download of each invoice draws its PDF; later ones get the kept copy."""
+    invoices = list(Invoice.objects.filter(biller=biller, customer__name="Portal Bench Inc.")[:requests])
+    InvoicePdf.objects.filter(invoice__in=invoices).delete()
+    timings = []
+    for invoice in invoices:
+        started = time.perf_counter()
+        response = client.get(f"/{biller.slug}/invoices/{invoice.pk}/pdf")
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    drawn = (
+        "Portal invoice PDF, first download (drawn)",
+        f"median {statistics.median(timings):.1f} ms over {len(timings)} invoices",
+        "",
+    )
+    kept = page_timing(client, f"/{biller.slug}/invoices/{invoices[0].pk}/pdf", "Portal invoice PDF, again (kept)")
+    return [drawn, kept]
+
+
+def password_hash_timing(*, hashes: int = 10) -> Row:
+    timings = []
+    for _ in range(hashes):
+        started = time.perf_counter()
+        encoded = make_password(PASSWORD)
+        timings.append((time.perf_counter() - started) * 1000)
+    parameters = encoded.split("$")[3] if encoded.startswith("argon2$") else encoded.split("$")[0]
+    return ("One password hash (each sign-in)", f"median {statistics.median(timings):.1f} ms over {hashes}", parameters)

@@ -21,7 +21,7 @@ from remit.invoices import actions
 from remit.invoices.actions import InvoiceDraft, InvoiceError
 from remit.invoices.models import Invoice, InvoiceCounter
 from remit.invoices.numbering import format_number
-from remit.invoices.pdf import invoice_pdf
+from remit.invoices.pdf import invoice_pdf_bytes
 from remit.invoices.totals import Line
 from remit.ledger.amounts import status_filter, status_sql
 from remit.ledger.status import InvoiceStatus
@@ -209,7 +209,7 @@ def invoice_detail(request: ConsoleRequest, invoice_id: int) -> HttpResponse:
 @console_view()
 def invoice_pdf_download(request: ConsoleRequest, invoice_id: int) -> HttpResponse:
     invoice = invoice_of(request, invoice_id)
-    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{invoice.number}.pdf"'
     return response

@@ -382,7 +382,7 @@ def _autopay_make_room(invoice: Invoice, cents: int, actor: User | None) -> int:
 @transaction.atomic
 def invoice_send(*, invoice: Invoice, actor: User | None, api_key_id: int | None = None) -> InvoiceSend:
     """Email the invoice (with its PDF and the Pay Invoice Electronically link) to every billing address."""
-    from remit.invoices.pdf import invoice_pdf
+    from remit.invoices.pdf import invoice_pdf_bytes
 
     invoice = Invoice.objects.select_related("biller", "customer").get(pk=invoice.pk)
     if invoice.is_void:
@@ -405,7 +405,7 @@ def invoice_send(*, invoice: Invoice, actor: User | None, api_key_id: int | None
             "resend": resend,
             "today": timezone.localdate(),
         },
-        attachments=[(f"{invoice.number}.pdf", invoice_pdf(invoice), "application/pdf")],
+        attachments=[(f"{invoice.number}.pdf", invoice_pdf_bytes(invoice), "application/pdf")],
     )
     send = InvoiceSend.objects.create(invoice=invoice, recipients=recipients, email=email, sent_by=actor)
     InvoiceEvent.objects.create(

@@ -54,6 +54,17 @@ class InvoiceSend(models.Model):
         ordering = ["-sent_at", "-pk"]
 
 
+class InvoicePdf(models.Model):
+    """An invoice's PDF as last drawn, under its version: the SHA-256 of everything it prints
+    (``remit.invoices.pdf.PrintedInvoice``). A cache of what ``invoice_pdf_bytes`` draws, replaced
+    when the version changes; not a record (the invoice's history is ``InvoiceEvent``)."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="kept_pdf")
+    version = models.CharField(max_length=64)
+    pdf = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+
 class InvoiceEvent(models.Model):
     """Append-only history of an invoice."""
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from remit.invoices.pdf import invoice_pdf
+from remit.invoices.pdf import invoice_pdf_bytes
 from remit.lib.colors import darken, text_color_on
 from remit.portal.context import MemberRequest, PortalRequest, member_required, portal_reverse, portal_view
 from remit.portal.selectors import (
@@ -77,7 +77,7 @@ def invoice_detail(request: MemberRequest, invoice_id: int) -> HttpResponse:
 @member_required
 def invoice_pdf_download(request: MemberRequest, invoice_id: int) -> HttpResponse:
     invoice = invoice_of(request.customer, invoice_id, today=timezone.localdate())
-    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
     return response
 

@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from remit.billers.actions import biller_update_branding
-from remit.invoices.pdf import invoice_pdf
+from remit.invoices.pdf import invoice_pdf_bytes
 from remit.invoices.totals import Line
 from remit.lib.images import normalize_logo
 from remit.test import make_biller, make_customer, make_invoice, png_bytes
@@ -26,7 +26,7 @@ def test_the_pdf_has_the_logo_numbers_and_any_script():
     ]
     invoice = make_invoice(customer, lines=lines, issue_date=date(2026, 11, 2))
 
-    reader = PdfReader(io.BytesIO(invoice_pdf(invoice)))
+    reader = PdfReader(io.BytesIO(invoice_pdf_bytes(invoice)))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) >= 2  # 61 lines flow onto a second page
     assert "INVOICE" in text and invoice.number in text

@@ -82,4 +82,5 @@ def test_passwords_are_hashed_with_argon2_outside_tests():
     # The autouse fixture swaps in a fast hasher for tests; the settings module itself says Argon2.
     from remit import settings as module
 
-    assert module.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert module.PASSWORD_HASHERS[0] == "remit.users.hashers.Argon2idPasswordHasher"
+    assert "django.contrib.auth.hashers.PBKDF2PasswordHasher" in module.PASSWORD_HASHERS[1:]  # older hashes
