@@ -102,7 +102,7 @@ def receiver() -> Iterator[Receiver]:
     yield from _serve(Receiver())
 
 
-TLS_NAMES = ["accounting.internal", "127.0.0.1"]
+TLS_NAMES = ["accounting.internal", "hooks.biller.example", "127.0.0.1"]
 
 
 @pytest.fixture
