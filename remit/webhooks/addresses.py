@@ -112,9 +112,7 @@ def _check_public(host: str, port: int, resolver: Resolver, allow: AddressAllowl
         )
 
 
-def public_address(
-    host: str, port: int, *, resolver: Resolver | None = None, allow: AddressAllowlist = NOTHING
-) -> str:
+def public_address(host: str, port: int, *, resolver: Resolver | None = None, allow: AddressAllowlist = NOTHING) -> str:
     """The address a delivery connects to: every address of ``host`` must be public or opened by the
     operator's ``allow`` (so a DNS change can't turn a public name into an internal one), and the
     connection goes to the one checked. A host name the operator listed may resolve to anything."""

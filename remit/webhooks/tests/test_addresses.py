@@ -126,7 +126,8 @@ def resolves_to(*addresses: str):
         ("https://accounting.internal/hooks", resolves_to("10.9.9.9")),  # a listed name: whatever it resolves to
         ("https://ACCOUNTING.internal/hooks", resolves_to("127.0.0.1")),
         ("https://erp.corp.example/hooks", resolves_to("172.16.0.4", "fd00::4")),
-        ("https://billing.example.com/hooks", resolves_to("10.0.5.9")),  # not listed, but resolves into a listed network
+        # Not listed, but it resolves into a listed network.
+        ("https://billing.example.com/hooks", resolves_to("10.0.5.9")),
     ],
 )
 def test_in_production_the_allowlist_opens_exactly_what_it_lists(url, resolver):
@@ -150,7 +151,7 @@ def test_in_production_the_allowlist_opens_exactly_what_it_lists(url, resolver):
     ],
 )
 def test_in_production_everything_else_private_stays_refused(url, resolver):
-    with pytest.raises(AddressError, match="private, loopback or reserved|points at this server"):
+    with pytest.raises(AddressError, match=r"private, loopback or reserved|points at this server"):
         check_url(url, production=True, resolver=resolver, allow=ALLOW)
 
 
