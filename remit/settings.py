@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from remit.lib.allowlist import parse_allowlist
 from remit.lib.email_url import parse_email_url
 from remit.lib.env import (
     ConfigurationError,
@@ -291,6 +292,9 @@ if PRODUCTION:
 CSRF_TRUSTED_ORIGINS = [REMIT_BASE_URL]
 # Behind a reverse proxy, the client's address is the last one the proxy appended to X-Forwarded-For.
 REMIT_TRUST_X_FORWARDED_FOR = env_bool("REMIT_TRUST_X_FORWARDED_FOR", default=PRODUCTION)
+# Private or loopback webhook addresses the operator opens in production (networks, addresses, host
+# names; see lib/allowlist.py and docs/webhooks.md). Everything else not public stays refused.
+REMIT_WEBHOOK_ALLOW = parse_allowlist(env_str("REMIT_WEBHOOK_ALLOW"), name="REMIT_WEBHOOK_ALLOW")
 
 # --- API --------------------------------------------------------------------------------------
 # Requests per API key, in the shared cache: "600/min", "20/s", "10000/hour", "100000/day".

@@ -1,7 +1,13 @@
 """Which URLs an endpoint may have. HTTPS only; plain http:// only to this machine while developing.
 In production an endpoint may not point at a private, loopback or otherwise non-public address —
 neither when it is saved nor when a delivery connects (``public_address``), so that a biller can't
-use Remit's worker to reach the network it runs in."""
+use Remit's worker to reach the network it runs in.
+
+The operator may open exactly some of them (``REMIT_WEBHOOK_ALLOW``, ``lib/allowlist.py``), for an
+accounting system on the operator's own network: a listed host name is allowed whatever it resolves
+to; a listed network or address allows the addresses in it, whether written in the URL or resolved
+from a name that isn't listed. Everything else is checked as before, at saving and at each delivery.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from urllib.parse import SplitResult, urlsplit
+
+from remit.lib.allowlist import NOTHING, AddressAllowlist
 
 MAX_LENGTH = 2000
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -39,8 +47,10 @@ def _ip_literal(host: str) -> str | None:
         return None
 
 
-def check_url(url: str, *, production: bool, resolver: Resolver = resolve) -> str:
-    """The URL to save (trimmed), or ``AddressError``."""
+def check_url(
+    url: str, *, production: bool, resolver: Resolver | None = None, allow: AddressAllowlist = NOTHING
+) -> str:
+    """The URL to save (trimmed), or ``AddressError``. ``allow``: what the operator opened (production only)."""
     url = url.strip()
     if not url:
         raise AddressError("Enter the address that should receive the events.")
@@ -65,7 +75,7 @@ def check_url(url: str, *, production: bool, resolver: Resolver = resolve) -> st
             "Use https://. Plain http:// is allowed only for localhost or 127.0.0.1 on a development installation."
         )
     if production:
-        _check_public(host, port, resolver)
+        _check_public(host, port, resolver or resolve, allow)
     return url
 
 
@@ -79,7 +89,13 @@ def _port(parts: SplitResult) -> int:
     return port or (443 if parts.scheme.lower() == "https" else 80)
 
 
-def _check_public(host: str, port: int, resolver: Resolver) -> None:
+def _permitted(address: str, allow: AddressAllowlist) -> bool:
+    return is_public(address) or allow.allows_address(address)
+
+
+def _check_public(host: str, port: int, resolver: Resolver, allow: AddressAllowlist) -> None:
+    if allow.allows_host(host):
+        return  # the operator listed this name: whatever it resolves to
     if host == "localhost" or host.endswith(".localhost"):
         raise AddressError("The address points at this server; use your public address.")
     literal = _ip_literal(host)
@@ -90,19 +106,22 @@ def _check_public(host: str, port: int, resolver: Resolver) -> None:
             addresses = resolver(host, port)
         except OSError:
             return  # not resolvable yet (new DNS): each delivery checks again before it connects
-    if any(not is_public(address) for address in addresses):
+    if any(not _permitted(address, allow) for address in addresses):
         raise AddressError(
             f"{host} is a private, loopback or reserved address. Remit delivers only to public addresses."
         )
 
 
-def public_address(host: str, port: int, *, resolver: Resolver = resolve) -> str:
-    """The address a delivery connects to: every address of ``host`` must be public (so a DNS change
-    can't turn a public name into an internal one), and the connection goes to the one checked."""
+def public_address(host: str, port: int, *, resolver: Resolver | None = None, allow: AddressAllowlist = NOTHING) -> str:
+    """The address a delivery connects to: every address of ``host`` must be public or opened by the
+    operator's ``allow`` (so a DNS change can't turn a public name into an internal one), and the
+    connection goes to the one checked. A host name the operator listed may resolve to anything."""
     literal = _ip_literal(host)
-    addresses = [literal] if literal is not None else resolver(host, port)
+    addresses = [literal] if literal is not None else (resolver or resolve)(host, port)
     if not addresses:
         raise AddressError(f"{host} has no address.")
-    if any(not is_public(address) for address in addresses):
+    if allow.allows_host(host):
+        return addresses[0]
+    if any(not _permitted(address, allow) for address in addresses):
         raise AddressError(f"{host} resolves to a private, loopback or reserved address; Remit does not deliver there.")
     return addresses[0]

@@ -122,7 +122,9 @@ def webhook_deliver(*, delivery_id: int) -> DeliveryResult:
         "Remit-Delivery": str(delivery.pk),
         "Remit-Signature": signature_header(secrets_in_use, timestamp, body),
     }
-    outcome = transport.post(endpoint.url, body, headers, production=settings.PRODUCTION)
+    outcome = transport.post(
+        endpoint.url, body, headers, production=settings.PRODUCTION, allow=settings.REMIT_WEBHOOK_ALLOW
+    )
     return _record(delivery, lease, outcome)
 
 

@@ -43,7 +43,7 @@ def _log(endpoint: WebhookEndpoint, actor: User | None, kind: str, **data: Any) 
 
 def _checked_url(url: str) -> str:
     try:
-        return check_url(url, production=settings.PRODUCTION)
+        return check_url(url, production=settings.PRODUCTION, allow=settings.REMIT_WEBHOOK_ALLOW)
     except AddressError as error:
         raise WebhookError(str(error), field="url") from None
 

@@ -3,7 +3,8 @@ redirects followed (a 3xx is not a success), no proxies, at most a little of the
 
 In production the connection goes to the address ``addresses.public_address`` checked, and TLS is
 verified against the URL's host name, so a name that resolves to an internal address is refused
-even if its DNS changed after the endpoint was saved.
+even if its DNS changed after the endpoint was saved — unless the operator opened that name or
+address (``allow``, from ``REMIT_WEBHOOK_ALLOW``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from remit.lib.allowlist import NOTHING, AddressAllowlist
 from remit.webhooks.addresses import AddressError, public_address
 
 TIMEOUT_SECONDS = 10
@@ -61,13 +63,15 @@ class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, production: bool) -> Outcome:
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, production: bool, allow: AddressAllowlist = NOTHING
+) -> Outcome:
     """POST ``body``; never raises for the receiver's sake: every failure is an ``Outcome``."""
     handlers: list[Any] = [_NoRedirects(), urllib.request.ProxyHandler({})]
     try:
         if production:
             parts = urlsplit(url)
-            address = public_address(parts.hostname or "", parts.port or 443)
+            address = public_address(parts.hostname or "", parts.port or 443, allow=allow)
             handlers.append(_PinnedHTTPSHandler(address))
         opener = urllib.request.build_opener(*handlers)
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (checked)

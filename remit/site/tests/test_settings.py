@@ -70,6 +70,17 @@ def test_a_bad_email_url_is_a_clear_start_up_error(tmp_path):
     assert result.returncode != 0 and "choose either tls=1" in result.stderr
 
 
+def test_a_bad_webhook_allowlist_entry_stops_start_up_and_is_named(tmp_path):
+    env = {**production_env(tmp_path), "REMIT_WEBHOOK_ALLOW": "10.0.5.0/24, accounting.internal, 10.0.6.1/24"}
+    result = remit("check", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "REMIT_WEBHOOK_ALLOW: '10.0.6.1/24' is not allowed: it has host bits set; did you mean 10.0.6.0/24?" in (
+        result.stderr
+    )
+    env["REMIT_WEBHOOK_ALLOW"] = "10.0.5.0/24, accounting.internal, *.corp.example, fd12:3456::/48"
+    assert remit("check", env=env).returncode == 0
+
+
 def test_the_defaults_need_no_server():
     assert settings.DATABASES["default"]["ENGINE"] in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
     if not os.environ.get("DATABASE_URL"):

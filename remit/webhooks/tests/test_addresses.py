@@ -3,8 +3,11 @@ credentials; in production, never a private, loopback or reserved address."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
+from remit.lib.allowlist import parse_allowlist
 from remit.webhooks.addresses import AddressError, check_url, is_public, public_address
 
 
@@ -103,3 +106,68 @@ def test_a_delivery_connects_only_to_a_public_address():
 def test_is_public():
     assert is_public("93.184.215.14") and is_public("2606:2800:220:1::1")
     assert not any(map(is_public, ["127.0.0.1", "10.0.0.1", "::1", "fe80::1%eth0", "224.0.0.1", "::ffff:10.0.0.1"]))
+
+
+# --- The operator's allowlist (REMIT_WEBHOOK_ALLOW) ---------------------------------------------
+
+ALLOW = parse_allowlist("10.0.5.0/24, fd12:3456::/48, 192.168.1.20, accounting.internal, *.corp.example", name="T")
+
+
+def resolves_to(*addresses: str):
+    return lambda host, port: list(addresses)
+
+
+@pytest.mark.parametrize(
+    ("url", "resolver"),
+    [
+        ("https://10.0.5.7/hooks", public),  # in a listed network
+        ("https://[fd12:3456::7]:8443/hooks", public),
+        ("https://192.168.1.20/hooks", public),  # a listed address
+        ("https://accounting.internal/hooks", resolves_to("10.9.9.9")),  # a listed name: whatever it resolves to
+        ("https://ACCOUNTING.internal/hooks", resolves_to("127.0.0.1")),
+        ("https://erp.corp.example/hooks", resolves_to("172.16.0.4", "fd00::4")),
+        # Not listed, but it resolves into a listed network.
+        ("https://billing.example.com/hooks", resolves_to("10.0.5.9")),
+    ],
+)
+def test_in_production_the_allowlist_opens_exactly_what_it_lists(url, resolver):
+    assert check_url(url, production=True, resolver=resolver, allow=ALLOW) == url
+    host = urlsplit(url).hostname
+    assert public_address(host, 443, resolver=resolver, allow=ALLOW)
+
+
+@pytest.mark.parametrize(
+    ("url", "resolver"),
+    [
+        ("https://10.0.6.7/hooks", public),  # the next network
+        ("https://192.168.1.21/hooks", public),  # the next address
+        ("https://127.0.0.1/hooks", public),
+        ("https://169.254.169.254/latest/meta-data", public),
+        ("https://[fd12:3457::1]/hooks", public),
+        ("https://localhost/hooks", resolves_to("10.0.5.1")),  # "localhost" is refused by name unless listed
+        ("https://corp.example/hooks", resolves_to("10.1.1.1")),  # *.corp.example is only the names below it
+        ("https://accounting.internal.evil.example/hooks", resolves_to("10.1.1.1")),
+        ("https://billing.example.com/hooks", resolves_to("10.0.5.9", "10.0.6.9")),  # one address outside is enough
+    ],
+)
+def test_in_production_everything_else_private_stays_refused(url, resolver):
+    with pytest.raises(AddressError, match=r"private, loopback or reserved|points at this server"):
+        check_url(url, production=True, resolver=resolver, allow=ALLOW)
+
+
+def test_plain_http_stays_refused_in_production_even_to_an_allowed_address():
+    with pytest.raises(AddressError, match="Use https://"):
+        check_url("http://10.0.5.7/hooks", production=True, resolver=public, allow=ALLOW)
+
+
+def test_a_name_rebound_to_a_private_address_after_saving_is_refused_at_delivery_unless_listed():
+    # Saved while it resolved to a public address ...
+    assert check_url("https://hooks.biller.example/in", production=True, resolver=public, allow=ALLOW)
+    # ... then its DNS points at this machine or the cloud's metadata service: refused at the connection.
+    for rebound in ["127.0.0.1", "169.254.169.254", "10.0.6.1"]:
+        with pytest.raises(AddressError, match="private, loopback or reserved"):
+            public_address("hooks.biller.example", 443, resolver=resolves_to(rebound), allow=ALLOW)
+    # Into a listed network, it is what the operator opened (the same as writing the address itself).
+    assert public_address("hooks.biller.example", 443, resolver=resolves_to("10.0.5.3"), allow=ALLOW) == "10.0.5.3"
+    # A listed name may resolve to anything, and the connection goes to the address resolved.
+    assert public_address("accounting.internal", 443, resolver=resolves_to("127.0.0.1"), allow=ALLOW) == "127.0.0.1"

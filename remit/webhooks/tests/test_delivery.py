@@ -14,9 +14,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from remit.lib.allowlist import parse_allowlist
 from remit.lib.errors import NotPermitted
 from remit.test import make_customer, make_invoice, make_staff
-from remit.webhooks import emit, transport
+from remit.webhooks import addresses, emit, transport
 from remit.webhooks.delivery import (
     LEASE,
     _claim,
@@ -180,6 +181,75 @@ def test_in_production_a_delivery_never_connects_to_a_private_address(world, rec
     delivery.refresh_from_db()
     assert "private, loopback or reserved" in delivery.last_error
     assert receiver.received == []
+
+
+class Dns:
+    """What each name resolves to, changed by the test as an attacker would change real DNS."""
+
+    def __init__(self, monkeypatch, **names: str) -> None:
+        self.names = {name.replace("_", "."): address for name, address in names.items()}
+        monkeypatch.setattr(addresses, "resolve", self)
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        if host not in self.names:
+            raise socket.gaierror("Name or service not known")
+        return [self.names[host]]
+
+
+def operator_allows(settings, raw: str) -> None:
+    settings.PRODUCTION = True
+    settings.REMIT_WEBHOOK_ALLOW = parse_allowlist(raw, name="REMIT_WEBHOOK_ALLOW")
+
+
+def test_in_production_an_allowlisted_address_is_saved_and_delivered_over_verified_tls(
+    tls_receiver, settings, verify, run_on_commit
+):
+    operator_allows(settings, "10.0.5.0/24, 127.0.0.1")
+    world = make_world(tls_receiver.url)  # https://127.0.0.1:<port>/…, saved in production
+    with run_on_commit(execute=True):
+        make_invoice(world.customer, amount_cents=4200)
+    [got] = tls_receiver.received
+    assert verify(world.secret, got.headers["Remit-Signature"], got.body)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.SUCCEEDED, 200)
+    # Every other private or loopback address is still refused when saved.
+    for other in ["https://[::1]:8443/hooks", "https://127.0.0.2/hooks", "https://10.0.6.1/hooks"]:
+        with pytest.raises(WebhookError, match="private, loopback or reserved"):
+            webhook_endpoint_create(biller=world.acme, actor=world.owner, url=other, events=EventType.values)
+
+
+def test_in_production_an_allowlisted_host_name_is_delivered_to_the_private_address_it_resolves_to(
+    tls_receiver, settings, monkeypatch, run_on_commit
+):
+    operator_allows(settings, "accounting.internal")
+    Dns(monkeypatch, accounting_internal="127.0.0.1", hooks_biller_example="127.0.0.1")
+    world = make_world(tls_receiver.url_at("ACCOUNTING.internal"))
+    with run_on_commit(execute=True):
+        make_invoice(world.customer)
+    assert len(tls_receiver.received) == 1  # to 127.0.0.1, the certificate verified for accounting.internal
+    # A name not listed that resolves to the same address is refused.
+    with pytest.raises(WebhookError, match="private, loopback or reserved"):
+        url = tls_receiver.url_at("hooks.biller.example")
+        webhook_endpoint_create(biller=world.acme, actor=world.owner, url=url, events=["invoice.paid"])
+
+
+def test_a_name_rebound_to_a_private_address_after_saving_is_not_delivered_unless_its_network_is_listed(
+    tls_receiver, settings, monkeypatch
+):
+    operator_allows(settings, "accounting.internal, 10.0.5.0/24")
+    dns = Dns(monkeypatch, hooks_biller_example="93.184.215.14")
+    world = make_world(tls_receiver.url_at("hooks.biller.example"))  # public when saved
+    dns.names["hooks.biller.example"] = "127.0.0.1"  # then pointed at this machine
+    delivery = a_delivery(world)
+    assert not webhook_deliver(delivery_id=delivery.pk).delivered
+    delivery.refresh_from_db()
+    assert "resolves to a private, loopback or reserved address" in delivery.last_error
+    assert tls_receiver.received == []
+    # The operator opens that network: the rule is on the address, whatever name leads there.
+    operator_allows(settings, "accounting.internal, 127.0.0.0/8")
+    with time_machine.travel(delivery.next_attempt_at, tick=False):
+        assert webhook_deliver(delivery_id=delivery.pk).delivered
+    assert len(tls_receiver.received) == 1
 
 
 def test_a_failing_endpoint_does_not_hold_up_the_others(world, receiver):
