@@ -61,7 +61,11 @@ def render(families: Iterable[Family]) -> str:
         lines.append(f"# TYPE {family.name} {family.kind}")
         for sample in family.samples:
             labels = ",".join(f'{key}="{escape(value)}"' for key, value in sample.labels.items())
-            lines.append(f"{sample.name}{{{labels}}} {number(sample.value)}" if labels else f"{sample.name} {number(sample.value)}")
+            lines.append(
+                f"{sample.name}{{{labels}}} {number(sample.value)}"
+                if labels
+                else f"{sample.name} {number(sample.value)}"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -39,7 +39,9 @@ class Heartbeat:
     def as_json(self) -> dict[str, object]:
         messages = {
             "ok": "A worker ran the periodic schedule recently.",
-            "silent": "No worker has run the periodic schedule for too long: is `remit worker` (and the schedule) running?",
+            "silent": (
+                "No worker has run the periodic schedule for too long: is `remit worker` (and the schedule) running?"
+            ),
             "never_seen": "No worker has run yet since this database was made: start `remit worker`.",
         }
         return {

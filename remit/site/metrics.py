@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -95,20 +96,16 @@ def email_backlog() -> Backlog:
 
 def backlog_families(now: datetime) -> Iterable[Family]:
     emails = email_backlog()
-    webhooks = backlog(
-        WebhookDelivery.objects.filter(status__in=[WebhookStatus.PENDING, WebhookStatus.DELIVERING])
-    )
+    webhooks = backlog(WebhookDelivery.objects.filter(status__in=[WebhookStatus.PENDING, WebhookStatus.DELIVERING]))
     files = backlog(FileDelivery.objects.exclude(status=FileStatus.DELIVERED))
     failed_emails = OutboundEmail.objects.filter(status=OutboundEmail.Status.FAILED).count()
     failed_webhooks = WebhookDelivery.objects.filter(status=WebhookStatus.FAILED).count()
     yield Family("remit_email_backlog", "gauge", "Emails in the outbox waiting to be delivered.").add(emails.count)
-    yield Family(
-        "remit_email_backlog_oldest_seconds", "gauge", "Age of the oldest email waiting (0: none waits)."
-    ).add(emails.age(now))
-    yield Family("remit_email_failed", "gauge", "Emails given up on after every attempt.").add(failed_emails)
-    yield Family("remit_webhook_backlog", "gauge", "Webhook deliveries waiting or being delivered.").add(
-        webhooks.count
+    yield Family("remit_email_backlog_oldest_seconds", "gauge", "Age of the oldest email waiting (0: none waits).").add(
+        emails.age(now)
     )
+    yield Family("remit_email_failed", "gauge", "Emails given up on after every attempt.").add(failed_emails)
+    yield Family("remit_webhook_backlog", "gauge", "Webhook deliveries waiting or being delivered.").add(webhooks.count)
     yield Family(
         "remit_webhook_backlog_oldest_seconds", "gauge", "Age of the oldest webhook delivery waiting (0: none)."
     ).add(webhooks.age(now))
@@ -117,7 +114,9 @@ def backlog_families(now: datetime) -> Iterable[Family]:
         "remit_ach_files_pending_delivery", "gauge", "NACHA files not yet delivered to the bank over SFTP."
     ).add(files.count)
     yield Family(
-        "remit_ach_files_pending_delivery_oldest_seconds", "gauge", "Age of the oldest file not yet delivered (0: none)."
+        "remit_ach_files_pending_delivery_oldest_seconds",
+        "gauge",
+        "Age of the oldest file not yet delivered (0: none).",
     ).add(files.age(now))
 
 
@@ -133,7 +132,8 @@ def exports_late(now: datetime) -> list[int]:
     ``ach/export.py: due_payments`` would put in the file at the cut-off: scheduled ACH payments whose
     Pay On is the next banking day or earlier (late ones are moved into it), from an account that may
     be debited by then, not held for review."""
-    grace = timedelta(seconds=2 * float(settings.CELERY_BEAT_SCHEDULE["ach-export-due"]["schedule"]))
+    check = cast(float, settings.CELERY_BEAT_SCHEDULE["ach-export-due"]["schedule"])  # how often the worker exports
+    grace = timedelta(seconds=2 * check)
     waiting: dict[tuple[date, date], list[int]] = defaultdict(list)
     for biller_id, cutoff, zone in AchSettings.objects.values_list(
         "biller_id", "biller__ach_cutoff_time", "biller__time_zone"

@@ -104,7 +104,12 @@ class RequestIdMiddleware:
             method,
             route,
             response.status_code,
-            extra={"method": method, "route": route, "status": response.status_code, "duration_ms": round(seconds * 1000, 1)},
+            extra={
+                "method": method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 1),
+            },
         )
         response[REQUEST_ID_HEADER] = request_id
         return response

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 TOKEN = "metrics-s3cret"
 NEW_YORK = ZoneInfo("America/New_York")
-SAMPLE = re.compile(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$')
+SAMPLE = re.compile(r"^([a-z_]+)(?:\{(.*)\})? (\S+)$")
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,9 @@ def scrape(client) -> dict[tuple[str, frozenset], float]:
             continue
         if line.startswith("#"):
             continue
-        name, labels, value = SAMPLE.match(line).groups()
+        match = SAMPLE.match(line)
+        assert match, line
+        name, labels, value = match.groups()
         pairs = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels or ""))
         samples[(name, pairs)] = float(value)
     assert types["remit_http_request_duration_seconds"] == "histogram"
@@ -111,7 +113,7 @@ def email(n: int, *, status: str = OutboundEmail.Status.PENDING, created_at: dat
 
 
 def test_it_reports_the_backlogs_their_oldest_age_and_todays_returns(client):
-    biller, owner = make_biller("Acme Supply Co.")
+    biller, _ = make_biller("Acme Supply Co.")
     email(1, created_at=old(30))
     email(2, created_at=old(5))
     email(3, status=OutboundEmail.Status.SENT, created_at=old(300))
@@ -124,7 +126,9 @@ def test_it_reports_the_backlogs_their_oldest_age_and_todays_returns(client):
 
     customer = make_customer(biller, "Globex Corporation", email="ap@globex.example")
     make_portal_user(customer)
-    payment = ach_payment_rows(customer, [(make_invoice(customer, amount_cents=5000), 5000)], pay_on=date.today(), status="sent")
+    payment = ach_payment_rows(
+        customer, [(make_invoice(customer, amount_cents=5000), 5000)], pay_on=date.today(), status="sent"
+    )
     file = AchFile.objects.create(
         biller=biller, filename="acme-1.ach", effective_date=date.today(), created_on=date.today(),
         file_id_modifier="A", sha256="0" * 64, size_bytes=940, entry_count=1, batch_count=1,
@@ -132,7 +136,13 @@ def test_it_reports_the_backlogs_their_oldest_age_and_todays_returns(client):
     )  # fmt: skip
     FileDelivery.objects.create(file=file, biller=biller, created_at=old(45))
     entry = AchEntry.objects.create(
-        file=file, payment=payment, biller=biller, batch_number=1, sec_code="CCD", trace_number="111000020000001", amount_cents=5000
+        file=file,
+        payment=payment,
+        biller=biller,
+        batch_number=1,
+        sec_code="CCD",
+        trace_number="111000020000001",
+        amount_cents=5000,
     )
     inbound = InboundFile.objects.create(sha256="1" * 64, filename="returns.ach", biller=biller)
     AchReturn.objects.create(entry=entry, inbound=inbound, code="R01", meaning="Insufficient funds")
@@ -187,7 +197,7 @@ def acme_with_a_due_payment():
 
 
 def test_an_export_is_late_once_the_cut_off_passed_with_due_payments_and_no_file(acme_with_a_due_payment):
-    biller, payment = acme_with_a_due_payment
+    biller, _ = acme_with_a_due_payment
     assert exports_late(at(15, 59)) == []  # before the 16:00 cut-off
     assert exports_late(at(16, 5)) == []  # the worker's export check gets two chances (2 × 5 minutes)
     assert exports_late(at(16, 11)) == [biller.pk]
