@@ -53,7 +53,7 @@ def test_a_task_queued_under_a_request_id_logs_it_in_the_worker(tmp_path, monkey
         celery_app.conf.task_always_eager = False  # through the broker, as from a web process
         token = request_id.current.set("req-web-42")
         try:
-            registered_task("remit.notifications.tasks.deliver_email").apply_async([email.pk], queue=queue)
+            registered_task("remit.notifications.tasks.deliver_email").apply_async((email.pk,), queue=queue)
         finally:
             request_id.current.reset(token)
         deadline = time.monotonic() + 90
