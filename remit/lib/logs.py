@@ -9,6 +9,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from celery._state import get_current_task  # what celery.current_task proxies (the proxy is never None)
+
 from remit.lib.request_id import current_request_id
 
 # The attributes every LogRecord has; anything else on a record was passed with ``extra=`` and is
@@ -27,7 +29,8 @@ class RequestIdFilter(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601 with milliseconds), level, logger, message,
-    request_id, the fields passed with ``extra=``, and the traceback as ``exc_info`` when there is one."""
+    request_id, the task and its id (in the worker), the fields passed with ``extra=``, and the
+    traceback as ``exc_info`` when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -39,6 +42,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
         }
+        task = get_current_task()
+        if task is not None and task.request.id:  # a line logged by a task in the worker: which one
+            line["task"], line["task_id"] = task.name, task.request.id
         for key, value in vars(record).items():
             if key not in STANDARD and not key.startswith("_"):
                 line[key] = value

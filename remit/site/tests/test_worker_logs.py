@@ -68,4 +68,5 @@ def test_a_task_queued_under_a_request_id_logs_it_in_the_worker(tmp_path, monkey
     assert delivered, log.read_text()[-3000:]
     assert delivered[0]["request_id"] == "req-web-42"
     assert delivered[0]["logger"] == "remit.notifications.actions" and delivered[0]["level"] == "INFO"
+    assert delivered[0]["task"] == "remit.notifications.tasks.deliver_email" and delivered[0]["task_id"]
     assert all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in lines)
