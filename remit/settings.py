@@ -22,6 +22,7 @@ from remit.lib.env import (
     new_secret_key,
     parse_encryption_keys,
 )
+from remit.lib.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "remit.site.middleware.RequestIdMiddleware",  # first: the request id is in every log line after it
     "remit.site.middleware.HostRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -272,6 +274,13 @@ CELERY_BEAT_SCHEDULE["recurring-issue-due"] = {
     "task": "remit.recurring.tasks.recurring_issue_due_all",
     "schedule": float(env_int("REMIT_RECURRING_SECONDS", 900)),
 }
+# The worker's heartbeat (site/heartbeat.py): /healthz answers 503 once a worker has been silent longer
+# than REMIT_WORKER_SILENT_SECONDS (0: never).
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
+    "task": "remit.site.tasks.worker_heartbeat",
+    "schedule": float(env_int("REMIT_HEARTBEAT_SECONDS", 60)),
+}
+REMIT_WORKER_SILENT_SECONDS = env_int("REMIT_WORKER_SILENT_SECONDS", 600)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Security -----------------------------------------------------------------------------------
@@ -283,7 +292,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("REMIT_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # monitors may ask an instance directly
     SECURE_HSTS_SECONDS = env_int("REMIT_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -295,6 +304,10 @@ REMIT_TRUST_X_FORWARDED_FOR = env_bool("REMIT_TRUST_X_FORWARDED_FOR", default=PR
 # Private or loopback webhook addresses the operator opens in production (networks, addresses, host
 # names; see lib/allowlist.py and docs/webhooks.md). Everything else not public stays refused.
 REMIT_WEBHOOK_ALLOW = parse_allowlist(env_str("REMIT_WEBHOOK_ALLOW"), name="REMIT_WEBHOOK_ALLOW")
+
+# --- Metrics ----------------------------------------------------------------------------------
+# GET /metrics (Prometheus) with `Authorization: Bearer <token>`; unset: /metrics answers 404.
+REMIT_METRICS_TOKEN = env_str("REMIT_METRICS_TOKEN")
 
 # --- API --------------------------------------------------------------------------------------
 # Requests per API key, in the shared cache: "600/min", "20/s", "10000/hour", "100000/day".
@@ -337,15 +350,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ------------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stderr"], "level": env_str("REMIT_LOG_LEVEL", "INFO").upper()},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "fontTools": {"level": "WARNING"},
-        "asyncssh": {"level": "WARNING"},  # a line per SSH packet exchange at INFO; Remit logs each transfer itself
-    },
-}
+# Plain text for development; REMIT_LOG_FORMAT=json writes one JSON object per line (remit/lib/logs.py),
+# each with the request id of the request or task that caused it.
+REMIT_LOG_FORMAT = env_str("REMIT_LOG_FORMAT", "plain").lower()
+if REMIT_LOG_FORMAT not in {"plain", "json"}:
+    raise ConfigurationError(f"REMIT_LOG_FORMAT must be plain or json (got {REMIT_LOG_FORMAT!r}).")
+LOGGING = logging_config(fmt=REMIT_LOG_FORMAT, level=env_str("REMIT_LOG_LEVEL", "INFO").upper())

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from remit.site import health, views
+from remit.site import health, metrics, views
 
 admin.site.site_header = "Remit operators"
 admin.site.site_title = "Remit operators"
@@ -9,6 +9,7 @@ admin.site.site_title = "Remit operators"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("console/", include("remit.console.urls")),
     path("api/", include("remit.api.urls")),

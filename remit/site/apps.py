@@ -5,3 +5,10 @@ class SiteConfig(AppConfig):
     name = "remit.site"
     label = "site"
     verbose_name = "Site"
+
+    def ready(self) -> None:
+        from django.core.signals import request_finished
+
+        from remit.site.middleware import request_id_clear
+
+        request_finished.connect(request_id_clear, dispatch_uid="remit.site.request_id_clear")

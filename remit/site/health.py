@@ -1,4 +1,5 @@
-"""GET /healthz: is the database reachable, and the broker? For load balancers and monitors."""
+"""GET /healthz: is the database reachable, and the broker? Is a worker alive, and how old is the
+oldest email waiting? For load balancers and monitors."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from remit.site.heartbeat import heartbeat_read
+from remit.site.metrics import email_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +58,38 @@ def cache_status() -> dict[str, Any]:
     return {"status": "ok", "backend": backend}
 
 
+def worker_status() -> dict[str, Any]:
+    """The worker's heartbeat (``site/heartbeat.py``) and the outbox's backlog, which grows when no
+    worker delivers. Read only when the database answers."""
+    try:
+        beat = heartbeat_read()
+        emails = email_backlog()
+    except Exception as exc:
+        logger.error("Health check: could not read the worker's heartbeat: %s", exc)
+        return {"status": "unknown", "error": type(exc).__name__}
+    return {
+        **beat.as_json(),
+        "outbox": {"pending": emails.count, "oldest_pending_age_seconds": round(emails.age(timezone.now()))},
+    }
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 while the database answers. A broker or cache outage is reported but is not fatal: pages,
-    the API and the outbox keep working, and queued work is picked up by the worker's sweeps once
-    the broker is back."""
+    """200 while the database answers and no worker has gone silent. A broker or cache outage is
+    reported but is not fatal: pages, the API and the outbox keep working, and queued work is picked
+    up by the worker's sweeps once the broker is back. A worker silent for longer than
+    ``REMIT_WORKER_SILENT_SECONDS`` is 503 (``worker.status`` "silent"); before any worker has ever run
+    (a fresh install) ``worker.status`` is "never_seen" and the answer stays 200."""
     database = database_status()
     healthy = database["status"] == "ok"
+    worker = worker_status() if healthy else {"status": "unknown"}
+    healthy = healthy and worker["status"] != "silent"
     body = {
         "status": "ok" if healthy else "unavailable",
         "database": database,
         "broker": broker_status(),
         "cache": cache_status(),
+        "worker": worker,
     }
     return JsonResponse(body, status=200 if healthy else 503)
