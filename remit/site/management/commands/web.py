@@ -67,4 +67,4 @@ class Command(BaseCommand):
         )
         sys.stdout.flush()
         sys.stderr.flush()
-        os.execv(sys.executable, command)
+        os.execv(sys.executable, command)  # noqa: S606 (becomes gunicorn: signals reach it directly)
