@@ -80,3 +80,68 @@ def test_two_beats_send_one_schedule_and_the_second_takes_over_within_seconds_of
                     beat.wait()
         for log in logs:
             print(log.name, log.read_text()[-3000:])
+
+
+class FakeLock:
+    where = "a lock for the test"
+
+    def __init__(self) -> None:
+        self.free, self.held, self.lost = False, False, False
+
+    def acquire(self) -> bool:
+        self.held = self.held or self.free
+        return self.held
+
+    def alive(self) -> bool:
+        return self.held and not self.lost
+
+    def release(self) -> None:
+        self.held = False
+
+
+def test_a_beat_sends_only_while_it_holds_the_lock_and_steps_down_when_it_loses_it(tmp_path, settings, monkeypatch):
+    from celery.beat import PersistentScheduler
+
+    from remit.celery import app
+    from remit.site.beat import LeaderScheduler
+
+    settings.REMIT_BEAT_RETRY_SECONDS = 0
+    ticks: list[bool] = []
+    monkeypatch.setattr(PersistentScheduler, "tick", lambda self, *a, **k: ticks.append(self._store is not None) or 1.0)
+    scheduler = LeaderScheduler(app=app, schedule_filename=str(tmp_path / "beat-schedule"))
+    scheduler._lock = lock = FakeLock()
+
+    assert scheduler.tick() == 0 and ticks == []  # taken elsewhere: it waits and sends nothing
+    assert scheduler.schedule == {}
+    lock.free = True
+    scheduler.tick()
+    assert ticks == [True] and lock.held  # its turn: the schedule file is open and ticking
+    lock.lost = True
+    scheduler.tick()
+    assert ticks == [True] and not lock.held and scheduler._store is None  # lost: stopped at once
+    lock.lost = False
+    scheduler.tick()
+    assert ticks == [True, True]  # and runs again once it has the lock back
+    scheduler.close()
+    assert not lock.held
+
+
+def test_the_postgresql_lock_knows_when_its_connection_is_gone():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's advisory lock")
+    holder, other = schedule_lock(), schedule_lock()
+    try:
+        assert holder.acquire()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND pid <> pg_backend_pid() "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        wait_for(other.acquire, timeout=10, what="the lock to be free once its connection is gone")
+        assert not holder.alive()
+    finally:
+        holder.release()
+        other.release()
