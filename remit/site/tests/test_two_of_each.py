@@ -43,6 +43,11 @@ def test_two_workers_and_two_beats_deliver_every_email_once(tmp_path: Path, monk
         with (tmp_path / f"{name}.log").open("w") as out:
             processes[name] = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
+        wait_for(
+            lambda: all(" ready." in (tmp_path / f"{name}.log").read_text() for name in ("worker-1", "worker-2")),
+            timeout=90,
+            what="both workers to be ready",
+        )
         # Every email announced twice too, as a retried hand-off would: both workers race for each.
         celery_app.conf.task_always_eager = False
         for email in emails:
