@@ -12,8 +12,24 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Run Remit",
         (
-            ("run", "the web server and the worker together (what `make run` ends with)"),
-            ("worker [--no-beat]", "the background worker, with its periodic schedule unless `--no-beat`"),
+            (
+                "run",
+                "the web server, the worker and the periodic schedule together, for development (what "
+                "`make run` ends with)",
+            ),
+            (
+                "web [--bind HOST:PORT] [--workers N] [--threads N] [--timeout S]",
+                "the web server for production: gunicorn, a process per core with 4 threads each, an access "
+                "log on standard output; SIGHUP reloads gracefully",
+            ),
+            (
+                "worker [--beat] [--concurrency N]",
+                "the background worker; it runs the periodic schedule only with `--beat`",
+            ),
+            (
+                "beat",
+                "the periodic schedule; a second beat waits, and takes over within seconds when the first stops",
+            ),
         ),
     ),
     (

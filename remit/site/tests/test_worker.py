@@ -34,6 +34,17 @@ def wait_for(condition: Any, *, timeout: float, what: str) -> None:
 
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A worker without the periodic schedule (what `remit worker` is in production)."""
+    yield from _worker(tmp_path, beat=False)
+
+
+@pytest.fixture
+def worker_with_beat(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A worker that runs the periodic schedule too (`remit worker --beat`, what `remit run` starts)."""
+    yield from _worker(tmp_path, beat=True)
+
+
+def _worker(tmp_path: Path, *, beat: bool) -> Iterator[tuple[str, Path]]:
     queue = f"test-{uuid.uuid4().hex[:12]}"
     mail = tmp_path / "worker-mail"
     log = (tmp_path / "worker.log").open("w")
@@ -47,6 +58,7 @@ def worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             f"--queues={queue}",
             f"--schedule={tmp_path / 'beat-schedule'}",
             "--loglevel=INFO",
+            *(["--beat"] if beat else []),
         ],
         env=child_env(REMIT_QUEUE=queue, EMAIL_URL=f"file://{mail}", REMIT_OUTBOX_SWEEP_SECONDS="2"),
         stdout=log,
@@ -93,10 +105,11 @@ def test_a_task_sent_through_the_broker_runs_in_the_worker(worker, monkeypatch):
     wait_for(lambda: _status(email.pk) == OutboundEmail.Status.SENT, timeout=90, what="the worker to deliver")
     [eml] = mail.glob("*.eml")
     assert read_eml(eml)["Message-ID"] == email.message_id
+    assert "beat: Starting" not in (mail.parent / "worker.log").read_text()  # no schedule without --beat
 
 
-def test_the_periodic_sweep_delivers_what_no_task_announced(worker, monkeypatch):
-    _queue, mail = worker
+def test_the_periodic_sweep_delivers_what_no_task_announced(worker_with_beat, monkeypatch):
+    _queue, mail = worker_with_beat
     email = queued_email(make_biller("Globex Corporation")[0], monkeypatch)
     wait_for(lambda: _status(email.pk) == OutboundEmail.Status.SENT, timeout=90, what="the beat sweep to deliver")
     assert len(list(mail.glob("*.eml"))) == 1

@@ -1,4 +1,5 @@
-"""`remit run` (what `make run` ends with): the web server and the worker together; Ctrl-C stops both."""
+"""`remit run` (what `make run` ends with): the web server and the worker (with the periodic schedule)
+together; Ctrl-C stops both. In production, run `remit web`, `remit worker` and `remit beat` instead."""
 
 from __future__ import annotations
 
@@ -35,21 +36,13 @@ class Command(BaseCommand):
         address = f"{options['host']}:{options['port']}"
         remit = [sys.executable, "-m", "remit"]
         if settings.PRODUCTION:
-            web = [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "remit.wsgi",
-                "--bind",
-                address,
-                "--workers",
-                str(2 * (os.cpu_count() or 1) + 1),
-            ]
+            web = [*remit, "web", "--bind", address]  # gunicorn, as `remit web` runs it
         else:
             web = [*remit, "runserver", address, "--noreload"]
         children = [
             subprocess.Popen(web, start_new_session=True),
-            subprocess.Popen([*remit, "worker", "--quiet"], start_new_session=True),
+            # The worker runs the periodic schedule too: one process for development.
+            subprocess.Popen([*remit, "worker", "--quiet", "--beat"], start_new_session=True),
         ]
         bank = self._start_demo_bank(remit)
         self._wait_until_serving(f"http://{address}/healthz", children)

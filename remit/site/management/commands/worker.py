@@ -1,3 +1,7 @@
+"""`remit worker`: the background worker (Celery). It runs tasks only; the periodic schedule is
+`remit beat`'s, or this worker's with `--beat` (what `remit run` starts, for development)."""
+
+import argparse
 import os
 from typing import Any
 
@@ -6,10 +10,16 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Run the background worker (Celery) with its periodic schedule (beat)."
+    help = "Run the background worker (Celery); with --beat it also runs the periodic schedule."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--no-beat", action="store_true", help="Do not run the periodic schedule in this worker.")
+        parser.add_argument(
+            "--beat",
+            action="store_true",
+            help="Also run the periodic schedule in this worker (one schedule per installation: a second "
+            "beat waits for the schedule lock).",
+        )
+        parser.add_argument("--no-beat", action="store_true", help=argparse.SUPPRESS)  # the old default's opt-out
         parser.add_argument("--concurrency", type=int, default=min(os.cpu_count() or 1, 4))
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--quiet", action="store_true", help="No start-up banner.")
@@ -28,6 +38,6 @@ class Command(BaseCommand):
         ]
         if options["quiet"]:
             argv.insert(0, "--quiet")  # a global option: it goes before the "worker" sub-command
-        if not options["no_beat"]:
+        if options["beat"] and not options["no_beat"]:
             argv += ["--beat", f"--schedule={options['schedule']}"]
         app.worker_main(argv=argv)
