@@ -31,12 +31,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from remit.ach import nacha, retry_rules
 from remit.ach.models import AchEntry, AchFile, AchSettings
@@ -94,20 +92,16 @@ def partial_dir(biller_id: int) -> Path:
     return path
 
 
-def local_now(biller: Biller, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone))
-
-
 def next_file_date(biller: Biller, now: datetime | None = None) -> date:
     """The effective date of the next file: the next banking day after today (the biller's today)."""
-    return next_banking_day(local_now(biller, now).date())
+    return next_banking_day(biller.local_now(now).date())
 
 
 def ach_export(*, biller: Biller, effective_date: date | None = None, now: datetime | None = None) -> ExportResult:
     """Write the file of ``effective_date`` (default: the next banking day) for ``biller``. Payments
     whose Pay On date already passed unsent go in too, with this effective date, and the customer
     is told. Returns the file, or None when nothing was scheduled."""
-    today = local_now(biller, now).date()
+    today = biller.local_now(now).date()
     day = effective_date or next_banking_day(today)
     if day <= today:
         raise AchError(f"{day:%Y-%m-%d} is not after today ({today:%Y-%m-%d}): an effective date can't be in the past.")
@@ -130,7 +124,7 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
         pending = pending_entries(biller.pk)  # accounts to validate: micro-entries and prenotes
         if not any(counts.values()) and not pending:
             return ExportResult(file=None, payments=0, moved=moved)
-        created = local_now(biller, now)
+        created = biller.local_now(now)
         record = _new_file(biller, day, created)
         temp = partial_dir(biller.pk) / record.filename
         writer = EntryStream(ach, day, due, counts, book=_Bookkeeper(record).page, validations=pending)

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from remit.ach.models import AchEntry, AchReturn
 from remit.ach.return_rates import SCOPES, WINDOW_DAYS, DailyCounts, Figures, figures, series
@@ -38,7 +37,7 @@ def standing_returns(biller_id: int) -> QuerySet[AchReturn]:
 
 
 def local_today(biller: Biller) -> date:
-    return timezone.now().astimezone(ZoneInfo(biller.time_zone)).date()
+    return biller.today()
 
 
 def daily_counts(biller: Biller, *, first: date, last: date) -> DailyCounts:

@@ -8,7 +8,7 @@ import logging
 
 from celery import shared_task
 
-from remit.ach.export import AchError, ach_export, local_now
+from remit.ach.export import AchError, ach_export
 from remit.ach.hooks import file_written
 from remit.ach.models import AchSettings
 from remit.ach.return_rate_alerts import return_rates_check
@@ -24,7 +24,7 @@ def ach_export_due() -> int:
     written = 0
     for ach in AchSettings.objects.select_related("biller"):
         biller = ach.biller
-        now_local = local_now(biller)
+        now_local = biller.local_now()
         if not is_banking_day(now_local.date()) or now_local.time() < biller.ach_cutoff_time:
             continue
         try:

@@ -59,7 +59,7 @@ from remit.recurring.models import RecurringInvoice
 from remit.recurring.selectors import templates_of
 from remit.statements.actions import statement_filename
 from remit.statements.core import Statement, days_before
-from remit.statements.gather import biller_today, statement_for
+from remit.statements.gather import statement_for
 from remit.statements.pdf import statement_pdf
 
 
@@ -276,7 +276,7 @@ class CustomerViewSet(ScopedViewSet):
         customer = self.get_object()
         period = s.StatementQuerySerializer(data=self.query)
         period.is_valid(raise_exception=True)
-        end = period.validated_data.get("to") or biller_today(customer)
+        end = period.validated_data.get("to") or customer.biller.today()
         start = period.validated_data.get("from") or days_before(end, 29)
         return customer, statement_for(customer, start=start, end=end)
 

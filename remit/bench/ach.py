@@ -212,7 +212,7 @@ def _raw(biller_id: int, day: str) -> dict[str, Any]:
     status changes, no events, no webhooks (the transaction is rolled back). What the export costs
     beyond reading the payments and writing their file."""
     from remit.ach import nacha
-    from remit.ach.export import EntryStream, batch_counts, due_payments, file_header, local_now, partial_dir
+    from remit.ach.export import EntryStream, batch_counts, due_payments, file_header, partial_dir
     from remit.ach.models import AchSettings
 
     connection.ensure_connection()
@@ -222,7 +222,7 @@ def _raw(biller_id: int, day: str) -> dict[str, Any]:
         ach = AchSettings.objects.get(biller=biller)
         due = due_payments(biller, date.fromisoformat(day))
         stream = EntryStream(ach, date.fromisoformat(day), due, batch_counts(due), book=lambda *page: None)
-        header = file_header(ach, AchFile(file_id_modifier="Z"), local_now(biller))
+        header = file_header(ach, AchFile(file_id_modifier="Z"), biller.local_now())
         path = partial_dir(biller_id).parent / "bench-raw.ach"
         with path.open("w", encoding="ascii", newline="\n") as out:
             nacha.write_file(out, header, stream.batches())

@@ -22,7 +22,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
 from remit.billers.actions import biller_sign_up
 from remit.customers.models import AccountType, Customer
@@ -68,9 +67,8 @@ def seed_reminders(*, invoices: int, customers: int) -> Expected:
     ReminderPause.objects.bulk_create(
         ReminderPause(biller=biller, customer_id=pk, reason="Bench", paused_by=owner) for pk in sorted(paused)
     )
-    from zoneinfo import ZoneInfo
 
-    today = timezone.now().astimezone(ZoneInfo(biller.time_zone)).date()
+    today = biller.today()
     first = 0
     batch: list[Invoice] = []
     for n in range(invoices):

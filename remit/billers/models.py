@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from datetime import timedelta
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -62,6 +63,14 @@ class Biller(models.Model):
             scheme = "https" if settings.PRODUCTION else "http"
             return f"{scheme}://{self.custom_domain}/{path}"
         return f"{settings.REMIT_BASE_URL}/{self.slug}/{path}"
+
+    def local_now(self, now: datetime.datetime | None = None) -> datetime.datetime:
+        """``now`` (by default, this instant) on the biller's clock, in its time zone."""
+        return (now or timezone.now()).astimezone(ZoneInfo(self.time_zone))
+
+    def today(self, now: datetime.datetime | None = None) -> datetime.date:
+        """The biller's date: what "today" means for its due dates, cut-offs, reminders and statements."""
+        return self.local_now(now).date()
 
 
 class PreviousSlug(models.Model):

@@ -19,14 +19,14 @@ from remit.customers.models import Customer
 from remit.customers.selectors import customer_of
 from remit.invoices.totals import Line
 from remit.recurring import actions
-from remit.recurring.actions import RecurringError, biller_today
+from remit.recurring.actions import RecurringError
 from remit.recurring.models import RecurringInvoice
 from remit.recurring.selectors import held_for_review, issue_of, next_dates, template_of, templates_of, upcoming
 
 
 @console_view()
 def recurring_list(request: ConsoleRequest) -> HttpResponse:
-    today = biller_today(request.biller)
+    today = request.biller.today()
     context = {
         "held": held_for_review(request.biller),
         "upcoming": upcoming(request.biller, today=today),
@@ -49,7 +49,7 @@ def _form_page(
     """Bind, check and save the form; the saved template, or None to show the form (again)."""
     posted = request.POST if request.method == "POST" else None
     if template is None:
-        initial: dict[str, Any] = {"start_on": biller_today(request.biller), "terms": request.biller.default_terms}
+        initial: dict[str, Any] = {"start_on": request.biller.today(), "terms": request.biller.default_terms}
         lines_initial = [{"quantity": "1"}]
     else:
         initial = RecurringForm.initial_for(template)

@@ -17,7 +17,6 @@ from remit.customers.selectors import customer_of
 from remit.invoices.models import Invoice
 from remit.lib.money import cents_to_plain, format_cents
 from remit.reminders import settings as actions
-from remit.reminders.engine import biller_today
 from remit.reminders.models import (
     LateFeeKind,
     LateFeePolicy,
@@ -160,7 +159,7 @@ def _step_values(form: StepForm) -> dict[str, Any]:
 
 @console_view()
 def reminders_upcoming(request: ConsoleRequest) -> HttpResponse:
-    today = biller_today(request.biller)
+    today = request.biller.today()
     rows = upcoming_reminders(request.biller, today=today)
     return render(request, "console/reminders/upcoming.html", {"rows": rows, "today": today, "days": DAYS})
 

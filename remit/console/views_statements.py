@@ -15,7 +15,7 @@ from remit.site.forms import add_action_error
 from remit.site.forms_statements import StatementPeriodForm, period_form
 from remit.statements.actions import monthly_statements_set, statement_email
 from remit.statements.core import StatementError
-from remit.statements.gather import biller_today, statement_for
+from remit.statements.gather import statement_for
 from remit.statements.models import MonthlyStatements, StatementEvent
 
 
@@ -26,7 +26,7 @@ def monthly_on(customer_id: int) -> bool:
 @console_view()
 def customer_statement(request: ConsoleRequest, customer_id: int) -> HttpResponse:
     customer = customer_of(request.biller, customer_id)
-    today = biller_today(customer)
+    today = customer.biller.today()
     if request.method == "POST":
         form = StatementPeriodForm(request.POST, today=today)
         period = form.chosen()

@@ -28,7 +28,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -140,15 +139,11 @@ def validation_start(account: BankAccount, authorization: AchAuthorization) -> A
 # --- When the first debit can go ----------------------------------------------------------------------
 
 
-def local_now(biller: Biller, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone))
-
-
 def first_debit_on(account: BankAccount, biller: Biller, now: datetime | None = None) -> date:
     """The earliest effective date a live debit from ``account`` can have, as things stand: its
     ``debits_from`` once validated; before that, what the method will need (an estimate for
     micro-entries, which wait for the customer)."""
-    now_local = local_now(biller, now)
+    now_local = biller.local_now(now)
     soonest = earliest_pay_on(now_local, biller.ach_cutoff_time)
     if account.debits_from is not None:
         return max(account.debits_from, soonest)
@@ -173,7 +168,7 @@ class AccountState:
 
 
 def account_state(account: BankAccount, biller: Biller, validation: AccountValidation | None) -> AccountState:
-    today = local_now(biller).date()
+    today = biller.local_now().date()
     # A prenote's account waits for its third banking day; any other validated one is verified.
     waits = validation is not None and validation.method == ValidationMethod.PRENOTE
     if account.debits_from is not None and (account.debits_from <= today or not waits):
@@ -349,7 +344,7 @@ def validation_verify(
             raise AccountValidationError("This account needs no verification.")
         validation.bank_account = account
         biller = membership.customer.biller
-        now_local = local_now(biller, now)
+        now_local = biller.local_now(now)
         refusal = _refusal(validation, now_local.date())
         if refusal:
             raise AccountValidationError(refusal)
@@ -383,7 +378,7 @@ def validation_resend(*, membership: CustomerMembership, bank_account_id: int, n
     if account is None:
         raise AccountValidationError("This bank account isn't one you can use.")
     validation = AccountValidation.objects.select_for_update().filter(bank_account=account).first()
-    today = local_now(membership.customer.biller, now).date()
+    today = membership.customer.biller.local_now(now).date()
     expired = (
         validation is not None
         and validation.method == ValidationMethod.MICRO_ENTRIES

@@ -5,12 +5,9 @@ the page shows it masked, and an error re-renders its two inputs empty."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
@@ -96,7 +93,7 @@ def bank_account_verify(request: MemberRequest, bank_account_id: int) -> HttpRes
             messages.success(request, outcome.message)
             return redirect(_list_url(request))
     validation = AccountValidation.objects.filter(bank_account=account).first()
-    today = timezone.now().astimezone(ZoneInfo(request.biller.time_zone)).date()
+    today = request.biller.today()
     expired = bool(
         validation
         and validation.status == ValidationStatus.PENDING

@@ -175,7 +175,7 @@ def payment_cancel_view(request: MemberRequest, payment_id: int) -> HttpResponse
 
 def _mark_waiting(form: PayForm, accounts: list[BankAccount], biller: Biller) -> None:
     """An account not yet verified says so in Pay from, with the earliest date a debit can go."""
-    today = timezone.now().astimezone(ZoneInfo(biller.time_zone)).date()
+    today = biller.today()
     waiting = {a.pk: first_debit_on(a, biller) for a in accounts if a.debits_from is None or a.debits_from > today}
     if not waiting:
         return

@@ -9,14 +9,14 @@ from django.shortcuts import render
 from remit.portal.context import MemberRequest, member_required, portal_view
 from remit.site.forms_statements import period_form
 from remit.statements.actions import statement_filename
-from remit.statements.gather import biller_today, statement_for
+from remit.statements.gather import statement_for
 from remit.statements.pdf import statement_pdf
 
 
 @portal_view
 @member_required
 def statements(request: MemberRequest) -> HttpResponse:
-    form = period_form(request.GET, today=biller_today(request.customer))
+    form = period_form(request.GET, today=request.customer.biller.today())
     period = form.chosen()
     statement = None if period is None else statement_for(request.customer, start=period[0], end=period[1])
     return render(
@@ -30,7 +30,7 @@ def statements(request: MemberRequest) -> HttpResponse:
 @portal_view
 @member_required
 def statement_pdf_download(request: MemberRequest) -> HttpResponse:
-    form = period_form(request.GET, today=biller_today(request.customer))
+    form = period_form(request.GET, today=request.customer.biller.today())
     period = form.chosen()
     if period is None:
         return render(request, "portal/statements.html", {"form": form, "statement": None}, status=400)

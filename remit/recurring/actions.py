@@ -5,9 +5,8 @@ invoice held for review. Each runs in one transaction under the template's row l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,11 +38,6 @@ LIMIT = f"{schedule.MAX_INVOICES:,}"
 
 class RecurringError(ActionError):
     """The rules refuse a change to a recurring invoice."""
-
-
-def biller_today(biller: Biller, now: datetime | None = None) -> date:
-    """Today where the biller is: the day its invoices are dated and its schedules reach."""
-    return (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone)).date()
 
 
 @dataclass
@@ -188,7 +182,7 @@ def summary(template: RecurringInvoice) -> dict[str, object]:
 def recurring_create(
     *, biller: Biller, actor: User | None, api_key_id: int | None = None, fields: TemplateFields
 ) -> RecurringInvoice:
-    template_check(biller, fields, today=biller_today(biller), template=None)
+    template_check(biller, fields, today=biller.today(), template=None)
     _refuse_if_errors(fields)
     template = RecurringInvoice(biller=biller, created_by=actor)
     _apply(template, fields)
@@ -225,7 +219,7 @@ def recurring_update(
     template = _locked(template)
     if template.status in (TemplateStatus.DELETED, TemplateStatus.FINISHED):
         raise RecurringError(f"This recurring invoice is {template.get_status_display().lower()}; it can't be edited.")
-    template_check(template.biller, fields, today=biller_today(template.biller), template=template)
+    template_check(template.biller, fields, today=template.biller.today(), template=template)
     _refuse_if_errors(fields)
     before = summary(template)
     moved = (fields.start_on, fields.frequency) != (template.start_on, template.frequency)
@@ -283,7 +277,7 @@ def recurring_resume(
     resumed schedule never issues a pile of back invoices); today's date, if it is one, issues."""
     template = _locked(template)
     _move(template, TemplateStatus.ACTIVE)
-    today = biller_today(template.biller)
+    today = template.biller.today()
     now = timezone.now()
     passed = (
         template.dates(first=template.next_n, until=today - timedelta(days=1))
@@ -422,7 +416,7 @@ def recurring_issue_send(*, issue: RecurringIssue, actor: User | None) -> Recurr
     if template.status == TemplateStatus.DELETED:
         raise RecurringError("This recurring invoice was deleted.")
     try:
-        invoice = make_invoice(template, issue_date=max(issue.scheduled_on, biller_today(template.biller)), actor=actor)
+        invoice = make_invoice(template, issue_date=max(issue.scheduled_on, template.biller.today()), actor=actor)
     except InvoiceError as error:
         raise RecurringError(errors=error.errors) from None
     issue.status, issue.invoice, issue.actor, issue.decided_at = IssueStatus.ISSUED, invoice, actor, timezone.now()

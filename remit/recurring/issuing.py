@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from remit.invoices.actions import InvoiceError
-from remit.recurring.actions import biller_today, email_invoice, make_invoice, next_date
+from remit.recurring.actions import email_invoice, make_invoice, next_date
 from remit.recurring.models import (
     Delivery,
     IssueStatus,
@@ -49,7 +49,7 @@ def recurring_run(*, today: date | None = None, now: datetime | None = None) -> 
     # No biller's today is later than tomorrow in UTC: the templates due anywhere, in one query.
     due = due.filter(next_on__lte=today or (now.astimezone(UTC) + timedelta(days=1)).date())
     for template in due.order_by("pk").iterator():
-        day = today or biller_today(template.biller, now)
+        day = today or template.biller.today(now)
         if template.next_on is not None and template.next_on <= day:
             report.issues += recurring_issue_due(template_id=template.pk, today=day)
     return report

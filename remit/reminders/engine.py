@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from remit.autopay.models import AutoPay, AutoPayClaim, AutoPayRefusal
 from remit.billers.models import Biller
@@ -75,11 +73,6 @@ class RoundReport:
     sent: list[Sent] = field(default_factory=list)
     late_fees: list[tuple[str, int]] = field(default_factory=list)  # (invoice number, cents added)
     emails: int = 0
-
-
-def biller_today(biller: Biller, now: datetime | None = None) -> date:
-    """The biller's date now, in its time zone."""
-    return (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone)).date()
 
 
 def _autopay_allowed(biller: Biller) -> Q:
@@ -142,7 +135,7 @@ def reminders_run(
     times, in parallel: a reminder sent is never sent again."""
     report = RoundReport()
     for biller in _billers(biller_ids):
-        day = today or biller_today(biller, now)
+        day = today or biller.today(now)
         late_fees_add(biller=biller, today=day, report=report)
         steps = {step.offset_days: step for step in ReminderStep.objects.filter(biller=biller)}
         for offset, after, up_to in rules.step_windows(list(steps), day):

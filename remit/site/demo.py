@@ -225,7 +225,7 @@ def _demo_receivables(acme: Biller, owner: User | None) -> list[str]:
     invoice for Globex left for review, Initech's monthly statements, and a credit note for Initech."""
     from remit.payments.credits import credit_issue
     from remit.payments.models import Credit
-    from remit.recurring.actions import TemplateFields, biller_today, recurring_create
+    from remit.recurring.actions import TemplateFields, recurring_create
     from remit.recurring.models import RecurringInvoice
     from remit.reminders.models import ReminderStep
     from remit.reminders.settings import reminder_step_add
@@ -244,7 +244,7 @@ def _demo_receivables(acme: Biller, owner: User | None) -> list[str]:
             fields=TemplateFields(
                 customer=globex,
                 frequency="monthly",
-                start_on=biller_today(acme) + timedelta(days=1),
+                start_on=acme.today() + timedelta(days=1),
                 lines=[Line("Racking maintenance plan", Decimal(1), 45000)],
                 terms="net_30",
                 tax_rate=Decimal(0),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -100,10 +99,6 @@ class MonthlyReport:
     skipped: list[int] = field(default_factory=list)  # already sent (another worker, a re-run)
 
 
-def biller_today(biller: Biller, *, now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(ZoneInfo(biller.time_zone)).date()
-
-
 def monthly_statements_send(*, now: datetime | None = None) -> MonthlyReport:
     """Send last month's statement to each customer with monthly statements on, on the 1st in its
     biller's time zone (or the days just after, if the run missed it). Once per customer and month:
@@ -117,7 +112,7 @@ def monthly_statements_send(*, now: datetime | None = None) -> MonthlyReport:
         .order_by("biller_id", "pk")
     )
     for customer in customers:
-        today = biller_today(customer.biller, now=now)
+        today = customer.biller.today(now)
         if today.day > MONTHLY_CATCH_UP_UNTIL_DAY:
             continue
         start, end = month_before(today)

@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F
-from django.utils import timezone
 
 from remit.customers.models import Customer
 from remit.ledger.models import (
@@ -29,10 +28,6 @@ from remit.ledger.models import (
 from remit.statements.core import Entry, EntryKind, Scheduled, Statement, build_statement, check_period
 
 PartsByPayment = dict[int, list[tuple[int, int]]]
-
-
-def biller_today(customer: Customer) -> date:
-    return timezone.now().astimezone(ZoneInfo(customer.biller.time_zone)).date()
 
 
 def statement_for(customer: Customer, *, start: date | None, end: date | None) -> Statement:

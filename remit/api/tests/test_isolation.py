@@ -45,12 +45,12 @@ def acme_ids(paid):
 
 def acme_recurring(paid):
     """A recurring invoice of Acme's customer (made once, found again by later walks)."""
-    from remit.recurring.actions import biller_today, recurring_create
+    from remit.recurring.actions import recurring_create
     from remit.recurring.models import RecurringInvoice
     from remit.recurring.tests.helpers import fields
 
     found = RecurringInvoice.objects.filter(customer=paid.customer).first()
-    start = biller_today(paid.customer.biller)
+    start = paid.customer.biller.today()
     return found or recurring_create(
         biller=paid.customer.biller, actor=None, fields=fields(paid.customer, start_on=start)
     )

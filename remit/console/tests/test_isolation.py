@@ -93,11 +93,11 @@ def hold_ids(customer):
 
 def recurring_ids(customer):
     """A recurring invoice of the customer's, its first date held for review."""
-    from remit.recurring.actions import biller_today, recurring_create
+    from remit.recurring.actions import recurring_create
     from remit.recurring.issuing import recurring_run
     from remit.recurring.tests.helpers import fields
 
-    today = biller_today(customer.biller)
+    today = customer.biller.today()
     template = recurring_create(
         biller=customer.biller, actor=None, fields=fields(customer, start_on=today, delivery="review")
     )

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from remit.reminders.engine import biller_today
 from remit.reminders.models import LateFeePolicy, ReminderChange, ReminderPause, ReminderStep
 from remit.test import make_biller, make_staff
 
@@ -134,7 +133,7 @@ def test_pausing_a_customer_and_an_invoice_is_shown_and_lifted(client, world):
 
 
 def test_upcoming_lists_the_next_two_weeks_with_what_is_skipped(client, world):
-    today = biller_today(world.biller)
+    today = world.biller.today()
     ReminderStep.objects.create(biller=world.biller, offset_days=-3, subject="Soon")
     going = world.invoice(issue_date=today - timedelta(days=25))  # net 30: due in 5 days, the step in 2
     paused = world.invoice(issue_date=today - timedelta(days=24))
