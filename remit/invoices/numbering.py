@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from remit.billers.models import Biller
 from remit.invoices.models import InvoiceCounter
+from remit.ledger.counters import advance_counter
 
 NUMBER_SHAPE = r"[A-Za-z0-9][A-Za-z0-9\-_/.#]{0,39}"
 NUMBER_PATTERN = re.compile(NUMBER_SHAPE)  # fullmatch: "$" would let a trailing newline through
@@ -37,25 +38,8 @@ def format_number(prefix: str, number: int) -> str:
 
 
 def _advance(biller: Biller, count: int) -> int:
-    """Lock the biller's counter and move it on by ``count``; returns the first number moved past.
-    One statement (UPDATE … RETURNING) while the counter exists, which is every time but the first."""
-    for attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE invoices_invoicecounter SET next_number = next_number + %s WHERE biller_id = %s "
-                "RETURNING next_number",
-                [count, biller.pk],
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return int(row[0]) - count
-        if attempt == 0:
-            try:
-                with transaction.atomic():
-                    InvoiceCounter.objects.create(biller=biller)
-            except IntegrityError:
-                pass  # another transaction created it a moment ago
-    raise RuntimeError(f"The invoice counter of biller {biller.pk} can't be found.")
+    """Lock the biller's counter and move it on by ``count``; returns the first number moved past."""
+    return advance_counter(InvoiceCounter, biller_id=biller.pk, count=count)
 
 
 def take_numbers(biller: Biller, count: int = 1) -> list[str]:

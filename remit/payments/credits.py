@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Sum
 
 from remit.billers.models import Biller
@@ -25,6 +25,7 @@ from remit.customers.models import Customer
 from remit.invoices.models import Invoice, InvoiceEvent
 from remit.ledger.balances import refresh_credit_amounts, refresh_invoice_amounts
 from remit.ledger.claims import claim_make_room
+from remit.ledger.counters import advance_counter
 from remit.ledger.errors import PaymentError
 from remit.ledger.locks import lock_credits, lock_invoices
 from remit.ledger.models import AutoPayClaim
@@ -57,22 +58,8 @@ def format_credit_number(number: int) -> str:
 
 
 def _take_number(biller_id: int) -> str:
-    """The biller's next credit note number: the counter row is locked until the commit, so numbers
-    are never repeated and a rolled-back credit gives its number back (like invoice numbers)."""
-    for attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE payments_creditcounter SET next_number = next_number + 1 WHERE biller_id = %s "
-                "RETURNING next_number",
-                [biller_id],
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return format_credit_number(int(row[0]) - 1)
-        if attempt == 0:
-            with transaction.atomic():
-                CreditCounter.objects.get_or_create(biller_id=biller_id)
-    raise RuntimeError(f"The credit counter of biller {biller_id} can't be found.")
+    """The biller's next credit note number (``ledger.counters``: never repeated, given back on rollback)."""
+    return format_credit_number(advance_counter(CreditCounter, biller_id=biller_id))
 
 
 def _clean_reason(reason: str) -> str:

@@ -25,13 +25,13 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer, CustomerMembership
 from remit.customers.selectors import admins_of
+from remit.ledger.counters import advance_counter
 from remit.lib.bulk import IDS_PER_STATEMENT, batches, require_ids
 from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send, outbox_batch
@@ -56,29 +56,6 @@ def format_receipt_number(number: int) -> str:
     return f"{PREFIX}{number:0{DIGITS}d}"
 
 
-def _advance(biller_id: int, count: int) -> int:
-    """Lock the biller's receipt counter and move it on by ``count``; returns the first number.
-    The lock is held until the transaction ends, so numbers are consecutive and a rollback gives
-    them back (as invoice numbers, ``invoices.numbering``)."""
-    for attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE payments_receiptcounter SET next_number = next_number + %s WHERE biller_id = %s "
-                "RETURNING next_number",
-                [count, biller_id],
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return int(row[0]) - count
-        if attempt == 0:
-            try:
-                with transaction.atomic():
-                    ReceiptCounter.objects.create(biller_id=biller_id)
-            except IntegrityError:
-                pass  # another transaction created it a moment ago
-    raise RuntimeError(f"The receipt counter of biller {biller_id} can't be found.")
-
-
 def receipts_issue(payment_ids: Sequence[int], *, settled_on: date | None = None) -> list[Receipt]:
     """Issue a receipt for each of these payments that is settled and has none yet, and email it to
     its payer with the PDF. Call inside the transaction that settled them (after the move), which
@@ -98,7 +75,7 @@ def receipts_issue(payment_ids: Sequence[int], *, settled_on: date | None = None
             by_biller.setdefault(biller_id, []).append((pk, cents))
         rows: list[Receipt] = []
         for biller_id in sorted(by_biller):
-            first = _advance(biller_id, len(by_biller[biller_id]))
+            first = advance_counter(ReceiptCounter, biller_id=biller_id, count=len(by_biller[biller_id]))
             rows += [
                 Receipt(
                     biller_id=biller_id,
