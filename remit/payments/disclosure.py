@@ -62,6 +62,20 @@ def payment_people(payment: Payment) -> list[User]:
     return with_person(admins(payment.customer_id), payment.created_by)
 
 
+def viewer_groups(people: Iterable[User], accounts: Iterable[BankAccount | None]) -> list[list[User]]:
+    """``people`` (each once) in groups that may see ``accounts`` alike — a private account's owner
+    apart from the colleagues who see only whose it is — so each group gets one message."""
+    shown = [account for account in accounts if account is not None]
+    groups: dict[tuple[bool, ...], list[User]] = {}
+    seen: set[int] = set()
+    for person in people:
+        if person.pk in seen:
+            continue
+        seen.add(person.pk)
+        groups.setdefault(tuple(shows_details(account, viewer=person) for account in shown), []).append(person)
+    return list(groups.values())
+
+
 def email_people(
     *,
     people: Iterable[User],
@@ -77,16 +91,7 @@ def email_people(
     the transaction of the change. With a ``category`` (``notifications.categories.EmailCategory``)
     the email is non-essential: each person gets their own copy with its unsubscribe link, and those
     who opted out of that category get none (``email_send_optional``)."""
-    shown = [account for account in accounts if account is not None]
-    groups: dict[tuple[bool, ...], list[User]] = {}
-    seen: set[int] = set()
-    for person in people:
-        if person.pk in seen:
-            continue
-        seen.add(person.pk)
-        key = tuple(shows_details(account, viewer=person) for account in shown)
-        groups.setdefault(key, []).append(person)
-    for group in groups.values():
+    for group in viewer_groups(people, accounts):
         to = [person.email for person in group]
         if category is None:
             email_send(to=to, template=template, biller=biller, context={**context, "viewer": group[0]})

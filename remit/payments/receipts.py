@@ -35,7 +35,7 @@ from remit.ledger.counters import advance_counter
 from remit.lib.bulk import IDS_PER_STATEMENT, batches, require_ids
 from remit.lib.transactions import require_transaction
 from remit.notifications.actions import email_send, outbox_batch
-from remit.payments.disclosure import Viewer, shows_details
+from remit.payments.disclosure import Viewer, viewer_groups
 from remit.payments.models import (
     Allocation,
     BankAccount,
@@ -219,12 +219,8 @@ def receipt_context(receipt: Receipt, *, viewer: Viewer) -> dict[str, Any]:
 def _groups(reader: _Reader, accounts: list[BankAccount | None]) -> Iterable[tuple[Viewer, list[str]]]:
     """The readers in groups that may see the accounts alike (a private account's owner, the others),
     each with a viewer standing for the group (as ``disclosure.email_people``)."""
-    shown = [account for account in accounts if account is not None]
     if reader.people:
-        groups: dict[tuple[bool, ...], list[User]] = {}
-        for person in reader.people:
-            groups.setdefault(tuple(shows_details(a, viewer=person) for a in shown), []).append(person)
-        for people in groups.values():
+        for people in viewer_groups(reader.people, accounts):
             yield people[0], [person.email for person in people]
     elif reader.addresses:
         yield AnonymousUser(), reader.addresses
