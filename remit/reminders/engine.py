@@ -41,13 +41,11 @@ from remit.lib.bulk import batches
 from remit.lib.money import format_cents
 from remit.notifications.actions import email_send_optional, outbox_batch
 from remit.notifications.categories import EmailCategory
+from remit.payments.controls import autopay_allowed_sql
 from remit.payments.models import (
     IN_FLIGHT,
     Allocation,
     BankAccountStatus,
-    CustomerPaymentSettings,
-    PaymentSettings,
-    Switch,
 )
 from remit.reminders import rules
 from remit.reminders.models import LateFee, LateFeePolicy, ReminderPause, ReminderSent, ReminderStep, describe_offset
@@ -75,20 +73,6 @@ class RoundReport:
     emails: int = 0
 
 
-def _autopay_allowed(biller: Biller) -> Q:
-    """The customers the biller's payment controls let use Auto Pay (``payments.controls.rules_from``
-    as SQL): ACH accepted and Auto Pay allowed, each the customer's override or else the biller's."""
-    switches = PaymentSettings.objects.filter(biller=biller).first() or PaymentSettings(biller=biller)
-    own = CustomerPaymentSettings.objects.filter(customer_id=OuterRef("customer_id"))
-
-    def switch(name: str, inherited: bool) -> Q:
-        if inherited:
-            return ~Q(Exists(own.filter(**{name: Switch.OFF})))
-        return Q(Exists(own.filter(**{name: Switch.ON})))
-
-    return switch("accept_ach", switches.accept_ach) & switch("allow_autopay", switches.allow_autopay)
-
-
 def _coverage(invoices: QuerySet[Invoice], biller: Biller) -> QuerySet[Invoice]:
     """The open invoices, with what decides whether a reminder goes: ``available`` (left to pay,
     not scheduled), ``paused``, ``autopay_coming``."""
@@ -98,11 +82,12 @@ def _coverage(invoices: QuerySet[Invoice], biller: Biller) -> QuerySet[Invoice]:
     claimed = AutoPayClaim.objects.filter(invoice_id=OuterRef("pk"))
     refused = AutoPayRefusal.objects.filter(invoice_id=OuterRef("pk"))
     active = ReminderPause.objects.filter(lifted_at__isnull=True)
+    allowed = autopay_allowed_sql(biller, customer_field="customer_id")
     return invoices.filter(voided_at__isnull=True).annotate(
         available=available_sql(),
         paused=Exists(active.filter(invoice_id=OuterRef("pk")))
         | Exists(active.filter(customer_id=OuterRef("customer_id"))),
-        autopay_coming=Q(Exists(autopay_on)) & ~Q(Exists(claimed)) & ~Q(Exists(refused)) & _autopay_allowed(biller),
+        autopay_coming=Q(Exists(autopay_on)) & ~Q(Exists(claimed)) & ~Q(Exists(refused)) & allowed,
     )
 
 

@@ -14,6 +14,7 @@ from remit.payments.controls import (
     CANCEL,
     KEEP,
     PaymentControlsError,
+    autopay_allowed_sql,
     customer_payment_settings_save,
     payment_rules,
     payment_settings_save,
@@ -80,6 +81,23 @@ def test_a_customer_override_wins_over_the_biller_and_auto_pay_never_goes_withou
     assert not payment_rules(world.other_customer).accept_ach
     override(world, accept_ach="inherit", allow_autopay="off")
     assert not payment_rules(world.customer).allow_autopay
+
+
+def test_the_sql_form_of_auto_pay_allowed_agrees_with_the_rules_for_every_combination(world):
+    from remit.customers.models import Customer
+    from remit.test import make_customer
+
+    overrides = [(ach, autopay) for ach in ("inherit", "on", "off") for autopay in ("inherit", "on", "off")]
+    customers = [make_customer(world.biller, f"Customer {ach} {autopay}") for ach, autopay in overrides]
+    for customer, (ach, autopay) in zip(customers, overrides, strict=True):
+        override(world, customer, accept_ach=ach, allow_autopay=autopay)
+    for accept_ach in (True, False):
+        for allow_autopay in (True, False):
+            switch(world, accept_ach=accept_ach, allow_autopay=allow_autopay)
+            everyone = Customer.objects.filter(biller=world.biller)
+            in_sql = set(everyone.filter(autopay_allowed_sql(world.biller)).values_list("pk", flat=True))
+            in_python = {c.pk for c in everyone if payment_rules(c).allow_autopay}
+            assert in_sql == in_python, (accept_ach, allow_autopay)
 
 
 def test_only_an_owner_may_change_the_switches(world):
