@@ -3,7 +3,6 @@ itself."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,8 @@ from remit.ach.return_rate_data import return_rates
 from remit.ach.returns import ReturnFileError, ach_import_returns
 from remit.ach.settle import ach_settle
 from remit.billers.models import Biller
+from remit.lib.command_args import date_argument
 from remit.lib.money import format_cents
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"“{text}” is not a date; use YYYY-MM-DD.") from None
 
 
 class Command(BaseCommand):
@@ -49,7 +42,7 @@ class Command(BaseCommand):
         if action == "export":
             self._export(options)
         elif action == "settle":
-            today = _date(options["today"]) if options.get("today") else None
+            today = date_argument(options["today"]) if options.get("today") else None
             self.stdout.write(f"Settled {ach_settle(today=today)} payment(s).")
         elif action == "return-rates":
             self._return_rates(options)
@@ -65,7 +58,7 @@ class Command(BaseCommand):
         return [ach.biller for ach in AchSettings.objects.select_related("biller").order_by("biller__slug")]
 
     def _return_rates(self, options: dict[str, Any]) -> None:
-        day = _date(options["date"]) if options.get("date") else None
+        day = date_argument(options["date"]) if options.get("date") else None
         billers = self._billers(options.get("biller"))
         if not billers:
             self.stdout.write("No biller has ACH settings yet; no return rates.")
@@ -76,7 +69,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
 
     def _export(self, options: dict[str, Any]) -> None:
-        day = _date(options["date"]) if options.get("date") else None
+        day = date_argument(options["date"]) if options.get("date") else None
         billers = self._billers(options.get("biller"))
         if not billers:
             self.stdout.write("No biller has ACH settings yet; nothing to export.")

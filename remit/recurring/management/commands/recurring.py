@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from remit.lib.command_args import date_argument
 from remit.lib.money import format_cents
 from remit.recurring.issuing import recurring_run
 from remit.recurring.models import IssueStatus, RecurringIssue
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"“{text}” is not a date; use YYYY-MM-DD.") from None
 
 
 def describe(issue: RecurringIssue) -> str:
@@ -39,7 +32,7 @@ class Command(BaseCommand):
         run.add_argument("--today", help="Act as if today were YYYY-MM-DD (default: each biller's today).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = _date(options["today"]) if options.get("today") else None
+        today = date_argument(options["today"]) if options.get("today") else None
         report = recurring_run(today=today)
         for issue in report.issues:
             self.stdout.write(describe(issue))

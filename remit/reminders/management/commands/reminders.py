@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from remit.lib.command_args import date_argument
 from remit.lib.money import format_cents
 from remit.reminders.engine import reminders_run
 from remit.reminders.models import describe_offset
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"“{text}” is not a date; use YYYY-MM-DD.") from None
 
 
 class Command(BaseCommand):
@@ -28,7 +21,7 @@ class Command(BaseCommand):
         run.add_argument("--today", help="Act as if today were YYYY-MM-DD for every biller.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = _date(options["today"]) if options.get("today") else None
+        today = date_argument(options["today"]) if options.get("today") else None
         report = reminders_run(today=today)
         for number, cents in report.late_fees:
             self.stdout.write(f"Late fee {format_cents(cents)} added to invoice {number}")
