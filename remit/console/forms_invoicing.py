@@ -122,6 +122,14 @@ class LineForm(forms.Form):
 LineFormSet = forms.formset_factory(LineForm, extra=0, min_num=1, max_num=200, absolute_max=200)
 
 
+def valid_lines(formset: Any) -> list[Line] | None:
+    """The filled-in lines of a ``LineFormSet`` (blank rows left out), or None while any has an error."""
+    if not formset.is_valid():
+        return None
+    lines = [line for line in (f.line() for f in formset.forms) if line is not None]
+    return None if any(f.errors for f in formset.forms) else lines
+
+
 class VoidForm(forms.Form):
     reason = forms.CharField(
         label="Reason", max_length=500, help_text="The customer sees it in the email that tells them."

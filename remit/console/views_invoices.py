@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from remit.billers.actions import BillerError, biller_update_invoice_settings
-from remit.console.forms_invoicing import InvoiceForm, InvoiceSettingsForm, LineFormSet, RecordPaymentForm, VoidForm
+from remit.console.forms_invoicing import (
+    InvoiceForm,
+    InvoiceSettingsForm,
+    LineFormSet,
+    RecordPaymentForm,
+    VoidForm,
+    valid_lines,
+)
 from remit.console.views import ConsoleRequest, console_view, page_query
 from remit.customers.models import Customer
 from remit.invoices import actions
@@ -103,15 +110,6 @@ def _bind_forms(
     return form, formset
 
 
-def _valid_lines(formset: Any) -> list[Line] | None:
-    if not formset.is_valid():
-        return None
-    lines = [line for line in (f.line() for f in formset.forms) if line is not None]
-    if any(f.errors for f in formset.forms):
-        return None
-    return lines
-
-
 def _show_invoice_errors(form: InvoiceForm, formset: Any, error: InvoiceError) -> None:
     for name, problems in error.errors.items():
         for problem in problems:
@@ -123,9 +121,9 @@ def _show_invoice_errors(form: InvoiceForm, formset: Any, error: InvoiceError) -
 
 def _save_invoice(request: ConsoleRequest, form: InvoiceForm, formset: Any, invoice: Invoice | None) -> Invoice | None:
     if "add_line" in request.POST or not form.is_valid():
-        _valid_lines(formset)
+        valid_lines(formset)
         return None
-    lines = _valid_lines(formset)
+    lines = valid_lines(formset)
     if lines is None:
         return None
     try:

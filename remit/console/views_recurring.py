@@ -12,12 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from remit.console.forms_invoicing import LineFormSet
+from remit.console.forms_invoicing import LineFormSet, valid_lines
 from remit.console.forms_recurring import ReasonForm, RecurringForm, SkipForm
 from remit.console.views import ConsoleRequest, console_view
 from remit.customers.models import Customer
 from remit.customers.selectors import customer_of
-from remit.invoices.totals import Line
 from remit.recurring import actions
 from remit.recurring.actions import RecurringError
 from remit.recurring.models import RecurringInvoice
@@ -34,13 +33,6 @@ def recurring_list(request: ConsoleRequest) -> HttpResponse:
         "today": today,
     }
     return render(request, "console/recurring/list.html", context)
-
-
-def _lines(formset: Any) -> list[Line] | None:
-    if not formset.is_valid():
-        return None
-    lines = [line for line in (f.line() for f in formset.forms) if line is not None]
-    return None if any(f.errors for f in formset.forms) else lines
 
 
 def _form_page(
@@ -69,7 +61,7 @@ def _form_page(
     formset: Any = LineFormSet(posted, prefix="lines", initial=lines_initial)
     if posted is None:
         return form, formset, None
-    lines = _lines(formset)
+    lines = valid_lines(formset)
     if not form.is_valid() or lines is None:
         return form, formset, None
     fields = form.fields_for_action(customer, lines)
