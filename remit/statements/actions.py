@@ -111,14 +111,20 @@ def monthly_statements_send(*, now: datetime | None = None) -> MonthlyReport:
         .select_related("biller")
         .order_by("biller_id", "pk")
     )
+    sent_before: dict[tuple[int, date], set[int]] = {}
     for customer in customers:
         today = customer.biller.today(now)
         if today.day > MONTHLY_CATCH_UP_UNTIL_DAY:
             continue
         start, end = month_before(today)
-        if StatementEvent.objects.filter(
-            customer=customer, kind=StatementEvent.Kind.MONTHLY_SENT, period_start=start
-        ).exists():
+        key = (customer.biller_id, start)
+        if key not in sent_before:  # one query per biller and month, not one per customer
+            sent_before[key] = set(
+                StatementEvent.objects.filter(
+                    customer__biller_id=customer.biller_id, kind=StatementEvent.Kind.MONTHLY_SENT, period_start=start
+                ).values_list("customer_id", flat=True)
+            )
+        if customer.pk in sent_before[key]:
             report.skipped.append(customer.pk)
             continue
         if _send_monthly(customer=customer, start=start, end=end):
