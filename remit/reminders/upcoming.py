@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import F
-
 from remit.billers.models import Biller
 from remit.invoices.models import Invoice
+from remit.ledger.amounts import status_filter
 from remit.reminders import rules
 from remit.reminders.engine import _coverage, _window
 from remit.reminders.models import ReminderStep, describe_offset
@@ -48,14 +47,14 @@ def _status(invoice: Invoice) -> str:
 def upcoming_reminders(biller: Biller, *, today: date, days: int = DAYS, limit: int = LIMIT) -> list[Upcoming]:
     offsets = sorted(ReminderStep.objects.filter(biller=biller).values_list("offset_days", flat=True))
     found: list[Upcoming] = []
-    unpaid = {"paid_cents__lt": F("total_cents")}
+    unpaid = status_filter("outstanding", today)  # the ledger's rule: credits count too
     for offset, after, up_to in rules.step_windows(offsets, today):  # today: every step due and not sent
-        rows = _coverage(_window(biller, offset, after, up_to).filter(**unpaid), biller).select_related("customer")
+        rows = _coverage(_window(biller, offset, after, up_to).filter(unpaid), biller).select_related("customer")
         found += _listed(rows.order_by("due_date", "pk")[:limit], offset, today)
     last = today + timedelta(days=days - 1)
     for offset in offsets:  # the next days: the steps whose day it is
         first_due, last_due = today + timedelta(days=1 - offset), last - timedelta(days=offset)
-        window = _window(biller, offset, first_due - timedelta(days=1), last_due).filter(**unpaid)
+        window = _window(biller, offset, first_due - timedelta(days=1), last_due).filter(unpaid)
         rows = _coverage(window, biller).select_related("customer")
         found += _listed(rows.order_by("due_date", "pk")[:limit], offset, None)
     found.sort(key=lambda row: (row.day, row.invoice.due_date, row.invoice.pk))
