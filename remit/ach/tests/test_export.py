@@ -248,9 +248,9 @@ def test_the_worker_exports_at_the_cutoff_of_a_banking_day_only(acme, settings):
     after = before + timedelta(minutes=2)
     payment = pay(biller, user, account, [make_invoice(customer, amount_cents=1000)])
     Payment.objects.filter(pk=payment.pk).update(pay_on=next_banking_day(monday))
-    with mock.patch("remit.ach.export.timezone.now", return_value=before):
+    with mock.patch("remit.billers.models.timezone.now", return_value=before):
         assert tasks.ach_export_due() == 0
-    with mock.patch("remit.ach.export.timezone.now", return_value=after):
+    with mock.patch("remit.billers.models.timezone.now", return_value=after):
         assert tasks.ach_export_due() == 1
     assert AchFile.objects.get().effective_date == next_banking_day(monday)
 
