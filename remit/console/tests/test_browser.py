@@ -40,6 +40,7 @@ def test_a_biller_signs_up_brands_its_portal_and_sees_it(page, base, tmp_path):
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()  # Branding first
     page.get_by_label("Logo", exact=True).set_input_files(str(svg_file))
     page.get_by_role("button", name="Save branding").click()
+    page.get_by_text("SVG files are not accepted").wait_for()  # the refused form's page has loaded
     assert page.get_by_text("SVG files are not accepted").is_visible()
     screenshot(page, "console-03-branding-refused-svg")
 
