@@ -56,6 +56,17 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                 "`REMIT_ENCRYPTION_KEYS` "
                 "(put a new key first, run this, then drop the old one)",
             ),
+            (
+                "backup [--output PATH]",
+                "write the database, every stored file and a manifest with checksums to one `.tar.gz`, readable by "
+                "its owner only (default: under `$REMIT_DATA_DIR/backups/`); the encryption keys and `SECRET_KEY` "
+                "are not in it: keep them elsewhere",
+            ),
+            (
+                "restore PATH",
+                "restore such an archive into an empty database (creating its tables if missing) after checking every "
+                "checksum, then count the rows against the backup's manifest",
+            ),
         ),
     ),
     (

@@ -32,12 +32,12 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -99,8 +99,12 @@ def _parents(model: type[models.Model], chosen: list[type[models.Model]]) -> set
 
 def counted_tables(model: type[models.Model]) -> list[type[models.Model]]:
     """The model and the join tables of its many-to-many fields (written with the model's rows)."""
-    joins = [f.remote_field.through for f in model._meta.local_many_to_many if f.remote_field.through._meta.auto_created]
-    return [model, *joins]
+    tables = [model]
+    for field in model._meta.local_many_to_many:
+        through: Any = field.remote_field.through
+        if through._meta.auto_created:
+            tables.append(through)
+    return tables
 
 
 def row_counts() -> dict[str, int]:
@@ -148,7 +152,6 @@ class _Member:
 class Written:
     path: Path
     manifest: dict[str, Any]
-    members: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def backup_write(*, output: Path, progress: Callable[[str], None] = lambda line: None) -> Written:
@@ -156,7 +159,7 @@ def backup_write(*, output: Path, progress: Callable[[str], None] = lambda line:
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        with os.fdopen(handle, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
             members: dict[str, dict[str, Any]] = {}
             database = _add_database(tar, members, progress)
             _add_stored_files(tar, members, progress)
@@ -177,7 +180,7 @@ def backup_write(*, output: Path, progress: Callable[[str], None] = lambda line:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return Written(path=output, manifest=manifest, members=members)
+    return Written(path=output, manifest=manifest)
 
 
 def _add_database(
@@ -195,7 +198,7 @@ def _add_database(
             name = f"{DATABASE_PREFIX}{model._meta.label}.jsonl"
             member = _Member()
             rows = model._base_manager.order_by("pk")
-            RowSerializer().serialize(rows.iterator(chunk_size=2000), stream=member)
+            RowSerializer().serialize(rows.iterator(chunk_size=2000), stream=cast("IO[str]", member))
             _add_spooled(tar, name, member, members)
             tables.append({"model": model._meta.label, "member": name})
         counts = row_counts()
@@ -216,12 +219,14 @@ def stored_keys(storage: Storage, folder: str = "") -> Iterator[str]:
         yield from stored_keys(storage, f"{folder}/{name}" if folder else name)
 
 
-def _add_stored_files(tar: tarfile.TarFile, members: dict[str, dict[str, Any]], progress: Callable[[str], None]) -> None:
+def _add_stored_files(
+    tar: tarfile.TarFile, members: dict[str, dict[str, Any]], progress: Callable[[str], None]
+) -> None:
     storage = storages["files"]
     count = 0
     for key in stored_keys(storage):
         with storage.open(key, "rb") as stored:
-            _add(tar, FILES_PREFIX + key, iter(lambda stored=stored: stored.read(CHUNK), b""), members)
+            _add(tar, FILES_PREFIX + key, chunks_of(stored), members)
         count += 1
     progress(f"Stored files: {count}.")
 
@@ -244,10 +249,15 @@ def _add_data_dir_files(
     count = 0
     for relative, path in data_dir_files():
         with path.open("rb") as handle:
-            _add(tar, DATA_DIR_PREFIX + relative, iter(lambda handle=handle: handle.read(CHUNK), b""), members)
+            _add(tar, DATA_DIR_PREFIX + relative, chunks_of(handle), members)
         count += 1
     if count:
         progress(f"Files under $REMIT_DATA_DIR ({', '.join(DATA_DIR_FOLDERS)}): {count}.")
+
+
+def chunks_of(stream: IO[bytes]) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk
 
 
 def _add(tar: tarfile.TarFile, name: str, chunks: Iterable[bytes], members: dict | None = None) -> None:
@@ -291,4 +301,3 @@ def secret_source(name: str) -> str:
     if os.environ.get(name, "").strip():
         return "from the environment (e.g. the environment file your service manager reads)"
     return f"from the file {Path(settings.DATA_DIR) / 'secrets' / name.lower()} (generated for development)"
-

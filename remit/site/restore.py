@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -33,7 +33,7 @@ from django.core.files.storage import Storage, storages
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.core.serializers.jsonl import Deserializer
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
@@ -134,9 +134,25 @@ def _manifest(path: Path, raw: bytes | None) -> dict[str, Any]:
             f"(format {FORMAT_VERSION}) does not read. Restore it with the Remit that made it "
             f"({manifest.get('remit_version')})."
         )
-    for name in manifest.get("members", {}):
+    if not all(isinstance(manifest.get(key), dict | list) for key in ("migrations", "tables", "row_counts", "members")):
+        raise RestoreRefused(f"{path}: its {MANIFEST} lacks the migrations, tables, row counts or members.")
+    for name in manifest["members"]:
         _check_name(path, name)
+    _check_tables(path, manifest)
     return manifest
+
+
+def _check_tables(path: Path, manifest: dict[str, Any]) -> None:
+    """Every database member names a model of this Remit's."""
+    tables = {entry["member"]: entry["model"] for entry in manifest["tables"]}
+    for name in manifest["members"]:
+        if name.startswith(DATABASE_PREFIX) and name not in tables:
+            raise RestoreRefused(f"{path}: {name} is in no table of its {MANIFEST}.")
+    for label in tables.values():
+        try:
+            apps.get_model(label)
+        except (LookupError, ValueError):
+            raise RestoreRefused(f"{path} holds rows of {label}, which this Remit does not have.") from None
 
 
 def _check_name(path: Path, name: str) -> None:
@@ -264,6 +280,16 @@ class Restored:
 def archive_restore(archive: Archive, say: Callable[[str], None]) -> Restored:
     """Load the archive into the (empty, migrated) database in one transaction; see the module's text."""
     tables = {entry["member"]: entry["model"] for entry in archive.manifest["tables"]}
+    try:
+        files = _load(archive, tables)
+    except DatabaseError as error:
+        raise RestoreRefused(f"The database refused the backup's rows ({error}); the load was rolled back.") from None
+    counts = archive.manifest["row_counts"]
+    say(f"Restored {sum(counts.values())} row(s) in {len(counts)} table(s) and {files} file(s).")
+    return Restored(rows=sum(counts.values()), tables=len(counts), files=files)
+
+
+def _load(archive: Archive, tables: dict[str, str]) -> int:
     files = 0
     with transaction.atomic(), tarfile.open(archive.path, "r|gz") as tar:
         for info in tar:
@@ -279,9 +305,7 @@ def archive_restore(archive: Archive, say: Callable[[str], None]) -> Restored:
                 files += 1
         _reset_sequences()
         _compare_counts(archive.manifest["row_counts"])
-        counts = archive.manifest["row_counts"]
-    say(f"Restored {sum(counts.values())} row(s) in {len(counts)} table(s) and {files} file(s).")
-    return Restored(rows=sum(counts.values()), tables=len(counts), files=files)
+    return files
 
 
 def _checked_lines(stream: IO[bytes], name: str, expected: str) -> Iterator[str]:
@@ -291,7 +315,7 @@ def _checked_lines(stream: IO[bytes], name: str, expected: str) -> Iterator[str]
         digest.update(line)
         yield line.decode()
     if digest.hexdigest() != expected:
-        raise RestoreRefused(f"{name} changed while it was being restored. Nothing was restored.")
+        raise RestoreRefused(f"{name} changed while it was being restored; the database load was rolled back.")
 
 
 def _load_rows(model: type[models.Model], lines: Iterator[str]) -> None:
@@ -299,7 +323,7 @@ def _load_rows(model: type[models.Model], lines: Iterator[str]) -> None:
     batch: list[models.Model] = []
     joins: dict[type[models.Model], list[models.Model]] = {}
     try:
-        for item in Deserializer(lines):
+        for item in Deserializer(cast(Any, lines)):
             if type(item.object) is not model:
                 raise RestoreRefused(f"A row of {item.object._meta.label} is among {model._meta.label}'s rows.")
             batch.append(item.object)
@@ -347,11 +371,15 @@ def _reset_sequences() -> None:
 
 def _compare_counts(expected: dict[str, int]) -> None:
     found = row_counts()
-    differ = [f"{label}: {found.get(label)} instead of {count}" for label, count in expected.items() if found.get(label) != count]
+    differ = [
+        f"{label}: {found.get(label)} instead of {count}"
+        for label, count in expected.items()
+        if found.get(label) != count
+    ]
     if differ:
         raise RestoreRefused(
             f"After loading, the rows differ from the manifest's counts ({'; '.join(differ[:5])}). "
-            "The load was rolled back; nothing was restored."
+            "The load was rolled back."
         )
 
 
@@ -362,7 +390,7 @@ def _put_file(name: str, stream: IO[bytes], expected: str) -> None:
             digest.update(chunk)
             copy.write(chunk)
         if digest.hexdigest() != expected:
-            raise RestoreRefused(f"{name} changed while it was being restored. Nothing was restored.")
+            raise RestoreRefused(f"{name} changed while it was being restored; the database load was rolled back.")
         copy.seek(0)
         if name.startswith(FILES_PREFIX):
             _put_stored(storages["files"], name[len(FILES_PREFIX) :], copy)

@@ -17,6 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.apps import apps
 from django.conf import settings as django_settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
@@ -41,7 +42,10 @@ def data_dir(settings, tmp_path):
     settings.DATA_DIR = folder
     settings.STORAGES = {
         **settings.STORAGES,
-        "files": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(folder / "files")}},
+        "files": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder / "files")},
+        },
     }
     return folder
 
@@ -196,7 +200,9 @@ def rewritten(source: Path, target: Path, change) -> Path:
     """``source`` with each member's bytes passed through ``change(name, data)``, the manifest kept."""
     with tarfile.open(source, "r:gz") as tar, tarfile.open(target, "w:gz") as out:
         for info in tar:
-            data = change(info.name, tar.extractfile(info).read())
+            member = tar.extractfile(info)
+            assert member is not None
+            data = change(info.name, member.read())
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))
     return target
@@ -229,8 +235,18 @@ def test_restore_refuses_an_altered_or_cut_short_archive_before_writing_anything
         restore(unlisted)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_restore_with_other_encryption_keys_warns_that_they_do_not_decrypt(settings, tmp_path, data_dir):
+@pytest.fixture
+def content_types_forgotten():
+    """Flushing inside the test's transaction gives content types new ids, which its rollback undoes:
+    the cache of content types must not keep them."""
+    yield
+    ContentType.objects.clear_cache()
+
+
+@pytest.mark.django_db
+def test_a_restore_with_other_encryption_keys_warns_that_they_do_not_decrypt(
+    settings, tmp_path, data_dir, content_types_forgotten
+):
     small_world()
     path, _ = backup(tmp_path)
     before = row_counts()
