@@ -156,7 +156,7 @@ class Written:
 
 def backup_write(*, output: Path, progress: Callable[[str], None] = lambda line: None) -> Written:
     """Write the archive to ``output`` (atomically, owner-only) and return its manifest."""
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
@@ -289,7 +289,8 @@ def secrets_reminder() -> str:
     lines = [
         "NOT in this backup: the encryption keys (REMIT_ENCRYPTION_KEYS) and SECRET_KEY.",
         "Without the same encryption keys, the bank account numbers and bank connection secrets in it",
-        "cannot be read; keep the keys somewhere safe, apart from the backups. In this install:",
+        "cannot be read; without the same SECRET_KEY, the links in emails already sent stop working.",
+        "Keep both somewhere safe (a password manager, a secrets store), apart from the backups. In this install:",
     ]
     for name in ("REMIT_ENCRYPTION_KEYS", "SECRET_KEY"):
         lines.append(f"  {name}: {secret_source(name)}")
