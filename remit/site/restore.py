@@ -19,6 +19,7 @@ import json
 import os
 import tarfile
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -280,12 +281,14 @@ class Restored:
 def archive_restore(archive: Archive, say: Callable[[str], None]) -> Restored:
     """Load the archive into the (empty, migrated) database in one transaction; see the module's text."""
     tables = {entry["member"]: entry["model"] for entry in archive.manifest["tables"]}
+    started = time.monotonic()
     try:
         files = _load(archive, tables)
     except DatabaseError as error:
         raise RestoreRefused(f"The database refused the backup's rows ({error}); the load was rolled back.") from None
     counts = archive.manifest["row_counts"]
-    say(f"Restored {sum(counts.values())} row(s) in {len(counts)} table(s) and {files} file(s).")
+    seconds = time.monotonic() - started
+    say(f"Restored {sum(counts.values())} row(s) in {len(counts)} table(s) and {files} file(s) in {seconds:.1f} s.")
     return Restored(rows=sum(counts.values()), tables=len(counts), files=files)
 
 
