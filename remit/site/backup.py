@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.core.serializers import jsonl
 from django.db import connection, models, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
@@ -64,6 +65,10 @@ BY_NATURAL_KEY = NOT_BACKED_UP & {"contenttypes.ContentType", "auth.Permission"}
 # Folders under $REMIT_DATA_DIR whose files are backed up too: the NACHA files written before they
 # moved to storages["files"]. Drop a folder here once nothing writes to it any more.
 DATA_DIR_FOLDERS = ("ach/outbound",)
+
+
+class BackupRefused(Exception):
+    """The database is not one to back up as it stands; the message says why."""
 
 
 def remit_version() -> str:
@@ -111,6 +116,11 @@ def row_counts() -> dict[str, int]:
     return {
         table._meta.label: table._base_manager.count() for model in models_in_order() for table in counted_tables(model)
     }
+
+
+def migrations_pending() -> bool:
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def applied_migrations() -> dict[str, list[str]]:
@@ -161,6 +171,11 @@ class Written:
 
 def backup_write(*, output: Path, progress: Callable[[str], None] = lambda line: None) -> Written:
     """Write the archive to ``output`` (atomically, owner-only) and return its manifest."""
+    if migrations_pending():
+        raise BackupRefused(
+            "The database lacks migrations this Remit has: run `remit migrate` first (a backup is restored "
+            "by a Remit with the same migrations)."
+        )
     output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
     try:

@@ -35,7 +35,6 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.core.serializers.jsonl import Deserializer
 from django.db import DatabaseError, connection, models, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
 from remit.lib import crypto
@@ -49,6 +48,7 @@ from remit.site.backup import (
     FORMAT_VERSION,
     MANIFEST,
     counted_tables,
+    migrations_pending,
     models_in_order,
     row_counts,
 )
@@ -218,11 +218,6 @@ def tables_with_rows() -> list[str]:
             if table._meta.db_table in existing and (count := table._base_manager.count()):
                 found.append(f"{table._meta.label} ({count} row{'s' if count != 1 else ''})")
     return found
-
-
-def migrations_pending() -> bool:
-    executor = MigrationExecutor(connection)
-    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def restore_refusal(archive: Archive) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from remit.site.backup import backup_write, default_output, secrets_reminder
+from remit.site.backup import BackupRefused, backup_write, default_output, secrets_reminder
 
 
 class Command(BaseCommand):
@@ -28,7 +28,10 @@ class Command(BaseCommand):
         output = Path(options["output"]) if options["output"] else default_output()
         if output.is_dir() or (options["output"] or "").endswith("/"):
             output = output / default_output().name
-        written = backup_write(output=output.resolve(), progress=self.stdout.write)
+        try:
+            written = backup_write(output=output.resolve(), progress=self.stdout.write)
+        except BackupRefused as refused:
+            raise CommandError(str(refused)) from None
         size = written.path.stat().st_size
         self.stdout.write(self.style.SUCCESS(f"Wrote {written.path} ({size:,} bytes, readable by its owner only)."))
         self.stdout.write("Copy it off this machine; `remit restore PATH` restores it into an empty database.")
