@@ -32,6 +32,8 @@ class Command(BaseCommand):
             written = backup_write(output=output.resolve(), progress=self.stdout.write)
         except BackupRefused as refused:
             raise CommandError(str(refused)) from None
+        except OSError as error:
+            raise CommandError(f"Could not write the backup to {output}: {error.strerror or error}.") from None
         size = written.path.stat().st_size
         self.stdout.write(self.style.SUCCESS(f"Wrote {written.path} ({size:,} bytes, readable by its owner only)."))
         self.stdout.write("Copy it off this machine; `remit restore PATH` restores it into an empty database.")
