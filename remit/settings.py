@@ -302,7 +302,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("REMIT_SSL_REDIRECT", default=True)
     # Monitors, and Caddy's on-demand TLS question (site/tls.py), ask an instance directly over HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$", r"^internal/tls-allowed$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/live$", r"^metrics$", r"^internal/tls-allowed$"]
     SECURE_HSTS_SECONDS = env_int("REMIT_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -9,6 +9,7 @@ admin.site.site_title = "Remit operators"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/live", health.live, name="healthz-live"),  # the reverse proxy's check of an instance
     path("metrics", metrics.metrics, name="metrics"),
     path("internal/tls-allowed", tls.tls_allowed, name="tls-allowed"),  # Caddy's on-demand TLS asks here
     path("admin/", admin.site.urls),

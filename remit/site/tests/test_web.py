@@ -3,6 +3,7 @@ graceful reload on SIGHUP."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -72,3 +73,52 @@ def test_web_serves_logs_each_request_and_reloads_on_sighup(tmp_path: Path):
             web.wait()
         print(log.read_text()[-3000:])
     assert "Handling signal: hup" in log.read_text()
+
+
+def test_json_logs_make_gunicorn_log_json_too_and_no_instance_takes_a_control_socket():
+    assert "--no-control-socket" in gunicorn_command(bind="127.0.0.1:1", workers=1, threads=1, timeout=1)
+    plain = gunicorn_command(bind="127.0.0.1:1", workers=1, threads=1, timeout=1, log_format="plain")
+    assert not [arg for arg in plain if arg.startswith("--logger-class")]
+    json_ = gunicorn_command(bind="127.0.0.1:1", workers=1, threads=1, timeout=1, log_format="json")
+    assert "--logger-class=remit.site.gunicorn_logs.JsonLogger" in json_
+
+
+def test_gunicorns_access_and_error_lines_are_json_objects_with_the_request_id(capsys):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from remit.site.gunicorn_logs import JsonLogger
+
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("errorlog", "-")
+    logger = JsonLogger(config)
+    logger.info("Booting worker with pid: %s", 42)
+    # What gunicorn hands its logger after a response: its Response and Request carry these.
+    response = SimpleNamespace(status="404 Not Found", status_code=404, sent=1234, headers=[("X-Request-ID", "r-1")])
+    request = SimpleNamespace(headers=[("X-REQUEST-ID", "from-the-proxy")])
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/acme/pay/SECRET-TOKEN/",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_X_FORWARDED_FOR": "198.51.100.7",
+        "HTTP_USER_AGENT": "Mozilla/5.0",
+    }
+    logger.access(response, request, environ, timedelta(milliseconds=12.34))
+    captured = capsys.readouterr()
+    access = json.loads(captured.out.strip())
+    error = json.loads(captured.err.strip())
+    assert error["logger"] == "gunicorn.error" and error["message"] == "Booting worker with pid: 42"
+    assert error["level"] == "INFO" and error["time"].endswith("Z")
+    assert access["logger"] == "gunicorn.access" and access["message"] == "GET 404"
+    assert {k: access[k] for k in ("request_id", "method", "status", "bytes", "duration_ms")} == {
+        "request_id": "r-1",
+        "method": "GET",
+        "status": 404,
+        "bytes": 1234,
+        "duration_ms": 12.3,
+    }
+    assert access["remote_addr"] == "127.0.0.1" and access["forwarded_for"] == "198.51.100.7"
+    assert "SECRET-TOKEN" not in captured.out  # no path: a signed link's token is part of some
