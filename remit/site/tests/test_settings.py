@@ -61,7 +61,7 @@ def test_each_deployment_warning_names_the_variable_to_set_and_why(tmp_path):
         del env[name]
     result = remit("check", "--deploy", env=env)
     assert result.returncode == 0  # warnings, not errors: `--fail-level WARNING` makes them fail
-    said = {}
+    said: dict[str, list[str]] = {}
     for line in result.stderr.splitlines():
         if line.startswith("?: (remit.W"):
             check_id, message = line[4:].split(") ", 1)
