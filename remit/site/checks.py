@@ -25,7 +25,9 @@ CHECKS: list[Check] = []
 # Addresses no webhook should reach whatever the operator opens: the cloud providers' metadata
 # services (instance credentials live there).
 METADATA_ADDRESSES = [ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")]
-NARROWEST_WIDE_PREFIX = {4: 16, 6: 48}  # a network wider than these opens more than one site's hosts
+NARROWEST_WIDE_PREFIX = {4: 16, 6: 48}
+# What deploy/remit.env.example holds where the operator's own values go.
+PLACEHOLDER, EXAMPLE_DOMAIN = "CHANGE-ME", "example.com"  # a network wider than these opens more than one site's hosts
 
 
 def warning(number: int, message: str, hint: str) -> CheckWarning:
@@ -200,6 +202,26 @@ def tasks_eager() -> Iterable[CheckMessage]:
             "that asked for it, slowing it down and failing it when SMTP or a receiver is slow.",
             "Remove REMIT_TASKS_EAGER and run `remit worker` and `remit beat`.",
         )
+
+
+@deploy_check
+def placeholders() -> Iterable[CheckMessage]:
+    values = {
+        "REMIT_BASE_URL": settings.REMIT_BASE_URL,
+        "DATABASE_URL": settings.DATABASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "EMAIL_URL": settings.EMAIL_URL,
+        "REMIT_FROM_EMAIL": settings.DEFAULT_FROM_EMAIL,
+    }
+    for name, value in values.items():
+        host = value.rsplit("@", 1)[-1].strip(" >") if name == "REMIT_FROM_EMAIL" else urlsplit(value).hostname
+        host = (host or "").lower()
+        if PLACEHOLDER in value or host == EXAMPLE_DOMAIN or host.endswith("." + EXAMPLE_DOMAIN):
+            yield warning(
+                16,
+                f"{name} still holds deploy/remit.env.example's placeholder ({PLACEHOLDER} or {EXAMPLE_DOMAIN}).",
+                f"Set {name} to your own value in /etc/remit/remit.env.",
+            )
 
 
 def _is_loopback(host: str) -> bool:

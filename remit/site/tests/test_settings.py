@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 
 from remit.lib.env import new_secret_key
+from remit.site.tests.test_deploy_files import ENV_EXAMPLE, env_file
 
 
 def remit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -22,18 +23,19 @@ def remit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def production_env(tmp_path) -> dict[str, str]:
-    """A correct production configuration, as deploy/remit.env.example describes it."""
+    """deploy/remit.env.example filled in as its comments ask: a correct production configuration."""
+    values, _ = env_file(ENV_EXAMPLE)
+    assert values["SECRET_KEY"] == values["REMIT_ENCRYPTION_KEYS"] == values["REMIT_METRICS_TOKEN"] == ""
     return {
-        "REMIT_ENV": "production",
+        **values,
         "REMIT_DATA_DIR": str(tmp_path),
         "SECRET_KEY": new_secret_key(),
         "REMIT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "REMIT_BASE_URL": "https://pay.remit.example",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": "postgres://remit:secret@db.remit.example:5432/remit",
-        "REDIS_URL": "redis://redis.remit.example:6379/0",
-        "EMAIL_URL": "smtp://mailer:secret@mail.remit.example:587?tls=1",
         "REMIT_METRICS_TOKEN": "a-long-random-token-for-prometheus",
+        "REMIT_BASE_URL": "https://pay.remit.example",
+        "REMIT_FROM_EMAIL": "Remit <billing@remit.example>",
+        "DATABASE_URL": "postgres://remit:secret@db.remit.example:5432/remit",
+        "EMAIL_URL": "smtp://mailer:secret@mail.remit.example:587?tls=1",
         "REMIT_WEBHOOK_ALLOW": "10.0.5.0/24, accounting.internal",
     }
 
@@ -44,6 +46,20 @@ def test_a_correct_production_configuration_passes_every_deployment_check(tmp_pa
     result = remit("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_examples_placeholders_left_in_are_named(tmp_path):
+    values, _ = env_file(ENV_EXAMPLE)
+    env = {
+        **production_env(tmp_path),
+        "DATABASE_URL": values["DATABASE_URL"],
+        "REMIT_BASE_URL": values["REMIT_BASE_URL"],
+    }
+    result = remit("check", "--deploy", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "(remit.W016) DATABASE_URL still holds deploy/remit.env.example's placeholder" in result.stderr
+    assert "(remit.W016) REMIT_BASE_URL still holds" in result.stderr
+    assert result.stderr.count("remit.W0") == 2 + 1  # and W014: no collectstatic here
 
 
 def test_each_deployment_warning_names_the_variable_to_set_and_why(tmp_path):
