@@ -140,3 +140,20 @@ def test_caddy_reads_the_caddyfile(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "not formatted" not in result.stderr  # `caddy fmt` has nothing to change
     assert '"on_demand":true' in result.stdout.replace(" ", "")
+
+
+def test_the_shell_reads_the_example_as_systemd_does():
+    # deploy/remit (the operators' `remit`) sources the file with sh; systemd reads it as EnvironmentFile.
+    script = f'set -a; . "{ENV_EXAMPLE}"; set +a; env -0'
+    result = subprocess.run(["/bin/sh", "-c", script], env={}, capture_output=True, text=True, timeout=30, check=True)
+    from_shell = dict(item.split("=", 1) for item in result.stdout.split("\0") if "=" in item)
+    values, _ = env_file(ENV_EXAMPLE)
+    assert {name: from_shell.get(name) for name in values} == values
+
+
+def test_the_operators_remit_runs_as_the_units_do():
+    wrapper = (DEPLOY / "remit").read_text()
+    service = unit("remit-web.service")["Service"]
+    assert f"runuser -u {service['User']} --" in wrapper
+    assert f". {service['EnvironmentFile']};" in wrapper
+    assert f"cd {service['WorkingDirectory']};" in wrapper and f"exec {REMIT} " in wrapper
