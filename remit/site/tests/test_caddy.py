@@ -43,6 +43,7 @@ class Proxy:
     https_port: int
     root: Path  # Caddy's root certificate
     web_log: Path
+    log: Path
 
     def https(self, host: str) -> SniConnection:
         context = ssl.create_default_context(cafile=str(self.root))
@@ -122,7 +123,7 @@ def proxy(tmp_path: Path) -> Iterator[Proxy]:
         "CADDY_HTTPS_PORT": str(https_port),
     }
     caddy_log = tmp_path / "caddy.log"
-    proxy = Proxy(http_port, https_port, home / "data/caddy/pki/authorities/local/root.crt", web_log)
+    proxy = Proxy(http_port, https_port, home / "data/caddy/pki/authorities/local/root.crt", web_log, caddy_log)
     caddy_process = None
     try:
 
@@ -224,3 +225,12 @@ def test_a_billers_own_domain_gets_a_certificate_and_its_portal_over_https(proxy
     access = [line for line in lines if line["logger"] == "gunicorn.access" and line["request_id"] == request_id]
     assert len(access) == 1 and access[0]["status"] == 200 and access[0]["method"] == "GET"
     assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines)
+
+    # Caddy's access log has each request, without its path (some hold a signed link's token), and
+    # with the request id that finds Remit's lines.
+    caddy_lines = [json.loads(line) for line in proxy.log.read_text().splitlines() if line.startswith("{")]
+    accessed = [line for line in caddy_lines if line.get("logger", "").startswith("http.log.access")]
+    ours = [line for line in accessed if line["request"]["host"].startswith("pay.acme.test")]
+    assert [line["request"]["method"] for line in ours] == ["GET", "POST", "GET"]  # the last: plain HTTP
+    assert ours[0]["resp_headers"]["X-Request-Id"] == [request_id]
+    assert not [line for line in accessed if "uri" in line["request"] or "/signin/" in json.dumps(line)]
