@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -40,10 +43,16 @@ def test_the_defaults_are_a_process_per_core_with_four_threads_each_and_the_envi
 def test_web_serves_logs_each_request_and_reloads_on_sighup(tmp_path: Path):
     port = free_port()
     log = tmp_path / "web.log"
+    # systemd's notification socket (remit-web.service is Type=notify): gunicorn says when it is ready.
+    # (Under /tmp: a socket's path must stay under 108 characters, whatever pytest's folder is.)
+    notify_path = Path(tempfile.mkdtemp(prefix="remit-notify-")) / "socket"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(notify_path))
+    notify.settimeout(60)
     with log.open("w") as out:
         web = subprocess.Popen(
             [sys.executable, "-m", "remit", "web", f"--bind=127.0.0.1:{port}", "--workers=1", "--threads=2"],
-            env=child_env(),
+            env=child_env(NOTIFY_SOCKET=str(notify_path)),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -56,6 +65,7 @@ def test_web_serves_logs_each_request_and_reloads_on_sighup(tmp_path: Path):
             return 0
 
     try:
+        assert notify.recv(1024).startswith(b"READY=1")
         wait_for(lambda: healthz() == 200, timeout=60, what="remit web to answer")
         wait_for(lambda: '"GET /healthz HTTP/1.1" 200' in log.read_text(), timeout=10, what="the access log line")
         assert "Using worker: gthread" in log.read_text()
@@ -68,6 +78,8 @@ def test_web_serves_logs_each_request_and_reloads_on_sighup(tmp_path: Path):
         web.send_signal(signal.SIGTERM)
         assert web.wait(timeout=30) == 0
     finally:
+        notify.close()
+        shutil.rmtree(notify_path.parent)
         if web.poll() is None:
             web.kill()
             web.wait()
