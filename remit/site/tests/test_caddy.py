@@ -47,7 +47,7 @@ class Proxy:
 
     def https(self, host: str) -> SniConnection:
         context = ssl.create_default_context(cafile=str(self.root))
-        return SniConnection(host, self.https_port, context=context, timeout=10)
+        return SniConnection(host, self.https_port, context=context, timeout=30)
 
 
 class SniConnection(http.client.HTTPSConnection):
