@@ -1,5 +1,5 @@
 """`remit check --deploy`: what a production configuration still lacks, each warning naming the
-environment variable to set and why (docs/deploy.md, "Check the configuration").
+environment variable to set and why (docs/deploy.md, step 5).
 
 Django's own deployment checks that speak of settings Remit derives from the environment
 (``SECURE_SSL_REDIRECT``, ``SECURE_HSTS_SECONDS``, ``DEBUG``, the secure cookies) are silenced in
@@ -25,9 +25,9 @@ CHECKS: list[Check] = []
 # Addresses no webhook should reach whatever the operator opens: the cloud providers' metadata
 # services (instance credentials live there).
 METADATA_ADDRESSES = [ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")]
-NARROWEST_WIDE_PREFIX = {4: 16, 6: 48}
+NARROWEST_WIDE_PREFIX = {4: 16, 6: 48}  # a network wider than these opens more than one site's hosts
 # What deploy/remit.env.example holds where the operator's own values go.
-PLACEHOLDER, EXAMPLE_DOMAIN = "CHANGE-ME", "example.com"  # a network wider than these opens more than one site's hosts
+PLACEHOLDER, EXAMPLE_DOMAIN = "CHANGE-ME", "example.com"
 
 
 def warning(number: int, message: str, hint: str) -> CheckWarning:
@@ -66,9 +66,8 @@ def redis() -> Iterable[CheckMessage]:
     if not settings.REDIS_URL:
         yield warning(
             3,
-            "REDIS_URL is not set: the task queue is a SQLite file and the cache (sessions' rate limits, "
-            "the API's request counts) a folder on this machine's disk; a second web or worker machine "
-            "would not share them.",
+            "REDIS_URL is not set: the task queue is a SQLite file and the cache (the API's rate limits) a "
+            "folder on this machine's disk; a second web or worker machine would not share them.",
             "Set REDIS_URL=redis://HOST:6379/0.",
         )
 
