@@ -6,13 +6,13 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install migrate demo lint typecheck bench clean lock browsers
+.PHONY: run test install migrate demo lint typecheck bench clean lock browsers caddy
 
 run: install migrate demo
 	$(BIN)/remit outbox deliver
 	$(BIN)/remit run
 
-test: install browsers
+test: install browsers caddy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -35,6 +35,10 @@ demo: install
 
 browsers:
 	@bash scripts/ensure-chromium
+
+# The reverse-proxy test puts Debian's caddy in front of `remit web` (deploy/Caddyfile).
+caddy:
+	@bash scripts/ensure-caddy
 
 lint: install
 	$(BIN)/ruff check .

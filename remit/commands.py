@@ -39,7 +39,11 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("demo", "load the demo biller Acme, its customers and their invoices; idempotent"),
             ("createsuperuser", "an operator login for `/admin/`"),
             ("generate_key", "print a new `SECRET_KEY` and encryption key, for production"),
-            ("check --deploy", "Django's deployment checks"),
+            (
+                "check --deploy",
+                "the deployment checks, Django's and Remit's: each warning names the variable to set and why "
+                "(`docs/deploy.md`)",
+            ),
             ("collectstatic --no-input", "copy the static files into `$REMIT_DATA_DIR/static/`, for production"),
         ),
     ),

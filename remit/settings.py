@@ -161,8 +161,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "console:signin"
 # The e-mail address is the login, unique per audience (console, or one biller's portal)
-# rather than globally; see remit/users/models.py.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# rather than globally; see remit/users/models.py. Django's deployment checks of settings Remit derives
+# from REMIT_ENV, REMIT_SSL_REDIRECT, REMIT_HSTS_SECONDS and REMIT_DEBUG are said by Remit's own
+# (remit/site/checks.py), naming those variables instead.
+SILENCED_SYSTEM_CHECKS = [
+    "auth.W004",
+    "security.W004",  # SECURE_HSTS_SECONDS: remit.W001, remit.W012
+    "security.W008",  # SECURE_SSL_REDIRECT: remit.W001, remit.W011
+    "security.W010",  # SESSION_COOKIE_SECURE: remit.W001 (always on in production)
+    "security.W012",  # SESSION_COOKIE_SECURE: the same
+    "security.W016",  # CSRF_COOKIE_SECURE: remit.W001 (always on in production)
+    "security.W018",  # DEBUG: remit.W001, remit.W013
+]
 
 SESSION_COOKIE_NAME = "remit_session"  # the console's; each portal has its own (remit/site/sessions.py)
 SESSION_COOKIE_AGE = env_int("REMIT_SESSION_SECONDS", 60 * 60 * 12)
@@ -301,7 +311,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("REMIT_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # monitors may ask an instance directly
+    # Monitors, and Caddy's on-demand TLS question (site/tls.py), ask an instance directly over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/live$", r"^metrics$", r"^internal/tls-allowed$"]
     SECURE_HSTS_SECONDS = env_int("REMIT_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

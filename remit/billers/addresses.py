@@ -35,6 +35,7 @@ RESERVED_SLUGS = frozenset(
         "health",
         "healthz",
         "help",
+        "internal",
         "invitations",
         "login",
         "logout",
@@ -151,4 +152,23 @@ def check_domain(domain: str, *, remit_hosts: list[str]) -> str:
         raise AddressError("This is not a valid domain name, for example pay.example.com.")
     if labels[-1].isdigit():
         raise AddressError("This is not a valid domain name, for example pay.example.com.")
+    return domain
+
+
+def domain_as_stored(text: str) -> str:
+    """A host name as ``Biller.custom_domain`` stores it (lowercase, ASCII, no trailing dot), for
+    looking one up: ``PAY.Acme.example.`` → ``pay.acme.example``. Raises AddressError when the text is
+    no domain name at all (empty, a port, a path, an IP address, a bad label)."""
+    domain = text.strip().lower().rstrip(".")
+    if not domain:
+        raise AddressError("No domain name given.")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise AddressError("This is not a valid domain name.") from None
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(label) for label in labels):
+        raise AddressError("This is not a valid domain name.")
+    if labels[-1].isdigit():
+        raise AddressError("This is an IP address, not a domain name.")
     return domain

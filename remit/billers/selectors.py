@@ -37,6 +37,11 @@ def biller_by_domain(host: str) -> Biller | None:
     return Biller.objects.filter(custom_domain=host).first()
 
 
+def is_biller_domain(domain: str) -> bool:
+    """Has a biller set this (normalised) domain as its own portal domain? One query on a unique index."""
+    return Biller.objects.filter(custom_domain=domain).exists()
+
+
 def team_of(biller: Biller) -> QuerySet[Membership]:
     return Membership.objects.filter(biller=biller).select_related("user").order_by("user__full_name", "user__email")
 

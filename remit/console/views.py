@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -227,6 +228,7 @@ def portal_address(request: ConsoleRequest) -> HttpResponse:
             "domain_form": domain_form,
             "previous_slugs": previous,
             "base_prefix": f"{settings.REMIT_BASE_URL}/",
+            "remit_host": urlsplit(settings.REMIT_BASE_URL).hostname,
         },
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -93,3 +93,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "worker": worker,
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def live(request: HttpRequest) -> HttpResponse:
+    """GET /healthz/live: this web instance answers requests. What the reverse proxy asks each instance
+    before sending it traffic (deploy/Caddyfile). It touches nothing shared on purpose: with the database
+    down or the worker silent every instance would fail alike, and taking them all out of rotation
+    would only put the proxy's blank 503 where Remit's own error pages and working pages are."""
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")

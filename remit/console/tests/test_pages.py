@@ -108,6 +108,13 @@ def test_a_refused_address_is_explained_at_the_field(client):
     assert "Enter the domain name only" in response.content.decode()
 
 
+def test_the_own_domain_section_says_where_to_point_the_domain(client):
+    _, owner = make_biller("Acme Supply Co.")
+    client.force_login(owner)
+    page = client.get("/console/acme-supply/portal-address/").content.decode()
+    assert "<code>CNAME</code> record to <code>127.0.0.1</code>" in page
+
+
 def test_inviting_and_removing_staff(client, mailbox, run_on_commit):
     _biller, owner = make_biller("Acme Supply Co.")
     client.force_login(owner)

@@ -79,3 +79,26 @@ def test_a_worker_silent_too_long_is_503(client, settings):
 
     settings.REMIT_WORKER_SILENT_SECONDS = 0  # an operator who doesn't want the worker in /healthz's answer
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_proxys_check_of_an_instance_asks_nothing_shared_so_a_database_outage_takes_no_instance_out(
+    client, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz/live")
+    assert response.status_code == 200 and response.content == b"ok\n"
+    assert response["Cache-Control"].startswith("max-age=0")
+    original = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent-directory/remit.sqlite3"
+    else:
+        connection.settings_dict["PORT"] = free_port()  # nothing listens there
+    try:
+        assert client.get("/healthz").status_code == 503
+        assert client.get("/healthz/live").status_code == 200
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)

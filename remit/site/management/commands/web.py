@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from remit.lib.env import env_int, env_str
@@ -24,8 +25,8 @@ def web_defaults() -> dict[str, Any]:
     }
 
 
-def gunicorn_command(*, bind: str, workers: int, threads: int, timeout: int) -> list[str]:
-    return [
+def gunicorn_command(*, bind: str, workers: int, threads: int, timeout: int, log_format: str = "plain") -> list[str]:
+    command = [
         sys.executable,
         "-m",
         "gunicorn",
@@ -39,7 +40,13 @@ def gunicorn_command(*, bind: str, workers: int, threads: int, timeout: int) -> 
         "--access-logfile=-",  # one line per request on standard output
         "--error-logfile=-",
         "--name=remit-web",
+        # No control socket (gunicorn ≥ 24 makes one in $HOME): signals are the interface, and two
+        # instances on one machine would fight over the one path.
+        "--no-control-socket",
     ]
+    if log_format == "json":  # gunicorn's own lines as JSON too, with the request id (site/gunicorn_logs.py)
+        command.append("--logger-class=remit.site.gunicorn_logs.JsonLogger")
+    return command
 
 
 class Command(BaseCommand):
@@ -63,7 +70,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         command = gunicorn_command(
-            bind=options["bind"], workers=options["workers"], threads=options["threads"], timeout=options["timeout"]
+            bind=options["bind"],
+            workers=options["workers"],
+            threads=options["threads"],
+            timeout=options["timeout"],
+            log_format=settings.REMIT_LOG_FORMAT,
         )
         sys.stdout.flush()
         sys.stderr.flush()
