@@ -14,6 +14,7 @@ REMIT_ACH_OUTBOUND_DIR (a copy of each file is written there after its export co
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import posixpath
 from pathlib import Path
@@ -140,3 +141,24 @@ def copy_to_outbound_dir(record: AchFile) -> None:
         write_copy(Path(folder) / record.filename, file_bytes(record))
     except (OSError, StoredFileMissing, StoredFileChanged) as error:
         log.error("Could not copy %s to %s (%s); it is in the file store all the same.", record.filename, folder, error)
+
+
+def import_outbound(folder: Path) -> tuple[int, int, int]:
+    """Recorded files missing from the store, taken from ``folder`` (where Remit wrote them before it
+    had a store) when their SHA-256 is the recorded one. Returns (stored, missing, changed)."""
+    store = file_store()
+    stored = missing = changed = 0
+    for record in AchFile.objects.order_by("pk").iterator():
+        if store.exists(outbound_key(record.filename)):
+            continue
+        path = folder / record.filename
+        if not path.is_file():
+            missing += 1
+            continue
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != record.sha256:
+            changed += 1
+            continue
+        store.save(outbound_key(record.filename), ContentFile(data))
+        stored += 1
+    return stored, missing, changed
