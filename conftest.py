@@ -351,7 +351,8 @@ def s3_store(_s3_server: str, settings: Any) -> S3Store:
         "default_acl": None,
         "addressing_style": "path",
     }
-    settings.STORAGES = {**settings.STORAGES, "files": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}}
+    s3 = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    settings.STORAGES = {**settings.STORAGES, "files": s3}
     env = {
         "REMIT_FILE_STORE": "s3",
         "REMIT_S3_BUCKET": bucket,

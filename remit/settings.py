@@ -324,8 +324,8 @@ CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
     "schedule": float(env_int("REMIT_HEARTBEAT_SECONDS", 60)),
 }
 REMIT_WORKER_SILENT_SECONDS = env_int("REMIT_WORKER_SILENT_SECONDS", 600)
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# One schedule per installation: a beat runs it only while it holds the schedule lock (site/beat.py);
+# One schedule per installation: a beat runs it only while it holds the schedule lock (site/beat.py),
+# its state in memory (no schedule file on one machine's disk);
 # another beat asks for the lock again every REMIT_BEAT_RETRY_SECONDS and takes over when it is free.
 CELERY_BEAT_SCHEDULER = "remit.site.beat:LeaderScheduler"
 REMIT_BEAT_RETRY_SECONDS = env_int("REMIT_BEAT_RETRY_SECONDS", 5)

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from remit.ach.actions import ach_settings_save
-from remit.ach.stored import file_text, outbound_key
 from remit.ach.models import AchEntry, AchFile
+from remit.ach.stored import file_text, outbound_key
 from remit.ach.tests.nacha_parser import check_file
 from remit.ach.tests.test_export import ach_fields, pay, payer
 from remit.files.store import file_store, walk
@@ -70,8 +70,7 @@ def two_billers_with_payments(per_biller: int) -> tuple[list, list[Payment]]:
 def assert_every_recorded_file_exists_and_every_sent_payment_is_in_one(payments: list[Payment]) -> None:
     traces_in_files: dict[tuple[int, str], str] = {}  # trace numbers are unique per biller
     for record in AchFile.objects.all():
-        key = outbound_key(record.filename)
-        assert file_store().exists(key), f"{record.filename} is recorded but is not in the file store"
+        assert file_store().exists(outbound_key(record.filename)), f"{record.filename} is not in the file store"
         records = check_file(file_text(record))  # read checked against its SHA-256
         entries = [r for r in records if r["kind"] == "entry" and r["individual_id"].strip() != "OFFSET"]
         assert len(entries) == record.entry_count == record.entries.count()

@@ -29,9 +29,7 @@ def return_file(acme: Acme, run_on_commit: Any, code: str = "R01") -> tuple[str,
     """The bank's return file for a new outbound file, returning its one entry with ``code``."""
     record = export_file(acme, run_on_commit)
     entry = AchEntry.objects.select_related("payment").get(file=record)
-    text = returns_for(
-        file_text(record), returns={entry.trace_number: code}, today=date.today()
-    )
+    text = returns_for(file_text(record), returns={entry.trace_number: code}, today=date.today())
     return text, entry
 
 
