@@ -60,7 +60,7 @@ from remit.ach.stored import (
 from remit.ach.validating import PendingEntries, pending_entries, record_validation_entries, validation_batches
 from remit.billers.models import Biller
 from remit.customers.models import AccountType
-from remit.files.store import file_store
+from remit.files.store import StoredFileUnreachable, file_store
 from remit.ledger.scheduling import payment_adjust
 from remit.lib import crypto
 from remit.lib.banking_days import is_banking_day, next_banking_day
@@ -176,7 +176,12 @@ def _store(record: AchFile, raw: Any) -> None:
 def _finish(record: AchFile) -> None:
     _crash_point("after-commit")
     if not written_in_transaction():
-        publish(record)
+        try:
+            publish(record)
+        except StoredFileUnreachable as error:
+            # Recorded, and readable under ach/partial/ meanwhile: the biller's next export publishes it.
+            log.error("%s is recorded but not yet published: %s", record.filename, error)
+            return
     copy_to_outbound_dir(record)
 
 

@@ -30,6 +30,7 @@ from remit.billers.models import Biller
 from remit.files.store import (
     StoredFileChanged,
     StoredFileMissing,
+    StoredFileUnreachable,
     atomic_with_database,
     file_store,
     open_checked,
@@ -43,7 +44,7 @@ OUTBOUND = "ach/outbound"
 INBOUND = "ach/inbound"
 PARTIAL = "ach/partial"
 
-__all__ = ["StoredFileChanged", "StoredFileMissing", "file_bytes", "file_text", "open_file"]
+__all__ = ["StoredFileChanged", "StoredFileMissing", "StoredFileUnreachable", "file_bytes", "file_text", "open_file"]
 
 
 def outbound_key(filename: str) -> str:
@@ -68,15 +69,19 @@ def written_in_transaction(store: Storage | None = None) -> bool:
 # --- Reading -------------------------------------------------------------------------------------
 def open_file(record: AchFile) -> IO[bytes]:
     """The recorded file's bytes (a temporary copy, from its start), checked against its SHA-256.
-    Raises ``StoredFileMissing`` or ``StoredFileChanged``. A file whose export committed a moment ago
-    may still be under ``ach/partial/`` (a store outside the database): it is read there."""
+    Raises ``StoredFileMissing``, ``StoredFileChanged`` or ``StoredFileUnreachable``. A file whose
+    export committed a moment ago may still be under ``ach/partial/`` (a store outside the database):
+    it is read there."""
     store = file_store()
     try:
         return open_checked(outbound_key(record.filename), record.sha256, store=store)
     except StoredFileMissing:
         if written_in_transaction(store):
             raise
+    try:
         return open_checked(partial_key(record.biller_id, record.filename), record.sha256, store=store)
+    except StoredFileMissing:  # published between the two reads
+        return open_checked(outbound_key(record.filename), record.sha256, store=store)
 
 
 def file_bytes(record: AchFile) -> bytes:
@@ -139,7 +144,7 @@ def copy_to_outbound_dir(record: AchFile) -> None:
         return
     try:
         write_copy(Path(folder) / record.filename, file_bytes(record))
-    except (OSError, StoredFileMissing, StoredFileChanged) as error:
+    except (OSError, StoredFileMissing, StoredFileChanged, StoredFileUnreachable) as error:
         log.error("Could not copy %s to %s (%s); it is in the file store all the same.", record.filename, folder, error)
 
 

@@ -38,7 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from remit.ach.models import AchFile
-from remit.ach.stored import StoredFileChanged, StoredFileMissing, file_bytes
+from remit.ach.stored import StoredFileChanged, StoredFileMissing, StoredFileUnreachable, file_bytes
 from remit.bank import pgp, sftp
 from remit.bank.connections import BankConnectionError, bank_host_key_changed, endpoint_of, tell_owners
 from remit.bank.models import BankConnection, BankConnectionChange, DeliveryStatus, FileDelivery
@@ -222,6 +222,8 @@ def _payload(record: AchFile, connection: BankConnection) -> bytes:
         raise DeliveryProblem(
             f"{record.filename} changed since Remit wrote it (its SHA-256 differs); it was not sent."
         ) from None
+    except StoredFileUnreachable as error:
+        raise DeliveryProblem(f"{record.filename} was not sent: {error}") from None
     if connection.pgp_bank_key:
         return pgp.encrypt(data, public_key=connection.pgp_bank_key)
     return data

@@ -34,6 +34,10 @@ class StoredFileChanged(Exception):
     """The stored bytes are not the ones recorded (their SHA-256 differs)."""
 
 
+class StoredFileUnreachable(Exception):
+    """The store did not answer (an S3 server down or refusing Remit's keys, the database gone)."""
+
+
 def file_store() -> Storage:
     return storages["files"]
 
@@ -52,12 +56,16 @@ def open_checked(key: str, sha256: str, *, store: Storage | None = None) -> IO[b
     try:
         try:
             source = store.open(key, "rb")
+            with source:
+                while data := source.read(READ_BYTES):
+                    digest.update(data)
+                    copy.write(data)
         except FileNotFoundError:
             raise StoredFileMissing(f"{key} is not in the file store.") from None
-        with source:
-            while data := source.read(READ_BYTES):
-                digest.update(data)
-                copy.write(data)
+        except Exception as error:
+            # Whatever the backend raises (botocore's errors, a database error): one kind, said plainly.
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise StoredFileUnreachable(f"The file store could not be read ({reason}).") from error
         if digest.hexdigest() != sha256:
             raise StoredFileChanged(f"{key} is not the file recorded (its SHA-256 differs).")
     except BaseException:

@@ -283,6 +283,23 @@ def test_a_changed_file_is_not_served(client, acme, django_capture_on_commit_cal
     assert "changed since Remit wrote it" in response.content.decode()
 
 
+def test_a_file_store_that_does_not_answer_is_a_clear_503(client, acme, django_capture_on_commit_callbacks, settings):
+    from botocore.config import Config
+
+    from conftest import free_port
+
+    biller, owner = acme
+    record, _ = sent_file(biller, owner, django_capture_on_commit_callbacks)
+    nobody = f"http://127.0.0.1:{free_port()}"  # an S3 server that is down: nothing listens there
+    options = {"bucket_name": "remit", "endpoint_url": nobody, "access_key": "k", "secret_key": "s"}
+    options["client_config"] = Config(connect_timeout=1, retries={"max_attempts": 0})
+    down = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    settings.STORAGES = {**settings.STORAGES, "files": down}
+    response = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
+    assert response.status_code == 503
+    assert "file store did not answer" in response.content.decode()
+
+
 def test_another_billers_file_is_404(client, acme, django_capture_on_commit_callbacks):
     biller, _ = acme
     other, other_owner = make_biller("Globex Corporation")
