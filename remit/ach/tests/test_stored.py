@@ -50,6 +50,7 @@ def test_an_imported_return_file_is_kept_in_the_store_under_its_sha256(acme, exp
     record, payment = exported(biller, export)
     text = returns_for(file_text(record), returns={payment.ach_entry.trace_number: "R01"}, today=payment.pay_on)
     result = ach_import_returns(text=text, filename="../odd name?.ach", biller=biller, actor=owner)
+    assert result.inbound is not None
     inbound = InboundFile.objects.get(pk=result.inbound.pk)
     assert inbound.stored_as == inbound_key(inbound.sha256, "../odd name?.ach")
     assert inbound.stored_as == f"ach/inbound/{inbound.sha256}-odd_name.ach"
