@@ -300,3 +300,64 @@ def world(db: Any) -> Any:
     from remit.test import make_world
 
     return make_world()
+
+
+@dataclass
+class S3Store:
+    """A bucket of its own on a real S3 server on loopback (moto's, in a thread), and this test's
+    ``storages["files"]`` set to it. ``env``: the same store for a `remit` child process."""
+
+    endpoint: str
+    bucket: str
+    env: dict[str, str]
+
+
+S3_KEYS = {"REMIT_S3_ACCESS_KEY_ID": "testing", "REMIT_S3_SECRET_ACCESS_KEY": "testing", "REMIT_S3_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def _s3_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(_s3_server: str, settings: Any) -> S3Store:
+    import uuid
+
+    import boto3
+
+    bucket = f"remit-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=_s3_server,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=bucket)
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": _s3_server,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "region_name": "us-east-1",
+        "file_overwrite": True,
+        "default_acl": None,
+        "addressing_style": "path",
+    }
+    s3 = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    settings.STORAGES = {**settings.STORAGES, "files": s3}
+    env = {
+        "REMIT_FILE_STORE": "s3",
+        "REMIT_S3_BUCKET": bucket,
+        "REMIT_S3_ENDPOINT_URL": _s3_server,
+        "REMIT_S3_ADDRESSING_STYLE": "path",
+        **S3_KEYS,
+    }
+    return S3Store(endpoint=_s3_server, bucket=bucket, env=env)

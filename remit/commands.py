@@ -100,8 +100,21 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             (
                 "ach export [--date YYYY-MM-DD] [--biller SLUG]",
-                "write each biller's NACHA file under `$REMIT_DATA_DIR/ach/outbound/` (default date: the next "
+                "write each biller's NACHA file into the file store at `ach/outbound/` (default date: the next "
                 "banking day); the worker does it at each biller's cut-off",
+            ),
+            (
+                "ach import-outbound [DIR]",
+                "put NACHA files written to a local folder before the file store existed into it (default: "
+                "`$REMIT_DATA_DIR/ach/outbound`; each checked against its recorded SHA-256)",
+            ),
+            (
+                "files export DIR [--prefix FOLDER]",
+                "write what the file store (database or S3) holds to a local folder, e.g. `--prefix ach/outbound`",
+            ),
+            (
+                "files list [--prefix FOLDER]",
+                "list the file store's keys and sizes",
             ),
             (
                 "ach import-returns FILE [--biller SLUG]",

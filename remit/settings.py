@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/v1/docs, served by Remit (no CDN)
     "remit.site",
+    "remit.files",
     "remit.users",
     "remit.billers",
     "remit.notifications",
@@ -191,13 +192,50 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"  # filled by `remit collectstatic` for production
 STATIC_ROOT.mkdir(exist_ok=True)
+# The file store (docs/architecture.md, "What lives where"). REMIT_FILE_STORE=database (the default)
+# keeps files in the database, needing no other server; =s3 in an S3-compatible bucket: REMIT_S3_BUCKET,
+# and REMIT_S3_ENDPOINT_URL for a server other than Amazon's, REMIT_S3_REGION, REMIT_S3_ACCESS_KEY_ID and
+# REMIT_S3_SECRET_ACCESS_KEY (unset: boto3's own AWS_* variables or the machine's role), REMIT_S3_PREFIX
+# (a folder in the bucket), REMIT_S3_ADDRESSING_STYLE (path or virtual).
+REMIT_FILE_STORE = env_str("REMIT_FILE_STORE", "database").lower()
+
+
+def file_store_settings() -> dict[str, object]:
+    if REMIT_FILE_STORE == "database":
+        return {"BACKEND": "remit.files.storage.DatabaseStorage"}
+    if REMIT_FILE_STORE != "s3":
+        raise ConfigurationError(f"REMIT_FILE_STORE must be database or s3 (got {REMIT_FILE_STORE!r}).")
+    bucket = env_str("REMIT_S3_BUCKET")
+    if not bucket:
+        raise ConfigurationError(
+            "REMIT_FILE_STORE=s3 needs REMIT_S3_BUCKET: the name of the bucket Remit keeps its files in "
+            "(and REMIT_S3_ENDPOINT_URL for an S3-compatible server other than Amazon's)."
+        )
+    style = env_str("REMIT_S3_ADDRESSING_STYLE").lower()
+    if style not in {"", "path", "virtual"}:
+        raise ConfigurationError(f"REMIT_S3_ADDRESSING_STYLE must be path or virtual (got {style!r}).")
+    given = {
+        "endpoint_url": env_str("REMIT_S3_ENDPOINT_URL"),
+        "region_name": env_str("REMIT_S3_REGION"),
+        "access_key": env_str("REMIT_S3_ACCESS_KEY_ID"),
+        "secret_key": env_str("REMIT_S3_SECRET_ACCESS_KEY"),
+        "location": env_str("REMIT_S3_PREFIX").strip("/"),
+        "addressing_style": style,
+    }
+    options: dict[str, object] = {"bucket_name": bucket, "file_overwrite": True, "default_acl": None}
+    options |= {name: value for name, value in given.items() if value}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+# A local folder that receives a copy of each NACHA file after its export commits, for an operator's own
+# tools (unset: none). Remit itself reads the files from the store only.
+REMIT_ACH_OUTBOUND_DIR = env_str("REMIT_ACH_OUTBOUND_DIR")
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Every file a second instance may need (NACHA files, the bank's files): storages["files"].
-    "files": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(DATA_DIR / "files")},
-    },
+    # Every file a second instance may need (NACHA files, the bank's files): storages["files"], in
+    # the database or an S3-compatible bucket (REMIT_FILE_STORE above; remit/files/store.py).
+    "files": file_store_settings(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -296,8 +334,8 @@ CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
     "schedule": float(env_int("REMIT_HEARTBEAT_SECONDS", 60)),
 }
 REMIT_WORKER_SILENT_SECONDS = env_int("REMIT_WORKER_SILENT_SECONDS", 600)
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# One schedule per installation: a beat runs it only while it holds the schedule lock (site/beat.py);
+# One schedule per installation: a beat runs it only while it holds the schedule lock (site/beat.py),
+# its state in memory (no schedule file on one machine's disk);
 # another beat asks for the lock again every REMIT_BEAT_RETRY_SECONDS and takes over when it is free.
 CELERY_BEAT_SCHEDULER = "remit.site.beat:LeaderScheduler"
 REMIT_BEAT_RETRY_SECONDS = env_int("REMIT_BEAT_RETRY_SECONDS", 5)

@@ -1,38 +1,47 @@
 """`ach_export`: a biller's scheduled payments for one effective date become one NACHA file.
 
-Exactly once, even across crashes and concurrent exports:
+Exactly once, even across crashes and concurrent exports. The file goes into the shared file store
+(``remit.files``; keys in ``ach.stored``), never only onto one machine's disk:
 
 1. In one transaction, with the biller's ACH settings row locked (one export per biller at a time,
    across processes and machines: a row lock on PostgreSQL, the database's write lock on SQLite,
    whose transactions begin IMMEDIATE), the payments are read and locked, each written as an entry
-   to ``ach/partial/<biller id>/<name>`` (streamed: memory does not grow with the number of
-   payments), and recorded: the ``AchFile``, an ``AchEntry`` per payment, the payments moved to
-   *sent*. The file is flushed and fsynced.
-2. The transaction commits. Only then is the file moved to ``ach/outbound/<name>``, so nothing in
-   the outbound folder is ever a half-written or unrecorded file.
+   to a temporary file (streamed: memory does not grow with the number of payments), and recorded:
+   the ``AchFile``, an ``AchEntry`` per payment, the payments moved to *sent*. The file's bytes then
+   go into the store, still inside the transaction:
 
-A crash before the commit leaves every payment *scheduled* and only a partial file; a crash after
-the commit but before the move leaves a recorded file in the partial folder. The next export of that
-biller finishes either, under the same lock, before it writes anything (``recover_partial``): it
-deletes the unrecorded file and moves the recorded one (its SHA-256 checked). Because recovery holds
-the lock, it can never mistake a file another export is still writing for a leftover. So each
-payment is in exactly one recorded file, or still scheduled — and the console lists recorded files
-only.
+   - the database store (the default): at ``ach/outbound/<name>``, rows of the same transaction. The
+     file exists exactly when its record does; a crash anywhere leaves both or neither.
+   - a store outside the database (S3): at ``ach/partial/<biller id>/<name>``, before the commit.
+
+2. The transaction commits. With S3, only then is the file published to ``ach/outbound/<name>`` (copied,
+   its SHA-256 checked, and the partial one deleted), so nothing under ``ach/outbound/`` is ever an
+   unrecorded file.
+
+With S3, a crash before the commit leaves every payment *scheduled* and only a partial file; a crash
+after the commit but before publishing leaves a recorded file under ``ach/partial/``. The next export
+of that biller finishes either, under the same lock, before it writes anything
+(``stored.recover_partial``): it deletes the unrecorded file and publishes the recorded one. Because
+recovery holds the lock, it can never mistake a file another export is still writing for a leftover.
+So each payment is in exactly one recorded file, or still scheduled — and the console lists recorded
+files only. REMIT_ACH_OUTBOUND_DIR, when set, receives a copy of each file after the commit: a local
+folder for an operator's own tools, never the copy Remit reads.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import string
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, TextIO, cast
 
-from django.conf import settings
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
@@ -40,9 +49,18 @@ from remit.ach import nacha, retry_rules
 from remit.ach.models import AchEntry, AchFile, AchSettings
 from remit.ach.notices import tell_new_pay_on
 from remit.ach.risk_holds import hold_risky
+from remit.ach.stored import (
+    copy_to_outbound_dir,
+    outbound_key,
+    partial_key,
+    publish,
+    recover_partial,
+    written_in_transaction,
+)
 from remit.ach.validating import PendingEntries, pending_entries, record_validation_entries, validation_batches
 from remit.billers.models import Biller
 from remit.customers.models import AccountType
+from remit.files.store import StoredFileUnreachable, file_store
 from remit.ledger.scheduling import payment_adjust
 from remit.lib import crypto
 from remit.lib.banking_days import is_banking_day, next_banking_day
@@ -76,20 +94,6 @@ class ExportResult:
     file: AchFile | None
     payments: int
     moved: list[int]  # late payments given the new effective date
-
-
-def outbound_dir() -> Path:
-    """Finished, recorded files: what the biller downloads (and, later, what goes to the bank)."""
-    path = Path(settings.DATA_DIR) / "ach" / "outbound"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def partial_dir(biller_id: int) -> Path:
-    """Files of this biller still being written, or recorded but not yet moved (see the module's text)."""
-    path = Path(settings.DATA_DIR) / "ach" / "partial" / str(biller_id)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def next_file_date(biller: Biller, now: datetime | None = None) -> date:
@@ -126,18 +130,18 @@ def ach_export(*, biller: Biller, effective_date: date | None = None, now: datet
             return ExportResult(file=None, payments=0, moved=moved)
         created = biller.local_now(now)
         record = _new_file(biller, day, created)
-        temp = partial_dir(biller.pk) / record.filename
         writer = EntryStream(ach, day, due, counts, book=_Bookkeeper(record).page, validations=pending)
         digest = hashlib.sha256()
-        # Owner-only (0600): the file holds customers' full account numbers.
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii", newline="\n") as raw:
-            out = _HashingWriter(raw, digest)
+        # A temporary file (owner-only, unnamed, gone when closed) holds the bytes until the store has them.
+        with tempfile.TemporaryFile() as raw:
+            text = io.TextIOWrapper(raw, encoding="ascii", newline="\n")
+            out = _HashingWriter(text, digest)
             totals = nacha.write_file(cast(TextIO, out), file_header(ach, record, created), writer.batches())
-            raw.flush()
-            os.fsync(raw.fileno())
-        record.sha256 = digest.hexdigest()
-        record.size_bytes = temp.stat().st_size
+            text.flush()
+            text.detach()
+            record.size_bytes = raw.tell()
+            record.sha256 = digest.hexdigest()
+            _store(record, raw)
         record.entry_count = writer.sent + len(pending.rows)
         record.batch_count = totals.batch_count
         record.total_debit_cents = totals.total_debit_cents
@@ -156,50 +160,29 @@ def _crash_point(name: str) -> None:
         os._exit(86)
 
 
+def _store(record: AchFile, raw: Any) -> None:
+    """The file's bytes into the store, inside the export's transaction (see the module's text)."""
+    store = file_store()
+    if written_in_transaction(store):
+        key = outbound_key(record.filename)
+    else:
+        key = partial_key(record.biller_id, record.filename)
+    raw.seek(0)
+    saved = store.save(key, File(raw, name=record.filename))
+    if saved != key:
+        raise AchError(f"The file store kept {record.filename} as {saved}, not as {key}; nothing was exported.")
+
+
 def _finish(record: AchFile) -> None:
     _crash_point("after-commit")
-    _publish(record, partial_dir(record.biller_id) / record.filename)
-
-
-def _publish(record: AchFile, temp: Path) -> None:
-    """Move a recorded file from the partial folder to the outbound folder. Another export's
-    recovery may have moved it first (it ran between this commit and this move): that is done too."""
-    final = outbound_dir() / record.filename
-    try:
-        os.replace(temp, final)
-    except FileNotFoundError:
-        if final.exists():
+    if not written_in_transaction():
+        try:
+            publish(record)
+        except StoredFileUnreachable as error:
+            # Recorded, and readable under ach/partial/ meanwhile: the biller's next export publishes it.
+            log.error("%s is recorded but not yet published: %s", record.filename, error)
             return
-        log.critical("%s is recorded but exists nowhere: its payments are marked sent.", record.filename)
-        raise
-    for folder in (final.parent, temp.parent):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
-def recover_partial(biller: Biller) -> None:
-    """Finish what a crash interrupted, for this biller only. Call it with the biller's ACH settings
-    row locked: then no export of this biller is writing, and every file in its partial folder is a
-    leftover. A recorded one is moved to the outbound folder (its SHA-256 checked first); one that
-    was never recorded is deleted (its export rolled back, so its payments are still scheduled)."""
-    for temp in sorted(partial_dir(biller.pk).iterdir()):
-        record = AchFile.objects.filter(biller=biller, filename=temp.name).first()
-        if record is None:
-            log.warning("Deleting %s: its export did not commit, so its payments are still scheduled.", temp.name)
-            temp.unlink(missing_ok=True)
-            continue
-        try:
-            digest = hashlib.sha256(temp.read_bytes()).hexdigest()
-        except FileNotFoundError:
-            continue  # its own export moved it after committing, a moment ago
-        if digest == record.sha256:
-            _publish(record, temp)
-            log.warning("Finished moving %s to the outbound folder after an interrupted export.", record.filename)
-        else:
-            log.error("%s does not match its recorded SHA-256; left as it is for an operator.", temp)
+    copy_to_outbound_dir(record)
 
 
 def _move_late(biller: Biller, day: date, today: date) -> list[int]:

@@ -78,7 +78,12 @@ class AchSettingsChange(models.Model):
 
 
 class AchFile(models.Model):
-    """One NACHA file, as written under ``$REMIT_DATA_DIR/ach/outbound/``."""
+    """One NACHA file. Its bytes are in the shared file store (``storages["files"]``, the database or
+    S3: REMIT_FILE_STORE) at ``ach/outbound/<filename>`` — every web and worker instance reads them
+    there, checked against ``sha256`` (``ach.stored``). With the database store they are written in
+    the export's own transaction; with S3 they wait under ``ach/partial/`` until it commits
+    (``ach.export``). A local folder, if any, holds copies only (REMIT_ACH_OUTBOUND_DIR,
+    ``remit files export``)."""
 
     biller = models.ForeignKey("billers.Biller", on_delete=models.PROTECT, related_name="ach_files")
     filename = models.CharField(max_length=120, unique=True)
@@ -156,10 +161,13 @@ class InboundFile(models.Model):
     """A return/NOC file the biller's bank sent back. The SHA-256 of its records (``reader.AchFile.
     records_sha256``: framing aside) is unique: importing it twice changes nothing the second time.
     ``biller`` is who imported it (None: the command line without ``--biller``, for every biller);
-    its import's page shows what it did, counted here and listed in the rows that point to it."""
+    its import's page shows what it did, counted here and listed in the rows that point to it. Its
+    bytes are in the shared file store at ``stored_as`` (``ach/inbound/<sha256>-<filename>``, written
+    in the import's transaction; blank for files imported before Remit kept them)."""
 
     sha256 = models.CharField(max_length=64, unique=True)
     filename = models.CharField(max_length=200)
+    stored_as = models.CharField("key in the file store", max_length=300, blank=True)
     biller = models.ForeignKey(
         "billers.Biller", on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_files"
     )

@@ -11,7 +11,8 @@ automatic pick-up from the bank all call it).
    of change update the bank account (``corrections``), dishonored returns restore their payments and
    contested ones make the return stand (``dishonors``), returned offsets are recorded against their
    file, and the entries that are not ours are kept for the import's page. The customers and the
-   biller are told in the same transaction (emails through the outbox).
+   biller are told in the same transaction (emails through the outbox). The file's bytes are kept
+   in the shared file store (``ach/inbound/<sha256>-<filename>``, ``InboundFile.stored_as``).
 
 Importing the same file twice changes nothing the second time (the SHA-256 of its records is recorded,
 so the same file framed otherwise is the same file), and each answer acts once whatever the file: a
@@ -20,6 +21,7 @@ payment is returned once, a correction, a dishonor and an offset return are reco
 
 from __future__ import annotations
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from remit.ach.codes import return_meaning
@@ -30,8 +32,10 @@ from remit.ach.models import AchOffsetReturn, ForeignEntry, InboundFile
 from remit.ach.notices import tell_biller_exceptions, tell_biller_returned
 from remit.ach.reader import ContestedAddenda, CorrectionAddenda, DishonoredAddenda, NachaFormatError, read_file
 from remit.ach.returning import ImportResult, ToReturn, return_entries
+from remit.ach.stored import inbound_key
 from remit.ach.validating import validation_entry_returned
 from remit.billers.models import Biller
+from remit.files.store import file_store
 from remit.users.models import User
 
 __all__ = ["ImportResult", "ReturnFileError", "ach_import_returns"]
@@ -55,7 +59,13 @@ def ach_import_returns(
     found = sort_entries(parsed, biller)
     try:
         with transaction.atomic():
-            inbound = InboundFile.objects.create(sha256=sha, filename=filename[:200], biller=biller, imported_by=actor)
+            # Its bytes into the shared file store, in the import's transaction (with the database store;
+            # with S3, a rolled-back import leaves a copy that the same file's next import overwrites).
+            key = inbound_key(sha, filename)
+            file_store().save(key, ContentFile(text.encode("ascii")))
+            inbound = InboundFile.objects.create(
+                sha256=sha, filename=filename[:200], stored_as=key, biller=biller, imported_by=actor
+            )
             result = ImportResult(inbound=inbound)
             _apply(found, inbound, result)
             InboundFile.objects.filter(pk=inbound.pk).update(

@@ -37,8 +37,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from remit.ach.export import outbound_dir, partial_dir
 from remit.ach.models import AchFile
+from remit.ach.stored import StoredFileChanged, StoredFileMissing, StoredFileUnreachable, file_bytes
 from remit.bank import pgp, sftp
 from remit.bank.connections import BankConnectionError, bank_host_key_changed, endpoint_of, tell_owners
 from remit.bank.models import BankConnection, BankConnectionChange, DeliveryStatus, FileDelivery
@@ -212,14 +212,18 @@ def _same(session: sftp.Session, path: str, size: int, delivery: FileDelivery) -
 
 def _payload(record: AchFile, connection: BankConnection) -> bytes:
     """The file's bytes as written (checked against the recorded SHA-256), encrypted when the bank wants PGP."""
-    for path in (outbound_dir() / record.filename, partial_dir(record.biller_id) / record.filename):
-        if path.is_file():
-            data = path.read_bytes()
-            break
-    else:
-        raise DeliveryProblem(f"{record.filename} is recorded but missing from Remit's ACH folder; it was not sent.")
-    if hashlib.sha256(data).hexdigest() != record.sha256:
-        raise DeliveryProblem(f"{record.filename} changed since Remit wrote it (its SHA-256 differs); it was not sent.")
+    try:
+        data = file_bytes(record)  # the shared file store, whichever worker delivers
+    except StoredFileMissing:
+        raise DeliveryProblem(
+            f"{record.filename} is recorded but missing from Remit's file store; it was not sent."
+        ) from None
+    except StoredFileChanged:
+        raise DeliveryProblem(
+            f"{record.filename} changed since Remit wrote it (its SHA-256 differs); it was not sent."
+        ) from None
+    except StoredFileUnreachable as error:
+        raise DeliveryProblem(f"{record.filename} was not sent: {error}") from None
     if connection.pgp_bank_key:
         return pgp.encrypt(data, public_key=connection.pgp_bank_key)
     return data

@@ -12,14 +12,17 @@ import sys
 import time
 from datetime import date, timedelta
 from datetime import time as clock
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from remit.ach.actions import AchFields, ach_settings_save
-from remit.ach.export import next_file_date, outbound_dir
+from remit.ach.export import next_file_date
 from remit.ach.models import AchFile
+from remit.ach.stored import file_text
 from remit.bench.autopay import peak_rss_kib
 from remit.billers.actions import biller_sign_up
 from remit.billers.models import Biller
@@ -206,13 +209,20 @@ def _export(biller_id: int, day: str) -> dict[str, Any]:
     return {"seconds": seconds, "payments": result.payments, "before_kib": before, "peak_kib": peak_rss_kib()}
 
 
+def _scratch() -> Path:
+    """The benchmark's own scratch files (removed after use), in the data folder."""
+    path = Path(settings.DATA_DIR) / "bench"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _raw(biller_id: int, day: str) -> dict[str, Any]:
     """In the child process: the export's own SELECT (keyset pages, rows locked) and the same NACHA
     file written with the pure writer, without Remit's bookkeeping — no file record, no entries, no
     status changes, no events, no webhooks (the transaction is rolled back). What the export costs
     beyond reading the payments and writing their file."""
     from remit.ach import nacha
-    from remit.ach.export import EntryStream, batch_counts, due_payments, file_header, partial_dir
+    from remit.ach.export import EntryStream, batch_counts, due_payments, file_header
     from remit.ach.models import AchSettings
 
     connection.ensure_connection()
@@ -223,7 +233,7 @@ def _raw(biller_id: int, day: str) -> dict[str, Any]:
         due = due_payments(biller, date.fromisoformat(day))
         stream = EntryStream(ach, date.fromisoformat(day), due, batch_counts(due), book=lambda *page: None)
         header = file_header(ach, AchFile(file_id_modifier="Z"), biller.local_now())
-        path = partial_dir(biller_id).parent / "bench-raw.ach"
+        path = _scratch() / "bench-raw.ach"
         with path.open("w", encoding="ascii", newline="\n") as out:
             nacha.write_file(out, header, stream.batches())
             out.flush()
@@ -334,10 +344,10 @@ def export_and_returns(database_url: str, *, payments: int = 100_000, returns: i
     )
     biller = figures[payments][0]
     record = AchFile.objects.get(biller=biller)
-    outbound = (outbound_dir() / record.filename).read_text(encoding="ascii")
+    outbound = file_text(record)
     traces = list(record.entries.order_by("pk").values_list("trace_number", flat=True)[: min(returns, payments)])
     returned = returns_for(outbound, returns=dict.fromkeys(traces, "R01"), today=timezone.localdate())
-    path = outbound_dir().parent / "bench-returns.ach"
+    path = _scratch() / "bench-returns.ach"
     path.write_text(returned, encoding="ascii")
     give_admins(biller)
     result = _child(database_url, f"_import({biller.pk}, {str(path)!r})")

@@ -10,7 +10,6 @@ Every read is scoped to the biller in the URL; another biller's file is a 404.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -23,7 +22,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from remit.ach.actions import AchFields, AchSettingsError, ach_settings_save
-from remit.ach.export import outbound_dir
 from remit.ach.models import (
     AchCorrection,
     AchDishonor,
@@ -36,6 +34,7 @@ from remit.ach.models import (
     InboundFile,
 )
 from remit.ach.returns import ImportResult, ReturnFileError, ach_import_returns
+from remit.ach.stored import StoredFileChanged, StoredFileMissing, StoredFileUnreachable, open_file
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
 from remit.console.forms_ach import AchSettingsForm, ReturnFileForm, time_zones
@@ -192,15 +191,16 @@ def ach_file_download(request: ConsoleRequest, file_id: int) -> HttpResponse | F
     record = get_object_or_404(AchFile, biller=request.biller, pk=file_id)
     # The file holds customers' full account numbers: only an owner takes it to the bank.
     require_owner(request.biller, request.user, message=DOWNLOAD_OWNERS_ONLY)
-    path = outbound_dir() / record.filename
-    if path.name != record.filename or not path.is_file():
+    # From the shared file store, whichever instance answers. The bank moves money on what this file
+    # says: never hand over one that changed since it was written (its SHA-256 is checked).
+    try:
+        handle = open_file(record)
+    except StoredFileMissing:
         return _unavailable(request, record, status=404, problem="missing")
-    handle = path.open("rb")
-    # The bank moves money on what this file says: never hand over one that changed since it was written.
-    if hashlib.file_digest(handle, "sha256").hexdigest() != record.sha256:
-        handle.close()
+    except StoredFileChanged:
         return _unavailable(request, record, status=409, problem="changed")
-    handle.seek(0)
+    except StoredFileUnreachable:
+        return _unavailable(request, record, status=503, problem="unreachable")
     response = FileResponse(
         handle, as_attachment=True, filename=record.filename, content_type="application/octet-stream"
     )
@@ -209,7 +209,7 @@ def ach_file_download(request: ConsoleRequest, file_id: int) -> HttpResponse | F
 
 
 def _unavailable(request: ConsoleRequest, record: AchFile, *, status: int, problem: str) -> HttpResponse:
-    context = {"record": record, "problem": problem, "folder": outbound_dir()}
+    context = {"record": record, "problem": problem}
     return render(request, "console/ach/file_unavailable.html", context, status=status)
 
 

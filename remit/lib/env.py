@@ -13,13 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
-class ConfigurationError(RuntimeError):
-    """A setting is missing or malformed; Remit refuses to start."""
+class ConfigurationError(ImproperlyConfigured, RuntimeError):
+    """A setting is missing or malformed; Remit refuses to start. (Django's ImproperlyConfigured, so
+    whatever reports Django's configuration errors reports Remit's alike.)"""
 
 
 def env_str(name: str, default: str = "") -> str:

@@ -18,6 +18,17 @@ its holder:
 Redis is optional in Remit, and a lock there needs an expiry that a paused holder can outlive, so it
 is not used. Whatever slips through (the moment a lost connection takes to be noticed) is harmless:
 every periodic task claims its rows, so two schedules never send, write or deliver anything twice.
+
+The schedule keeps its state in memory, not in a file (Celery's default ``celerybeat-schedule`` was
+one machine's disk: a beat taking over on another machine never saw it). Nothing is lost by that:
+every periodic task is an idempotent round over the database — it finds what is due now (emails to
+send, files past their cut-off, statements of the month) and does it once, however late it runs.
+The only thing the file remembered was when each round last ran; without it, a beat that takes the
+schedule (at start, or over from one that died) runs each round one interval later, as Celery does
+with a new schedule. A round due meanwhile is not skipped but done by that next run: the slowest
+rounds are hourly, and a file past its cut-off is exported by the five-minute round whatever
+happened before. Keeping last-run times in the database would save at most that one interval after
+a restart, for a table written on every tick.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from celery.beat import PersistentScheduler
+from celery.beat import Scheduler
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -143,11 +154,9 @@ def schedule_lock() -> ScheduleLock:
     raise ImproperlyConfigured(f"The periodic schedule has no lock for the {db.vendor} database.")
 
 
-class LeaderScheduler(PersistentScheduler):
-    """Celery's scheduler (its state in the ``--schedule`` file, as before), run only while this beat
-    holds the schedule lock. Until then each tick only asks for the lock again."""
-
-    _store: Any = None
+class LeaderScheduler(Scheduler):
+    """Celery's scheduler, its state in memory (see the module's text), run only while this beat holds
+    the schedule lock. Until then each tick only asks for the lock again."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._lock: ScheduleLock | None = None
@@ -158,12 +167,7 @@ class LeaderScheduler(PersistentScheduler):
         super().__init__(*args, **kwargs)
 
     def setup_schedule(self) -> None:
-        """Not yet: the schedule file is opened once this beat holds the lock (``_lead``)."""
-
-    def _entries(self) -> Any:
-        return {} if self._store is None else self._store["entries"]
-
-    schedule = property(_entries, PersistentScheduler.set_schedule)
+        """Not yet: the schedule is set up once this beat holds the lock (``_lead``)."""
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         if not self._leading and not self._lead():
@@ -201,18 +205,14 @@ class LeaderScheduler(PersistentScheduler):
         self._said_waiting = False
         self._leading = True
         self._checked_at = time.monotonic()
-        PersistentScheduler.setup_schedule(self)
+        self.data: dict[str, Any] = {}
+        Scheduler.setup_schedule(self)  # the entries of CELERY_BEAT_SCHEDULE, each due one interval from now
         self._heap = None
         return True
 
     def _step_down(self) -> None:
         self._leading = False
-        if self._store is not None:
-            try:
-                self._store.sync()
-                self._store.close()
-            finally:
-                self._store = None
+        self.data = {}
         self._heap = None
         if self._lock is not None:
             self._lock.release()
@@ -221,6 +221,6 @@ class LeaderScheduler(PersistentScheduler):
         try:
             super().close()
         finally:
-            self._store = None
+            self.data = {}
             if self._lock is not None:
                 self._lock.release()

@@ -23,6 +23,7 @@ from typing import Any
 
 from remit.ach.bank_sim import returns_for
 from remit.ach.nacha import PADDING_RECORD, RECORD_LENGTH, routing_check_digit
+from remit.ach.stored import file_text
 
 CORPUS = Path(__file__).parent / "returns_corpus"
 TODAY = date(2026, 3, 5)  # the bank's files of the corpus are dated this day
@@ -60,7 +61,7 @@ class World:
 def build_world(run_on_commit: Any) -> World:
     """Acme's four payments, made in the portal's way and exported in one balanced file."""
     from remit.ach.actions import ach_settings_save
-    from remit.ach.export import ach_export, outbound_dir
+    from remit.ach.export import ach_export
     from remit.ach.tests.test_export import ach_fields
     from remit.payments.actions import payment_schedule
     from remit.test import make_bank_account, make_biller, make_customer, make_invoice, make_portal_user, soonest_pay_on
@@ -90,7 +91,7 @@ def build_world(run_on_commit: Any) -> World:
     with run_on_commit(execute=True):
         record = ach_export(biller=acme, effective_date=pay_on).file
     assert record is not None
-    outbound = (outbound_dir() / record.filename).read_text()
+    outbound = file_text(record)
     return World(acme=acme, owner=owner, payments=payments, invoices=invoices, file=record, outbound=outbound)
 
 

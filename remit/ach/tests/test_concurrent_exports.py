@@ -4,19 +4,17 @@ every sent payment is in exactly one of them. Runs on SQLite and on PostgreSQL l
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from remit.ach.actions import ach_settings_save
-from remit.ach.export import outbound_dir
 from remit.ach.models import AchEntry, AchFile
+from remit.ach.stored import file_text, outbound_key
 from remit.ach.tests.nacha_parser import check_file
 from remit.ach.tests.test_export import ach_fields, pay, payer
+from remit.files.store import file_store, walk
 from remit.payments.models import Payment, PaymentStatus
 from remit.test import child_env, make_biller, make_invoice
 
@@ -72,10 +70,8 @@ def two_billers_with_payments(per_biller: int) -> tuple[list, list[Payment]]:
 def assert_every_recorded_file_exists_and_every_sent_payment_is_in_one(payments: list[Payment]) -> None:
     traces_in_files: dict[tuple[int, str], str] = {}  # trace numbers are unique per biller
     for record in AchFile.objects.all():
-        path = outbound_dir() / record.filename
-        assert path.exists(), f"{record.filename} is recorded but does not exist"
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == record.sha256
-        records = check_file(path.read_text())
+        assert file_store().exists(outbound_key(record.filename)), f"{record.filename} is not in the file store"
+        records = check_file(file_text(record))  # read checked against its SHA-256
         entries = [r for r in records if r["kind"] == "entry" and r["individual_id"].strip() != "OFFSET"]
         assert len(entries) == record.entry_count == record.entries.count()
         for entry in entries:
@@ -87,10 +83,9 @@ def assert_every_recorded_file_exists_and_every_sent_payment_is_in_one(payments:
     for sent in AchEntry.objects.select_related("file"):
         assert traces_in_files.get((sent.biller_id, sent.trace_number)) == sent.file.filename
     assert AchEntry.objects.count() == len(payments) == len(traces_in_files)
-    outbound = {path.name for path in outbound_dir().iterdir()}
+    outbound = set(file_store().listdir("ach/outbound")[1])
     assert outbound == set(AchFile.objects.values_list("filename", flat=True)), "an unrecorded file is outbound"
-    partial = [path for path in Path(settings.DATA_DIR, "ach", "partial").rglob("*") if path.is_file()]
-    assert partial == [], "a partial file was left behind"
+    assert list(walk(file_store(), "ach/partial")) == [], "a partial file was left behind"
 
 
 def test_an_export_started_while_another_is_writing_waits_and_loses_no_file():

@@ -9,14 +9,17 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from remit.ach.actions import AchFields, ach_settings_save
-from remit.ach.export import AchError, ach_export, next_file_date, outbound_dir, partial_dir
+from remit.ach.export import AchError, ach_export, next_file_date
 from remit.ach.models import AchEntry, AchFile
+from remit.ach.stored import file_bytes, file_text, partial_key, recover_partial
 from remit.ach.tests.nacha_parser import check_file
 from remit.autopay.settings import autopay_save
 from remit.customers.models import Customer
+from remit.files.store import file_store, walk
 from remit.lib.banking_days import is_banking_day, next_banking_day
 from remit.payments.actions import payment_schedule
 from remit.payments.models import BankAccount, Payment, PaymentStatus
@@ -50,7 +53,7 @@ def ach_fields(**changes):
 
 @pytest.fixture
 def export(run_on_commit):
-    """ach_export, with its after-commit rename run as a committed transaction would."""
+    """ach_export, with what follows its commit run as a committed transaction would."""
 
     def run(**kwargs):
         with run_on_commit(execute=True):
@@ -85,7 +88,7 @@ def pay(biller, user, account, invoices, *, pay_on=None):
 
 
 def read(record: AchFile) -> str:
-    return (outbound_dir() / record.filename).read_text()
+    return file_text(record)
 
 
 def test_personal_accounts_go_in_a_web_batch_and_business_in_ccd_with_the_invoice_numbers(acme, export):
@@ -190,50 +193,85 @@ def test_an_effective_date_in_the_past_today_or_on_a_holiday_is_refused(acme, ex
     assert not is_banking_day(christmas)
 
 
-def _export_in_a_process(day: date, crash_at: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(params=["database", "s3"])
+def store_env(request) -> dict[str, str]:
+    """Each crash test runs with both stores: the database (the file commits with its record) and S3 on
+    a real local server (the file waits under ach/partial/ until the commit). The child processes use
+    the same store as the test (the ``env`` returned)."""
+    if request.param == "database":
+        return {}
+    return request.getfixturevalue("s3_store").env
+
+
+def _export_in_a_process(day: date, crash_at: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "remit", "ach", "export", "--date", day.isoformat()],
-        env=child_env(REMIT_ACH_CRASH_AT=crash_at),
+        env=child_env(REMIT_ACH_CRASH_AT=crash_at, **env),
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
+def _keys(folder: str) -> list[str]:
+    return list(walk(file_store(), folder))
+
+
 @pytest.mark.django_db(transaction=True)
-def test_killed_between_writing_and_committing_nothing_is_sent_and_the_next_run_sends_it_once(acme):
+def test_killed_between_writing_and_committing_nothing_is_sent_and_the_next_run_sends_it_once(acme, store_env):
     biller, _ = acme
     customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
     payments = [pay(biller, user, account, [make_invoice(customer, amount_cents=1000 + n)]) for n in range(3)]
     day = payments[0].pay_on
-    crashed = _export_in_a_process(day, "after-write")
+    crashed = _export_in_a_process(day, "after-write", store_env)
     assert crashed.returncode == 86, crashed.stderr
-    assert list(outbound_dir().glob("*.ach")) == [] and len(list(partial_dir(biller.pk).iterdir())) == 1
+    assert _keys("ach/outbound") == []
+    # The database store rolled the file back with its record; S3 keeps the unrecorded partial file.
+    assert len(_keys("ach/partial")) == (1 if store_env else 0)
     assert not AchFile.objects.exists()
     assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.SCHEDULED}
-    done = _export_in_a_process(day, "")
+    done = _export_in_a_process(day, "", store_env)
     assert done.returncode == 0, done.stderr
-    assert list(partial_dir(biller.pk).iterdir()) == []
+    assert _keys("ach/partial") == []  # the leftover was deleted under the biller's lock
     record = AchFile.objects.get()
+    assert _keys("ach/outbound") == [f"ach/outbound/{record.filename}"]
     assert record.entry_count == 3
     assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.SENT}
     assert len([r for r in check_file(read(record)) if r["kind"] == "entry"]) == 3
 
 
 @pytest.mark.django_db(transaction=True)
-def test_killed_after_committing_the_next_run_finishes_the_rename_and_sends_nothing_twice(acme):
+def test_killed_after_committing_the_next_run_finishes_the_file_and_sends_nothing_twice(acme, store_env):
     biller, _ = acme
     customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
     payment = pay(biller, user, account, [make_invoice(customer, amount_cents=1000)])
-    crashed = _export_in_a_process(payment.pay_on, "after-commit")
+    crashed = _export_in_a_process(payment.pay_on, "after-commit", store_env)
     assert crashed.returncode == 86, crashed.stderr
     record = AchFile.objects.get()
-    assert not (outbound_dir() / record.filename).exists() and (partial_dir(biller.pk) / record.filename).exists()
+    if store_env:  # S3: recorded, but not yet published; it is served from ach/partial/ meanwhile
+        assert _keys("ach/outbound") == [] and _keys("ach/partial") == [f"ach/partial/{biller.pk}/{record.filename}"]
+    else:  # the database store: the file committed with its record; nothing is left to finish
+        assert _keys("ach/outbound") == [f"ach/outbound/{record.filename}"] and _keys("ach/partial") == []
+    assert len([r for r in check_file(read(record)) if r["kind"] == "entry"]) == 1
     assert Payment.objects.get().status == PaymentStatus.SENT
-    done = _export_in_a_process(payment.pay_on, "")
+    done = _export_in_a_process(payment.pay_on, "", store_env)
     assert done.returncode == 0 and "nothing scheduled" in done.stdout
-    assert AchFile.objects.count() == 1 and (outbound_dir() / record.filename).exists()
+    assert AchFile.objects.count() == 1 and _keys("ach/outbound") == [f"ach/outbound/{record.filename}"]
+    assert _keys("ach/partial") == []
     assert AchEntry.objects.count() == 1
+    assert len([r for r in check_file(read(record)) if r["kind"] == "entry"]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_s3_partial_file_that_changed_is_left_for_an_operator(acme, s3_store, caplog):
+    biller, _ = acme
+    customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
+    payment = pay(biller, user, account, [make_invoice(customer, amount_cents=1000)])
+    assert _export_in_a_process(payment.pay_on, "after-commit", s3_store.env).returncode == 86
+    record = AchFile.objects.get()
+    file_store().save(partial_key(biller.pk, record.filename), ContentFile(b"not the file"))
+    recover_partial(biller)
+    assert _keys("ach/outbound") == [] and "does not match its recorded SHA-256" in caplog.text
 
 
 def test_the_worker_exports_at_the_cutoff_of_a_banking_day_only(acme, settings):
@@ -255,13 +293,17 @@ def test_the_worker_exports_at_the_cutoff_of_a_banking_day_only(acme, settings):
     assert AchFile.objects.get().effective_date == next_banking_day(monday)
 
 
-def test_the_file_is_readable_by_its_owner_only(acme, export):
+def test_the_file_is_in_the_store_and_a_copy_in_the_outbound_folder_when_asked_readable_by_its_owner_only(
+    acme, export, settings, tmp_path
+):
+    settings.REMIT_ACH_OUTBOUND_DIR = str(tmp_path / "outbound")
     biller, _ = acme
     customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
     payment = pay(biller, user, account, [make_invoice(customer, amount_cents=1000)])
     result = export(biller=biller, effective_date=payment.pay_on)
     assert result.file is not None
-    assert (outbound_dir() / result.file.filename).stat().st_mode & 0o777 == 0o600
+    copy = tmp_path / "outbound" / result.file.filename
+    assert copy.read_bytes() == file_bytes(result.file) and copy.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_file_of_several_pages_costs_four_queries_a_page_and_reads_the_listeners_once(acme, export, monkeypatch):

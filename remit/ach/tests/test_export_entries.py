@@ -29,7 +29,7 @@ def acme():
 
 @pytest.fixture
 def export(run_on_commit):
-    """ach_export, with its after-commit rename run as a committed transaction would."""
+    """ach_export, with what follows its commit run as a committed transaction would."""
 
     def run(**kwargs):
         with run_on_commit(execute=True):

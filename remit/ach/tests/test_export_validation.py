@@ -12,9 +12,10 @@ import time_machine
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.models import AchEntry, ValidationEntry
 from remit.ach.returns import ach_import_returns
+from remit.ach.stored import file_text
 from remit.ach.tests.nacha_parser import check_file
 from remit.ach.tests.test_export import ach_fields, payer
 from remit.customers.models import CustomerMembership
@@ -59,7 +60,7 @@ def run_export(run_on_commit, biller, day):
 
 
 def records_of(result):
-    return check_file((outbound_dir() / result.file.filename).read_text())
+    return check_file(file_text(result.file))
 
 
 def batches_of(records):
@@ -155,7 +156,7 @@ def test_a_balanced_file_always_carries_the_offsetting_debit_and_stays_balanced(
     assert result.payments == 1
     # The offset comes back: still recognised as this file's offset, the micro-entries around it.
     [offset] = [e for _, entries in batches_of(records) for e in entries if e["individual_id"].strip() == "OFFSET"]
-    text = (outbound_dir() / result.file.filename).read_text()
+    text = file_text(result.file)
     answer = returns_for(text, returns={offset["trace"]: "R03"}, today=WEDNESDAY)
     assert ach_import_returns(text=answer, filename="offset.ach", biller=biller).offset_returns == 1
 
@@ -199,7 +200,7 @@ def test_a_returned_prenote_blocks_the_account_and_cancels_its_payments(clock, r
     payment = pay(user, account, customer, 4500, run_on_commit)
     result = run_export(run_on_commit, biller, TUESDAY)
     trace = ValidationEntry.objects.get().trace_number
-    text = returns_for((outbound_dir() / result.file.filename).read_text(), returns={trace: "R03"}, today=WEDNESDAY)
+    text = returns_for(file_text(result.file), returns={trace: "R03"}, today=WEDNESDAY)
     with run_on_commit(execute=True):
         imported = ach_import_returns(text=text, filename="returns.ach", biller=biller)
     assert (imported.validation_answers, imported.blocked_accounts, imported.not_ours) == (1, 1, 0)
@@ -221,7 +222,7 @@ def test_a_notification_of_change_on_a_prenote_corrects_the_account_which_stays_
     result = run_export(run_on_commit, biller, TUESDAY)
     trace = ValidationEntry.objects.get().trace_number
     text = returns_for(
-        (outbound_dir() / result.file.filename).read_text(),
+        file_text(result.file),
         returns={},
         corrections={trace: ("C01", "99887766")},
         today=WEDNESDAY,
@@ -239,7 +240,7 @@ def test_returned_micro_entries_block_the_account_once(clock, run_on_commit):
     payer(biller, "Jo Smith", personal=True, number="55501234")
     result = run_export(run_on_commit, biller, TUESDAY)
     both = {entry.trace_number: "R02" for entry in ValidationEntry.objects.all()}
-    text = returns_for((outbound_dir() / result.file.filename).read_text(), returns=both, today=WEDNESDAY)
+    text = returns_for(file_text(result.file), returns=both, today=WEDNESDAY)
     imported = ach_import_returns(text=text, filename="returns.ach", biller=biller)
     assert (imported.validation_answers, imported.blocked_accounts) == (2, 1)
     assert sorted(ValidationEntry.objects.values_list("answer_code", flat=True)) == ["R02", "R02"]

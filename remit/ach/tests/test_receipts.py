@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.settle import ach_settle
+from remit.ach.stored import file_text
 from remit.ach.tests.test_export import ach_fields
 from remit.ach.tests.test_returns_and_settlement import pay_on_the_portal
 from remit.ach.tests.test_returns_and_settlement import world as world  # the fixture
@@ -59,7 +60,7 @@ def test_a_return_file_after_the_receipt_withdraws_it_once(world, run_on_commit,
         ach_settle(today=add_banking_days(payment.pay_on, 2))
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SETTLED and result.file is not None
-    outbound = (outbound_dir() / result.file.filename).read_text()
+    outbound = file_text(result.file)
     path = tmp_path / "late-return.ach"  # R10 may come up to 60 days after settlement
     path.write_text(returns_for(outbound, today=timezone.localdate(), returns={payment.ach_entry.trace_number: "R10"}))
     with run_on_commit(execute=True):

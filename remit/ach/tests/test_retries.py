@@ -15,11 +15,12 @@ from django.test import Client
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.retry_links import retry_from_token, skip_token
 from remit.ach.retry_policy import retry_policy_save
 from remit.ach.retrying import retry_skip
 from remit.ach.returns import ach_import_returns
+from remit.ach.stored import file_text
 from remit.ach.tests.nacha_parser import check_file
 from remit.ach.tests.test_export import ach_fields
 from remit.invoices.models import Invoice
@@ -76,7 +77,7 @@ def send(world, run_on_commit, payment: Payment) -> str:
     with time_machine.travel(at(before), tick=False), run_on_commit(execute=True):
         result = ach_export(biller=world["acme"], effective_date=payment.pay_on)
     assert result.file is not None
-    return (outbound_dir() / result.file.filename).read_text()
+    return file_text(result.file)
 
 
 def bank_returns(world, run_on_commit, payment, code, *, on=None):
@@ -86,7 +87,7 @@ def bank_returns(world, run_on_commit, payment, code, *, on=None):
     if payment.status == PaymentStatus.SCHEDULED:
         send(world, run_on_commit, payment)
         payment.refresh_from_db()
-    outbound = (outbound_dir() / payment.ach_entry.file.filename).read_text()
+    outbound = file_text(payment.ach_entry.file)
     day = on or add_banking_days(payment.pay_on, 2)
     text = returns_for(outbound, returns={payment.ach_entry.trace_number: code}, today=day)
     with time_machine.travel(at(day), tick=False), run_on_commit(execute=True):

@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.models import AchReturn
 from remit.ach.return_rate_data import daily_counts, local_today, return_rate_trend, return_rates
 from remit.ach.return_rates import ALL, Category
 from remit.ach.returns import ach_import_returns
+from remit.ach.stored import file_text
 from remit.ach.tests.rates_data import originate, return_entries
 from remit.ach.tests.test_export import ach_fields
 from remit.payments.models import Payment, PaymentStatus
@@ -54,7 +55,7 @@ def test_rates_of_entries_exported_and_returns_imported(run_on_commit):
     assert result.file is not None
     returned = Payment.objects.get(pk=payments[0].pk)
     text = returns_for(
-        (outbound_dir() / result.file.filename).read_text(),
+        file_text(result.file),
         today=timezone.localdate(),
         returns={returned.ach_entry.trace_number: "R10"},
     )

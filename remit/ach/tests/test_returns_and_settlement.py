@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.models import AchCorrection, AchReturn, InboundFile
 from remit.ach.settle import ach_settle
+from remit.ach.stored import file_text
 from remit.ach.tests.test_export import ach_fields
 from remit.autopay.models import AutoPay
 from remit.autopay.settings import autopay_save
@@ -77,7 +78,7 @@ def export_and_return(world, run_on_commit, tmp_path, **bank_says):
     with run_on_commit(execute=True):
         result = ach_export(biller=world["acme"], effective_date=payment.pay_on)
     assert result.file is not None
-    outbound = (outbound_dir() / result.file.filename).read_text()
+    outbound = file_text(result.file)
     trace = payment.ach_entry.trace_number
     returned = returns_for(
         outbound,

@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.models import AchReturn
 from remit.ach.returns import ach_import_returns
+from remit.ach.stored import file_text
 from remit.ach.tests.test_export import ach_fields
 from remit.invoices.models import Invoice
 from remit.lib.money import format_cents
@@ -63,7 +64,7 @@ def sent(run_on_commit):
     assert result.file is not None and result.payments == len(payments)
     with transaction.atomic():
         payments_settle([p.pk for p in payments[::3]], note="Settled")
-    return acme, [Payment.objects.get(pk=p.pk) for p in payments], (outbound_dir() / result.file.filename).read_text()
+    return acme, [Payment.objects.get(pk=p.pk) for p in payments], file_text(result.file)
 
 
 def outbox(after: int = 0) -> list[EmailMessage]:
@@ -149,7 +150,7 @@ def test_one_email_per_customer_names_a_private_account_only_to_its_owner(run_on
     with run_on_commit(execute=True):
         record = ach_export(biller=acme, effective_date=pay_on).file
     assert record is not None
-    outbound = (outbound_dir() / record.filename).read_text()
+    outbound = file_text(record)
     before = last_email_id()
     import_returns(acme, outbound, [Payment.objects.get(pk=p.pk) for p in payments], code="R02")
     mails = [m for m in outbox(before) if "returned by your bank" in m["Subject"]]

@@ -11,9 +11,10 @@ from django.core.management.base import CommandError
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.models import AchReturn, ForeignEntry, InboundFile
 from remit.ach.returns import ach_import_returns
+from remit.ach.stored import file_text
 from remit.ach.tests.corpus import CORPUS, TODAY, TRACES, assemble, build_world, edit, with_field
 from remit.ach.tests.test_export import ach_fields
 from remit.payments.models import Payment, PaymentStatus
@@ -39,7 +40,7 @@ def second_biller(run_on_commit, company_id):
     with run_on_commit(execute=True):
         record = ach_export(biller=globex, effective_date=payment.pay_on).file
     assert record is not None and payment.ach_entry.trace_number == TRACES["P1"]
-    return globex, payment, (outbound_dir() / record.filename).read_text()
+    return globex, payment, file_text(record)
 
 
 def one_file(*texts):

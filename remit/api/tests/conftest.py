@@ -13,8 +13,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.returns import ach_import_returns
+from remit.ach.stored import file_text
 from remit.ach.tests.test_export import ach_fields
 from remit.api.actions import api_key_create
 from remit.billers.models import Biller
@@ -108,7 +109,7 @@ def seed_paid_world(keyed: KeyedBiller, *, committed: Callable[[], AbstractConte
     with committed():
         exported = ach_export(biller=biller, effective_date=pay_on)
     assert exported.file is not None
-    outbound = (outbound_dir() / exported.file.filename).read_text()
+    outbound = file_text(exported.file)
     returned.refresh_from_db()
     text = returns_for(outbound, returns={returned.ach_entry.trace_number: "R01"}, today=timezone.localdate())
     with committed():

@@ -154,7 +154,7 @@ def connected(acme: Acme, bank: Bank) -> Acme:
 
 
 def export_file(acme: Acme, run_on_commit: Any, *, account_number: str = "123456789", cents: int = 25000) -> Any:
-    """A scheduled payment of Globex's exported into a NACHA file (its rename after the commit run).
+    """A scheduled payment of Globex's exported into a NACHA file (what follows its commit run).
     The payment is from Globex's first bank account, made with ``account_number`` if it has none (the
     simulated bank returns accounts ending in 0001 with R01)."""
     from remit.test import ach_payment_rows, soonest_pay_on

@@ -10,11 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from remit.ach.export import outbound_dir
 from remit.ach.models import AchFile
+from remit.ach.stored import file_bytes, outbound_key
 from remit.bank import delivery as delivery_module
 from remit.bank import pgp
 from remit.bank.delivery import (
@@ -26,6 +27,7 @@ from remit.bank.delivery import (
 )
 from remit.bank.models import BankConnection, DeliveryStatus, FileDelivery
 from remit.bank.tests.conftest import Acme, Bank, KeyPair, email_text, export_file
+from remit.files.store import file_store
 from remit.notifications.models import OutboundEmail
 from remit.test import child_env
 
@@ -50,7 +52,7 @@ def test_a_file_goes_up_as_part_then_is_renamed_and_recorded(connected: Acme, ba
     assert outcome.done, outcome.said
     assert bank.sim.uploads == [f"/to-bank/{record.filename}.part"]
     assert at_the_bank(bank) == [record.filename]
-    assert (bank.to_bank / record.filename).read_bytes() == (outbound_dir() / record.filename).read_bytes()
+    assert (bank.to_bank / record.filename).read_bytes() == file_bytes(record)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED and delivery.delivered_at is not None
     assert delivery.remote_name == record.filename and delivery.attempts == 1 and not delivery.encrypted
@@ -80,7 +82,7 @@ def test_with_pgp_the_bank_gets_the_file_encrypted_to_its_key(
     sent = (bank.to_bank / name).read_bytes()
     assert pgp.looks_encrypted(sent) and b"ACME SUPPLY" not in sent
     plain = pgp.decrypt(sent, private_key=pgp_keys["bank"].private, passphrase="")
-    assert plain == (outbound_dir() / delivery.file.filename).read_bytes()
+    assert plain == file_bytes(delivery.file)
     delivery.refresh_from_db()
     assert delivery.encrypted and delivery.remote_name == name
     with pytest.raises(pgp.PgpError, match="encrypted to another key"):
@@ -134,7 +136,7 @@ def test_a_worker_killed_between_upload_and_rename_then_a_retry_delivers_once(
     assert outcome.done, outcome.said
     assert bank.sim.uploads == [f"/to-bank/{name}.part"]  # the retry only renamed
     assert at_the_bank(bank) == [name]
-    assert (bank.to_bank / name).read_bytes() == (outbound_dir() / name).read_bytes()
+    assert (bank.to_bank / name).read_bytes() == file_bytes(AchFile.objects.get(filename=name))
     assert FileDelivery.objects.get(pk=delivery.pk).attempts == 2
 
 
@@ -248,10 +250,10 @@ def test_a_different_file_of_the_same_name_at_the_bank_is_never_replaced(
     assert (bank.to_bank / delivery.file.filename).read_bytes() == b"someone else's file"
 
 
-def test_a_file_changed_on_disk_is_not_sent(connected: Acme, bank: Bank, run_on_commit: Any) -> None:
+def test_a_file_changed_in_the_store_is_not_sent(connected: Acme, bank: Bank, run_on_commit: Any) -> None:
     delivery = queued(connected, run_on_commit)
-    path = outbound_dir() / delivery.file.filename
-    path.write_bytes(path.read_bytes().replace(b"ACME", b"ACNE"))
+    changed = file_bytes(delivery.file).replace(b"ACME", b"ACNE")
+    file_store().save(outbound_key(delivery.file.filename), ContentFile(changed))
     outcome = bank_deliver(delivery.pk)
     assert not outcome.done and "changed since Remit wrote it" in outcome.said
     assert at_the_bank(bank) == [] and bank.sim.uploads == []

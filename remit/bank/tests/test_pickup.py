@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import outbound_dir
 from remit.ach.models import AchEntry
 from remit.ach.returns import ach_import_returns
+from remit.ach.stored import file_text
 from remit.bank import pgp
 from remit.bank.models import BankConnection, PickedUpFile, PickupStatus
 from remit.bank.pickup import bank_pick_up, bank_pickup_retry
@@ -29,9 +29,7 @@ def return_file(acme: Acme, run_on_commit: Any, code: str = "R01") -> tuple[str,
     """The bank's return file for a new outbound file, returning its one entry with ``code``."""
     record = export_file(acme, run_on_commit)
     entry = AchEntry.objects.select_related("payment").get(file=record)
-    text = returns_for(
-        (outbound_dir() / record.filename).read_text(), returns={entry.trace_number: code}, today=date.today()
-    )
+    text = returns_for(file_text(record), returns={entry.trace_number: code}, today=date.today())
     return text, entry
 
 

@@ -6,13 +6,16 @@ import io
 from datetime import date
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from remit.ach.actions import AchFields, ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.models import AchEntry, AchReturn, AchSettings, InboundFile
+from remit.ach.stored import file_bytes, file_text, outbound_key
 from remit.console.forms_ach import AchSettingsForm
+from remit.files.store import file_store
 from remit.lib import crypto
 from remit.payments.actions import payment_schedule
 from remit.payments.models import PaymentStatus
@@ -257,27 +260,44 @@ def test_files_are_listed_and_downloaded(client, acme, django_capture_on_commit_
     assert response.status_code == 200
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"] == f'attachment; filename="{record.filename}"'
-    assert b"".join(response.streaming_content) == (outbound_dir() / record.filename).read_bytes()
+    assert b"".join(response.streaming_content) == file_bytes(record)
 
 
-def test_a_file_missing_on_disk_is_a_clear_404(client, acme, django_capture_on_commit_callbacks):
+def test_a_file_missing_from_the_store_is_a_clear_404(client, acme, django_capture_on_commit_callbacks):
     biller, owner = acme
     record, _ = sent_file(biller, owner, django_capture_on_commit_callbacks)
-    (outbound_dir() / record.filename).unlink()
+    file_store().delete(outbound_key(record.filename))  # gone from the store: no other copy is looked for
     response = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
     assert response.status_code == 404
-    assert "not in Remit's outbound folder" in response.content.decode()
+    assert "not in Remit's file store" in response.content.decode()
 
 
 def test_a_changed_file_is_not_served(client, acme, django_capture_on_commit_callbacks):
     biller, owner = acme
     record, _ = sent_file(biller, owner, django_capture_on_commit_callbacks)
-    path = outbound_dir() / record.filename
-    assert "ACME SUPPLY" in path.read_text()
-    path.write_text(path.read_text().replace("ACME SUPPLY", "MALLORY INC"))
+    text = file_text(record)
+    assert "ACME SUPPLY" in text
+    file_store().save(outbound_key(record.filename), ContentFile(text.replace("ACME SUPPLY", "MALLORY INC").encode()))
     response = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
     assert response.status_code == 409
     assert "changed since Remit wrote it" in response.content.decode()
+
+
+def test_a_file_store_that_does_not_answer_is_a_clear_503(client, acme, django_capture_on_commit_callbacks, settings):
+    from botocore.config import Config
+
+    from conftest import free_port
+
+    biller, owner = acme
+    record, _ = sent_file(biller, owner, django_capture_on_commit_callbacks)
+    nobody = f"http://127.0.0.1:{free_port()}"  # an S3 server that is down: nothing listens there
+    options = {"bucket_name": "remit", "endpoint_url": nobody, "access_key": "k", "secret_key": "s"}
+    options["client_config"] = Config(connect_timeout=1, retries={"max_attempts": 0})
+    down = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    settings.STORAGES = {**settings.STORAGES, "files": down}
+    response = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
+    assert response.status_code == 503
+    assert "file store did not answer" in response.content.decode()
 
 
 def test_another_billers_file_is_404(client, acme, django_capture_on_commit_callbacks):
@@ -297,7 +317,7 @@ def test_uploading_a_return_file_returns_the_payment(client, acme, django_captur
     biller, owner = acme
     record, payment = sent_file(biller, owner, django_capture_on_commit_callbacks)
     trace = AchEntry.objects.get(payment=payment).trace_number
-    text = returns_for((outbound_dir() / record.filename).read_text(), returns={trace: "R01"}, today=date.today())
+    text = returns_for(file_text(record), returns={trace: "R01"}, today=date.today())
 
     response = upload(client, biller, text)
     html = response.content.decode()
@@ -322,7 +342,7 @@ def test_a_return_file_is_the_same_file_whatever_its_line_endings(client, acme, 
     biller, owner = acme
     record, payment = sent_file(biller, owner, django_capture_on_commit_callbacks)
     trace = AchEntry.objects.get(payment=payment).trace_number
-    text = returns_for((outbound_dir() / record.filename).read_text(), returns={trace: "R01"}, today=date.today())
+    text = returns_for(file_text(record), returns={trace: "R01"}, today=date.today())
     records = text.splitlines()
     windows = "\r\n".join(records) + "\r\n"
     assert "imported: 1 payment returned" in upload(client, biller, windows, name="crlf.ach").content.decode()
@@ -336,7 +356,7 @@ def test_a_malformed_return_file_changes_nothing(client, acme, django_capture_on
     biller, owner = acme
     record, payment = sent_file(biller, owner, django_capture_on_commit_callbacks)
     trace = AchEntry.objects.get(payment=payment).trace_number
-    text = returns_for((outbound_dir() / record.filename).read_text(), returns={trace: "R01"}, today=date.today())
+    text = returns_for(file_text(record), returns={trace: "R01"}, today=date.today())
     lines = text.splitlines(keepends=True)
     lines[2] = lines[2][:-2] + "\n"  # the entry record loses a character
 
@@ -364,7 +384,7 @@ def test_another_billers_returns_are_not_imported_here_but_listed_as_not_ours(
     other, other_owner = make_biller("Globex Corporation")
     record, payment = sent_file(other, other_owner, django_capture_on_commit_callbacks)
     trace = AchEntry.objects.get(payment=payment).trace_number
-    text = returns_for((outbound_dir() / record.filename).read_text(), returns={trace: "R01"}, today=date.today())
+    text = returns_for(file_text(record), returns={trace: "R01"}, today=date.today())
     html = upload(client, biller, text).content.decode()
     assert "returns.ach imported: 0 payments returned, 0 notifications of change applied, 1 entry not yours" in html
     assert f"no payment of yours has the trace number {trace}" in html and "Not ours" in html

@@ -32,8 +32,9 @@ from pypdf import PdfReader
 
 from remit.ach.actions import ach_settings_save
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.retry_links import skip_token as retry_skip_token
+from remit.ach.stored import file_text
 from remit.ach.tests.test_export import ach_fields
 from remit.autopay.engine import autopay_skip
 from remit.autopay.links import skip_token
@@ -251,7 +252,7 @@ def test_a_colleague_never_sees_a_private_account_on_any_page_or_email(story, ma
     assert result.moved == [story["payment"].pk] and result.file is not None
     story["payment"].refresh_from_db()
     returned = returns_for(
-        (outbound_dir() / result.file.filename).read_text(),
+        file_text(result.file),
         today=timezone.localdate(),
         returns={story["payment"].ach_entry.trace_number: "R02"},
     )

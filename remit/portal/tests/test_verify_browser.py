@@ -13,7 +13,8 @@ import pytest
 import time_machine
 
 from conftest import axe_violations, screenshot
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
+from remit.ach.stored import file_text
 from remit.ach.tests.nacha_parser import check_file
 from remit.billers.models import Biller
 from remit.customers.models import Customer
@@ -55,7 +56,7 @@ def entries_of(text: str) -> list[tuple[str, dict[str, str]]]:
 def export(biller: Biller, day: date) -> list[tuple[str, dict[str, str]]]:
     result = ach_export(biller=biller, effective_date=day)
     assert result.file is not None
-    return entries_of((outbound_dir() / result.file.filename).read_text())
+    return entries_of(file_text(result.file))
 
 
 def test_initech_verifies_its_new_account_with_the_amounts_from_the_file(page, live_server, settings, tmp_path):

@@ -100,7 +100,7 @@ class FakeLock:
 
 
 def test_a_beat_sends_only_while_it_holds_the_lock_and_steps_down_when_it_loses_it(tmp_path, settings, monkeypatch):
-    from celery.beat import PersistentScheduler
+    from celery.beat import Scheduler
 
     from remit.celery import app
     from remit.site.beat import LeaderScheduler
@@ -109,26 +109,42 @@ def test_a_beat_sends_only_while_it_holds_the_lock_and_steps_down_when_it_loses_
     ticks: list[bool] = []
 
     def tick(self: LeaderScheduler, *args: object, **kwargs: object) -> float:
-        ticks.append(self._store is not None)  # Celery's tick, which sends what is due
+        ticks.append(bool(self.schedule))  # Celery's tick, which sends what is due
         return 1.0
 
-    monkeypatch.setattr(PersistentScheduler, "tick", tick)
-    scheduler = LeaderScheduler(app=app, schedule_filename=str(tmp_path / "beat-schedule"))
+    monkeypatch.setattr(Scheduler, "tick", tick)
+    scheduler = LeaderScheduler(app=app)
     scheduler._lock = lock = FakeLock()
 
     assert scheduler.tick() == 0 and ticks == []  # taken elsewhere: it waits and sends nothing
     assert scheduler.schedule == {}
     lock.free = True
     scheduler.tick()
-    assert ticks == [True] and lock.held  # its turn: the schedule file is open and ticking
+    assert ticks == [True] and lock.held  # its turn: the schedule is set up and ticking
     lock.lost = True
     scheduler.tick()
-    assert ticks == [True] and not lock.held and scheduler._store is None  # lost: stopped at once
+    assert ticks == [True] and not lock.held and scheduler.schedule == {}  # lost: stopped at once
     lock.lost = False
     scheduler.tick()
     assert ticks == [True, True]  # and runs again once it has the lock back
     scheduler.close()
     assert not lock.held
+
+
+def test_the_schedule_keeps_nothing_on_disk(tmp_path, settings):
+    """A beat that takes the schedule over on another machine must not depend on a local file: the
+    schedule is in memory, each entry due one interval after this beat took the lead."""
+    from remit.celery import app
+    from remit.site.beat import LeaderScheduler
+
+    settings.DATA_DIR = tmp_path
+    scheduler = LeaderScheduler(app=app, schedule_filename=str(tmp_path / "beat-schedule"))
+    scheduler._lock = lock = FakeLock()
+    lock.free = True
+    scheduler.tick()
+    assert set(scheduler.schedule) >= {"ach-export-due", "deliver-due-emails"}
+    scheduler.close()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_postgresql_lock_knows_when_its_connection_is_gone():

@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.returns import ach_import_returns
 from remit.ach.settle import ach_settle
+from remit.ach.stored import file_text
 from remit.autopay.settings import autopay_save
 from remit.lib.banking_days import add_banking_days
 from remit.payments.credits import credit_issue
@@ -38,7 +39,7 @@ def story(world: World, run_on_commit: Any) -> dict[str, dict[str, Any]]:
         record = ach_export(biller=world.acme, effective_date=paid.pay_on).file
     assert record is not None
     text = returns_for(
-        (outbound_dir() / record.filename).read_text(),
+        file_text(record),
         today=timezone.localdate(),
         returns={returned.ach_entry.trace_number: "R01"},
     )

@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.ach.bank_sim import returns_for
-from remit.ach.export import ach_export, outbound_dir
+from remit.ach.export import ach_export
 from remit.ach.returns import ach_import_returns
 from remit.ach.settle import ach_settle
+from remit.ach.stored import file_text
 from remit.autopay.settings import autopay_save
 from remit.invoices.importer import import_invoices
 from remit.invoices.models import Invoice
@@ -150,7 +151,7 @@ def test_payment_returned_by_a_return_file_with_its_code(world, run_on_commit):
     record = export(world, run_on_commit, payment.pay_on)
     payment.refresh_from_db()
     text = returns_for(
-        (outbound_dir() / record.filename).read_text(),
+        file_text(record),
         today=timezone.localdate(),
         returns={payment.ach_entry.trace_number: "R01"},
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from remit.ach.export import AchError, ach_export
@@ -15,6 +16,7 @@ from remit.ach.return_rate_alerts import CheckResult, rate_lines, return_rates_c
 from remit.ach.return_rate_data import return_rates
 from remit.ach.returns import ReturnFileError, ach_import_returns
 from remit.ach.settle import ach_settle
+from remit.ach.stored import import_outbound
 from remit.billers.models import Biller
 from remit.lib.command_args import date_argument
 from remit.lib.money import format_cents
@@ -33,6 +35,10 @@ class Command(BaseCommand):
         returns = sub.add_parser("import-returns", help="Import a return / notification-of-change file.")
         returns.add_argument("file")
         returns.add_argument("--biller", help="Match traces of this biller only.")
+        adopt = sub.add_parser(
+            "import-outbound", help="Put recorded NACHA files written to a local folder before into the file store."
+        )
+        adopt.add_argument("directory", nargs="?", help="Default: $REMIT_DATA_DIR/ach/outbound.")
         rates = sub.add_parser("return-rates", help="Print return rates against NACHA's thresholds; alert owners.")
         rates.add_argument("--biller", help="Only this biller (its portal slug).")
         rates.add_argument("--date", help="Only print the figures of the 60 days to YYYY-MM-DD (no check, no email).")
@@ -46,6 +52,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Settled {ach_settle(today=today)} payment(s).")
         elif action == "return-rates":
             self._return_rates(options)
+        elif action == "import-outbound":
+            folder = Path(options["directory"] or Path(settings.DATA_DIR) / "ach" / "outbound")
+            stored, missing, changed = import_outbound(folder)
+            self.stdout.write(
+                f"Put {stored} file(s) from {folder} into the file store; {missing} recorded file(s) are in "
+                f"neither, {changed} in {folder} differ from their recorded SHA-256 (left out)."
+            )
         else:
             self._import(options)
 

@@ -27,7 +27,9 @@ class Command(BaseCommand):
     help = "Write the return / notification-of-change file a bank would send for an outbound file."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", nargs="?", help="An outbound file, e.g. var/ach/outbound/….ach")
+        parser.add_argument(
+            "file", nargs="?", help="An outbound file, e.g. one `remit files export DIR --prefix ach/outbound` wrote"
+        )
         parser.add_argument("--return", dest="returns", action="append", default=[], help="TRACE=R01")
         parser.add_argument("--correct", action="append", default=[], help="TRACE=C01:corrected data")
         parser.add_argument(

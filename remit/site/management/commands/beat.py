@@ -2,9 +2,9 @@
 by mistake or for standby, waits for the schedule lock and takes over when the first stops
 (site/beat.py)."""
 
+import argparse
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 
@@ -14,10 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--quiet", action="store_true", help="No start-up banner.")
-        parser.add_argument("--schedule", default=settings.CELERY_BEAT_SCHEDULE_FILENAME, help="Beat's state file.")
+        # Accepted and ignored: the schedule keeps its state in memory, not in a file (site/beat.py).
+        parser.add_argument("--schedule", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from remit.celery import app
 
-        beat = app.Beat(loglevel=options["loglevel"], schedule=options["schedule"], quiet=options["quiet"])
+        beat = app.Beat(loglevel=options["loglevel"], quiet=options["quiet"])
         beat.run()

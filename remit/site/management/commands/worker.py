@@ -24,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--quiet", action="store_true", help="No start-up banner.")
         parser.add_argument("--queues", default=settings.CELERY_TASK_DEFAULT_QUEUE)
-        parser.add_argument("--schedule", default=settings.CELERY_BEAT_SCHEDULE_FILENAME, help="Beat's state file.")
+        # Accepted and ignored: the schedule keeps its state in memory, not in a file (site/beat.py).
+        parser.add_argument("--schedule", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from remit.celery import app
@@ -39,5 +40,5 @@ class Command(BaseCommand):
         if options["quiet"]:
             argv.insert(0, "--quiet")  # a global option: it goes before the "worker" sub-command
         if options["beat"] and not options["no_beat"]:
-            argv += ["--beat", f"--schedule={options['schedule']}"]
+            argv += ["--beat"]
         app.worker_main(argv=argv)
