@@ -12,8 +12,6 @@ Members, in this order (restore reads them in one pass):
 
 - ``database/<app>.<Model>.jsonl``: the rows, parents before children (``models_in_order``);
 - ``files/<key>``: every file of ``storages["files"]``;
-- ``data-dir/<path>``: files still kept on this machine's disk under ``$REMIT_DATA_DIR``
-  (``DATA_DIR_FOLDERS``), until they live in ``storages["files"]`` too;
 - ``manifest.json``: Remit's version, the time, the database vendor, the applied migrations, the
   rows per model and the SHA-256 and size of every other member (``remit/site/restore.py`` checks
   them all before it writes anything).
@@ -53,18 +51,16 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE_PREFIX = "database/"
 FILES_PREFIX = "files/"
-DATA_DIR_PREFIX = "data-dir/"
 CHUNK = 1024 * 1024
 
 # Rows `remit migrate` makes (content types, permissions) and rows of the moment (sessions: everyone
 # signs in again after a restore; the worker's heartbeat). Neither backed up nor counted.
 NOT_BACKED_UP = frozenset({"contenttypes.ContentType", "auth.Permission", "sessions.Session", "site.WorkerHeartbeat"})
+# The database file store's own tables (REMIT_FILE_STORE=database): their files are members
+# ``files/<key>`` whichever store holds them, so a backup restores into either store.
+FILE_STORE_TABLES = frozenset({"files.StoredFile", "files.StoredChunk"})
 # Referred to by natural key: their ids are the database's own (see the module's text).
 BY_NATURAL_KEY = NOT_BACKED_UP & {"contenttypes.ContentType", "auth.Permission"}
-
-# Folders under $REMIT_DATA_DIR whose files are backed up too: the NACHA files written before they
-# moved to storages["files"]. Drop a folder here once nothing writes to it any more.
-DATA_DIR_FOLDERS = ("ach/outbound",)
 
 
 class BackupRefused(Exception):
@@ -84,7 +80,7 @@ def models_in_order() -> list[type[models.Model]]:
     chosen = [
         model
         for model in apps.get_models()
-        if model._meta.managed and not model._meta.proxy and model._meta.label not in NOT_BACKED_UP
+        if model._meta.managed and not model._meta.proxy and model._meta.label not in NOT_BACKED_UP | FILE_STORE_TABLES
     ]
     waiting = {model: _parents(model, chosen) for model in chosen}
     ordered: list[type[models.Model]] = []
@@ -183,7 +179,6 @@ def backup_write(*, output: Path, progress: Callable[[str], None] = lambda line:
             members: dict[str, dict[str, Any]] = {}
             database = _add_database(tar, members, progress)
             _add_stored_files(tar, members, progress)
-            _add_data_dir_files(tar, members, progress)
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -249,30 +244,6 @@ def _add_stored_files(
             _add(tar, FILES_PREFIX + key, chunks_of(stored), members)
         count += 1
     progress(f"Stored files: {count}.")
-
-
-def data_dir_files() -> Iterator[tuple[str, Path]]:
-    """(path under $REMIT_DATA_DIR, file) for the files of ``DATA_DIR_FOLDERS``."""
-    root = Path(settings.DATA_DIR)
-    for folder in DATA_DIR_FOLDERS:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                yield path.relative_to(root).as_posix(), path
-
-
-def _add_data_dir_files(
-    tar: tarfile.TarFile, members: dict[str, dict[str, Any]], progress: Callable[[str], None]
-) -> None:
-    count = 0
-    for relative, path in data_dir_files():
-        with path.open("rb") as handle:
-            _add(tar, DATA_DIR_PREFIX + relative, chunks_of(handle), members)
-        count += 1
-    if count:
-        progress(f"Files under $REMIT_DATA_DIR ({', '.join(DATA_DIR_FOLDERS)}): {count}.")
 
 
 def chunks_of(stream: IO[bytes]) -> Iterator[bytes]:

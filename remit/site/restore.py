@@ -8,15 +8,14 @@
    a row. Missing tables are created first (`remit migrate`).
 3. ``archive_restore`` reads the archive again and, in one transaction, inserts the rows (as they
    were, ids included), resets PostgreSQL's sequences past the highest ids, writes the stored files
-   into ``storages["files"]`` (and the files of ``DATA_DIR_FOLDERS`` back under $REMIT_DATA_DIR), and
-   compares every table's rows with the manifest's counts; any difference rolls the whole load back.
+   into ``storages["files"]`` (whichever store this installation has), and compares every table's rows
+   with the manifest's counts; any difference rolls the whole load back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tarfile
 import tempfile
 import time
@@ -27,7 +26,6 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
 from django.apps import apps
-from django.conf import settings
 from django.core import serializers
 from django.core.files import File
 from django.core.files.storage import Storage, storages
@@ -40,8 +38,6 @@ from django.db.migrations.loader import MigrationLoader
 from remit.lib import crypto
 from remit.site.backup import (
     CHUNK,
-    DATA_DIR_FOLDERS,
-    DATA_DIR_PREFIX,
     DATABASE_PREFIX,
     FILES_PREFIX,
     FORMAT,
@@ -160,9 +156,7 @@ def _check_name(path: Path, name: str) -> None:
     """Member names become storage keys and paths: nothing outside where they belong."""
     parts = PurePosixPath(name).parts
     safe = bool(parts) and not name.startswith("/") and not {"..", "."} & set(parts) and "\\" not in name
-    if name.startswith(DATA_DIR_PREFIX):
-        safe = safe and any(name.startswith(f"{DATA_DIR_PREFIX}{folder}/") for folder in DATA_DIR_FOLDERS)
-    elif not name.startswith((DATABASE_PREFIX, FILES_PREFIX)):
+    if not name.startswith((DATABASE_PREFIX, FILES_PREFIX)):
         safe = False
     if not safe:
         raise RestoreRefused(f"{path} lists a member Remit does not restore: {name!r}. Nothing was restored.")
@@ -230,6 +224,8 @@ def restore_refusal(archive: Archive) -> str:
             f"The database {_database_name()} is not empty: {shown}. `remit restore` only fills an empty "
             "database; create a new one (and point DATABASE_URL at it), then run `remit restore` again."
         )
+    if migrations_pending():  # the database store's tables may not exist yet: asked again after migrate
+        return ""
     return _file_conflicts(archive)
 
 
@@ -252,12 +248,6 @@ def _file_conflicts(archive: Archive) -> str:
             with storage.open(key, "rb") as stored:
                 if _digest(stored)[0] != facts["sha256"]:
                     clashing.append(f"{key} in the stored files")
-        elif name.startswith(DATA_DIR_PREFIX):
-            path = Path(settings.DATA_DIR) / name[len(DATA_DIR_PREFIX) :]
-            if path.exists():
-                with path.open("rb") as handle:
-                    if _digest(handle)[0] != facts["sha256"]:
-                        clashing.append(str(path))
     if not clashing:
         return ""
     return f"Files the backup holds already exist with other contents: {', '.join(clashing[:5])}. Nothing was restored."
@@ -390,10 +380,7 @@ def _put_file(name: str, stream: IO[bytes], expected: str) -> None:
         if digest.hexdigest() != expected:
             raise RestoreRefused(f"{name} changed while it was being restored; the database load was rolled back.")
         copy.seek(0)
-        if name.startswith(FILES_PREFIX):
-            _put_stored(storages["files"], name[len(FILES_PREFIX) :], copy)
-        else:
-            _put_data_dir(name[len(DATA_DIR_PREFIX) :], copy)
+        _put_stored(storages["files"], name[len(FILES_PREFIX) :], copy)
 
 
 def _put_stored(storage: Storage, key: str, content: IO[bytes]) -> None:
@@ -402,22 +389,6 @@ def _put_stored(storage: Storage, key: str, content: IO[bytes]) -> None:
     saved = storage.save(key, File(content, name=key))
     if saved != key:
         raise RestoreRefused(f"The stored file {key} was saved as {saved}; its records would not find it.")
-
-
-def _put_data_dir(relative: str, content: IO[bytes]) -> None:
-    path = Path(settings.DATA_DIR) / relative
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            while chunk := content.read(CHUNK):
-                out.write(chunk)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def keys_open(token: str) -> bool:

@@ -27,7 +27,7 @@ from remit.ach.export import ach_export, next_file_date
 from remit.ach.models import AchFile
 from remit.billers.models import Biller
 from remit.payments.models import Payment
-from remit.site.backup import MANIFEST, NOT_BACKED_UP, row_counts
+from remit.site.backup import FILE_STORE_TABLES, MANIFEST, NOT_BACKED_UP, row_counts
 from remit.site.demo import ACME_OWNER, ACME_SLUG, DEMO_PASSWORD, GLOBEX_ADMIN, load_demo
 from remit.test import child_env, make_bank_account, make_biller, make_customer, make_portal_user
 
@@ -37,16 +37,9 @@ INBOUND_KEY = "ach/inbound/" + "0" * 64 + "-returns.ach"  # a file of storages["
 
 @pytest.fixture
 def data_dir(settings, tmp_path):
-    """This test's own $REMIT_DATA_DIR and storages["files"] (not the suite's shared ones)."""
+    """This test's own $REMIT_DATA_DIR (the stored files are in the test database: the default store)."""
     folder = tmp_path / "data"
     settings.DATA_DIR = folder
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "files": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(folder / "files")},
-        },
-    }
     return folder
 
 
@@ -82,8 +75,6 @@ def fresh_database(tmp_path):
 
 AFTER_RESTORE = """
 import hashlib, json
-from pathlib import Path
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.files.storage import storages
 from remit.ach.models import AchFile
@@ -95,11 +86,7 @@ counts = row_counts()
 stored = storages["files"]
 files = {}
 for record in AchFile.objects.all():
-    key = f"ach/outbound/{record.filename}"
-    if stored.exists(key):
-        data = stored.open(key, "rb").read()
-    else:
-        data = (Path(settings.DATA_DIR) / "ach" / "outbound" / record.filename).read_bytes()
+    data = stored.open(f"ach/outbound/{record.filename}", "rb").read()
     files[record.filename] = [record.sha256, hashlib.sha256(data).hexdigest()]
 acme = Biller.objects.get(slug=ACME_SLUG)
 signed_in = {
@@ -158,7 +145,9 @@ def test_the_demo_restores_into_a_fresh_database_with_the_same_rows_files_and_si
     result = json.loads(next(line for line in checked.stdout.splitlines() if line.startswith("RESULT "))[7:])
 
     assert result["counts"] == before
-    assert set(before) >= {m._meta.label for m in apps.get_models() if m._meta.label not in NOT_BACKED_UP}
+    assert set(before) >= {
+        m._meta.label for m in apps.get_models() if m._meta.label not in NOT_BACKED_UP | FILE_STORE_TABLES
+    }
     assert before["billers.Biller"] and before["payments.BankAccount"] and before["ach.AchFile"]
     assert result["files"] == {f.filename: [f.sha256, f.sha256] for f in AchFile.objects.all()}
     assert result["signed_in"] == {"console": True, "portal": True, "wrong password": False}
