@@ -84,6 +84,10 @@ class TcpProxy:
     def restore(self) -> None:
         self.start()
 
+    @property
+    def cut_off(self) -> bool:
+        return self._listener is None
+
     stop = cut
 
     def _accept(self, listener: socket.socket) -> None:
@@ -218,11 +222,18 @@ class Process:
             os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """SIGTERM to the process group: a clean stop (see ``stop``)."""
+        if self.alive:
+            assert self.popen is not None
+            with suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+
     def stop(self) -> None:
-        if self.popen is None or self.popen.poll() is not None:
+        """Wait for the clean stop ``terminate`` asked for; SIGKILL what is left after 20 s."""
+        if self.popen is None:
             return
-        with suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
+        self.terminate()
         try:
             self.popen.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -261,6 +272,16 @@ class Remit:
         process.start()
         return process
 
+    def live_worker(self) -> Process:
+        """The worker running now (a test may have killed the first and started another)."""
+        [worker] = [p for p in self.processes.values() if p.command[3] == "worker" and not p.killed]
+        return worker
+
+    def all_alive(self) -> bool:
+        """Every process is the one started, still running: none exited, none restarted (but those a
+        test killed on purpose)."""
+        return all(process.alive for process in self.processes.values() if not process.killed)
+
     def url(self, name: str = "web") -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
@@ -276,12 +297,14 @@ class Remit:
                     return requests.get(f"{self.url(process.name)}/healthz", timeout=5).status_code == 200
                 except requests.RequestException:
                     return False
-            return " ready." in process.text() if "worker" in process.command[3] else True
+            return " ready." in process.text() if process.command[3] == "worker" else True
 
         for process in [process for process in self.processes.values() if not process.killed]:
             wait_for(lambda p=process: ready(p), timeout=timeout, what=f"{process.name} to be ready")
 
     def stop(self) -> None:
+        for process in self.processes.values():  # all at once: a standby beat must not take over
+            process.terminate()
         for process in self.processes.values():
             process.stop()
         for process in self.processes.values():
@@ -352,7 +375,7 @@ class Visitor:
 class Portal:
     biller: Biller
     people: list[User]
-    before: int  # the last outbox row written before the test's processes started
+    before: int  # the last outbox row written before the test's traffic began
 
     @property
     def slug(self) -> str:
