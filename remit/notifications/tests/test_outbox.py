@@ -159,7 +159,8 @@ def test_a_delivered_email_is_recorded_as_sent_once_the_database_answers_again(s
     with monkeypatch.context() as patch, transaction.atomic():
         patch.setattr(actions, "_request_delivery", lambda _id: None)  # delivered below, by hand
         email = _invite_like_email(make_biller()[0])
-    update, refused = QuerySet.update, []
+    update = QuerySet.update
+    refused: list[dict[str, object]] = []
 
     def database_away_once(self, **values):
         if values.get("status") == OutboundEmail.Status.SENT and not refused:
