@@ -21,11 +21,23 @@ EMAILS = 8  # each announced twice: 16 races, and the sweeps besides
 PEOPLE = 6  # each asks a web for a password-reset email: 6 more, queued by the webs
 
 
+def declare(queue: str) -> None:
+    """Create the queue before the workers start. On SQLite the broker is kombu's SQLAlchemy
+    transport, whose first declaration of a queue is an INSERT: two workers declaring a new queue at
+    the same moment race for it, and the loser exits (a development-only broker; Redis has no such
+    step)."""
+    from kombu import Exchange, Queue
+
+    with celery_app.connection_for_write() as connection:
+        Queue(queue, Exchange(queue), routing_key=queue).bind(connection.default_channel).declare()
+
+
 def test_two_webs_two_workers_and_two_beats_deliver_every_email_once(tmp_path: Path, monkeypatch):
     portal = portal_with_people(PEOPLE)
     emails = [queued_email(portal.biller, monkeypatch) for _ in range(EMAILS)]
     mail = tmp_path / "mail"
     with remit(tmp_path, EMAIL_URL=f"file://{mail}", REMIT_OUTBOX_SWEEP_SECONDS="1") as stack:
+        declare(stack.env["REMIT_QUEUE"])
         for n in (1, 2):
             stack.web(f"web-{n}", threads=2)
             stack.worker(f"worker-{n}")
