@@ -162,6 +162,13 @@ class RedisServer:
                     raise
                 time.sleep(0.05)
 
+    def kill(self) -> None:
+        """SIGKILL: Redis is gone at once, with whatever it held (it saves nothing to disk here)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()

@@ -2,9 +2,10 @@
 
 Enqueueing happens inside the caller's transaction, so an email exists if and only if the change
 that caused it was committed. Delivery is at-least-once: a row is claimed with a lease (a
-conditional UPDATE that only one worker can win), delivered, then marked sent. A worker that dies
-mid-delivery lets the lease run out and another picks the row up; the Message-ID stays the same,
-so a receiving server can recognise the rare duplicate.
+conditional UPDATE that only one worker can win), delivered, then marked sent — retried while the
+lease holds if the database is unreachable at that moment. A worker that dies mid-delivery lets the
+lease run out and another picks the row up; the Message-ID stays the same, so a receiving server can
+recognise the rare duplicate (a worker killed between the server's acceptance and the record).
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ import email
 import email.policy
 import logging
 import threading
+import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from remit.lib.tasks import enqueue_on_commit
@@ -35,6 +38,9 @@ from remit.notifications.models import OutboundEmail
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# A delivered email is recorded as sent by retrying until this long before its lease ends.
+RECORD_MARGIN = timedelta(seconds=30)
+RECORD_RETRY_SECONDS = 1.0
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -146,19 +152,21 @@ class DeliveryResult:
     error: str = ""
 
 
-def _claim(email_id: int) -> bool:
+def _claim(email_id: int) -> datetime | None:
+    """Take the email's lease; returns when it ends, or None if the email is not due or is held."""
     now = timezone.now()
     claimed = (
         OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
         .update(locked_until=now + LEASE)
     )
-    return claimed == 1
+    return now + LEASE if claimed == 1 else None
 
 
 def outbox_deliver(*, email_id: int) -> DeliveryResult:
     """Deliver one pending email if it is due and no other worker holds it. Safe to call twice."""
-    if not _claim(email_id):
+    lease_ends = _claim(email_id)
+    if lease_ends is None:
         return DeliveryResult(email_id=email_id, delivered=False, claimed=False)
     outbound = OutboundEmail.objects.get(pk=email_id)
     try:
@@ -171,17 +179,44 @@ def outbox_deliver(*, email_id: int) -> DeliveryResult:
         )
     except Exception as exc:
         return _record_failure(outbound, exc)
-    OutboundEmail.objects.filter(pk=outbound.pk).update(
-        status=OutboundEmail.Status.SENT,
-        sent_at=timezone.now(),
-        attempts=outbound.attempts + 1,
-        locked_until=None,
-        last_error="",
-    )
+    _record_sent(outbound, lease_ends=lease_ends)
     logger.info(
         "Delivered outbound %s (%s) to %d recipient(s).", outbound.pk, outbound.subject, len(outbound.recipients)
     )
     return DeliveryResult(email_id=outbound.pk, delivered=True, claimed=True)
+
+
+def _record_sent(outbound: OutboundEmail, *, lease_ends: datetime) -> None:
+    """Record that the mail server took the message. It is out: should the database be unreachable
+    at this moment, the row would stay pending and be delivered again once its lease ran out. So the
+    worker keeps trying while its lease keeps every other worker off the row (a database outage of a
+    few minutes is ridden out; a worker killed right here is the one gap left, and the Message-ID,
+    the same in both copies, lets the receiving server recognise the duplicate)."""
+    retry_until = lease_ends - RECORD_MARGIN
+    warned = False
+    while True:
+        try:
+            OutboundEmail.objects.filter(pk=outbound.pk).update(
+                status=OutboundEmail.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=outbound.attempts + 1,
+                locked_until=None,
+                last_error="",
+            )
+            return
+        except (OperationalError, InterfaceError) as error:
+            if connection.in_atomic_block or timezone.now() >= retry_until:
+                raise
+            if not warned:
+                logger.warning(
+                    "Outbound %s was delivered but the database is unreachable (%s); recording it as sent "
+                    "as soon as the database answers.",
+                    outbound.pk,
+                    type(error).__name__,
+                )
+                warned = True
+            connection.close()  # never reuse a broken connection
+            time.sleep(RECORD_RETRY_SECONDS)
 
 
 def _record_failure(outbound: OutboundEmail, exc: Exception) -> DeliveryResult:

@@ -145,3 +145,33 @@ def test_the_file_transport_writes_one_eml_per_email(mailbox, run_on_commit):
         _invite_like_email(make_biller()[0])
         _invite_like_email(make_biller()[0])
     assert len(mailbox()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivered_email_is_recorded_as_sent_once_the_database_answers_again(smtp_server, monkeypatch):
+    """The mail server took the message and then the database went away: the worker keeps trying to
+    record it under its lease, instead of leaving it pending to be delivered a second time."""
+    from django.db.models import QuerySet
+    from django.db.utils import OperationalError
+
+    from remit.notifications import actions
+
+    with monkeypatch.context() as patch, transaction.atomic():
+        patch.setattr(actions, "_request_delivery", lambda _id: None)  # delivered below, by hand
+        email = _invite_like_email(make_biller()[0])
+    update = QuerySet.update
+    refused: list[dict[str, object]] = []
+
+    def database_away_once(self, **values):
+        if values.get("status") == OutboundEmail.Status.SENT and not refused:
+            refused.append(values)
+            raise OperationalError("server closed the connection unexpectedly")
+        return update(self, **values)
+
+    monkeypatch.setattr(QuerySet, "update", database_away_once)
+    monkeypatch.setattr(actions, "RECORD_RETRY_SECONDS", 0)
+    assert outbox_deliver(email_id=email.pk).delivered
+    email.refresh_from_db()
+    assert refused and email.status == OutboundEmail.Status.SENT and email.locked_until is None
+    assert len(smtp_server.messages) == 1
+    assert outbox_deliver_due() == []  # nothing left to deliver again
