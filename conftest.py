@@ -358,7 +358,10 @@ def s3_store(_s3_server: str, settings: Any) -> S3Store:
         "default_acl": None,
         "addressing_style": "path",
     }
-    s3 = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    s3 = {
+        "BACKEND": "remit.files.storage.SealedStorage",
+        "OPTIONS": {"backend": "storages.backends.s3.S3Storage", "options": options},
+    }
     settings.STORAGES = {**settings.STORAGES, "files": s3}
     env = {
         "REMIT_FILE_STORE": "s3",

@@ -196,13 +196,19 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # keeps files in the database, needing no other server; =s3 in an S3-compatible bucket: REMIT_S3_BUCKET,
 # and REMIT_S3_ENDPOINT_URL for a server other than Amazon's, REMIT_S3_REGION, REMIT_S3_ACCESS_KEY_ID and
 # REMIT_S3_SECRET_ACCESS_KEY (unset: boto3's own AWS_* variables or the machine's role), REMIT_S3_PREFIX
-# (a folder in the bucket), REMIT_S3_ADDRESSING_STYLE (path or virtual).
+# (a folder in the bucket), REMIT_S3_ADDRESSING_STYLE (path or virtual). Either way every file is sealed
+# with REMIT_ENCRYPTION_KEYS (remit/files/sealing.py): the database or the bucket holds no plaintext.
 REMIT_FILE_STORE = env_str("REMIT_FILE_STORE", "database").lower()
 
 
 def file_store_settings() -> dict[str, object]:
+    """The sealed store (``remit.files.storage.SealedStorage``) around the store REMIT_FILE_STORE names."""
+    return {"BACKEND": "remit.files.storage.SealedStorage", "OPTIONS": unsealed_store_settings()}
+
+
+def unsealed_store_settings() -> dict[str, object]:
     if REMIT_FILE_STORE == "database":
-        return {"BACKEND": "remit.files.storage.DatabaseStorage"}
+        return {"backend": "remit.files.storage.DatabaseStorage"}
     if REMIT_FILE_STORE != "s3":
         raise ConfigurationError(f"REMIT_FILE_STORE must be database or s3 (got {REMIT_FILE_STORE!r}).")
     bucket = env_str("REMIT_S3_BUCKET")
@@ -224,7 +230,7 @@ def file_store_settings() -> dict[str, object]:
     }
     options: dict[str, object] = {"bucket_name": bucket, "file_overwrite": True, "default_acl": None}
     options |= {name: value for name, value in given.items() if value}
-    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    return {"backend": "storages.backends.s3.S3Storage", "options": options}
 
 
 # A local folder that receives a copy of each NACHA file after its export commits, for an operator's own

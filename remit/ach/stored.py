@@ -30,6 +30,7 @@ from remit.billers.models import Biller
 from remit.files.store import (
     StoredFileChanged,
     StoredFileMissing,
+    StoredFileUnopened,
     StoredFileUnreachable,
     atomic_with_database,
     file_store,
@@ -44,7 +45,15 @@ OUTBOUND = "ach/outbound"
 INBOUND = "ach/inbound"
 PARTIAL = "ach/partial"
 
-__all__ = ["StoredFileChanged", "StoredFileMissing", "StoredFileUnreachable", "file_bytes", "file_text", "open_file"]
+__all__ = [
+    "StoredFileChanged",
+    "StoredFileMissing",
+    "StoredFileUnopened",
+    "StoredFileUnreachable",
+    "file_bytes",
+    "file_text",
+    "open_file",
+]
 
 
 def outbound_key(filename: str) -> str:

@@ -34,7 +34,7 @@ from remit.ach.models import (
     InboundFile,
 )
 from remit.ach.returns import ImportResult, ReturnFileError, ach_import_returns
-from remit.ach.stored import StoredFileChanged, StoredFileMissing, StoredFileUnreachable, open_file
+from remit.ach.stored import StoredFileChanged, StoredFileMissing, StoredFileUnopened, StoredFileUnreachable, open_file
 from remit.billers.models import Biller
 from remit.billers.permissions import require_owner
 from remit.console.forms_ach import AchSettingsForm, ReturnFileForm, time_zones
@@ -199,6 +199,8 @@ def ach_file_download(request: ConsoleRequest, file_id: int) -> HttpResponse | F
         return _unavailable(request, record, status=404, problem="missing")
     except StoredFileChanged:
         return _unavailable(request, record, status=409, problem="changed")
+    except StoredFileUnopened:
+        return _unavailable(request, record, status=503, problem="keys")
     except StoredFileUnreachable:
         return _unavailable(request, record, status=503, problem="unreachable")
     response = FileResponse(

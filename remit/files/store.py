@@ -9,6 +9,10 @@ Which store it is (docs/architecture.md, "What lives where"):
 - ``s3``: django-storages' ``S3Storage`` on any S3-compatible server. A write is done when the call
   returns, whatever happens to the caller's transaction: whoever writes must say what a crash leaves
   (``ach.stored`` does).
+
+Either way ``storages["files"]`` is a ``storage.SealedStorage`` around it: every file is sealed with
+REMIT_ENCRYPTION_KEYS (``sealing``); ``sealed_store`` gives the store of sealed bytes, ``reseal_all``
+seals every file with the first key (`remit rotate_keys`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import IO
 
 from django.core.files.storage import Storage, storages
 
+from remit.files.sealing import SealedFileUnreadable
+
 READ_BYTES = 1024 * 1024
 
 
@@ -36,6 +42,10 @@ class StoredFileChanged(Exception):
 
 class StoredFileUnreachable(Exception):
     """The store did not answer (an S3 server down or refusing Remit's keys, the database gone)."""
+
+
+class StoredFileUnopened(StoredFileUnreachable):
+    """No key in REMIT_ENCRYPTION_KEYS opens the sealed file (or its sealed bytes were altered)."""
 
 
 def file_store() -> Storage:
@@ -62,6 +72,8 @@ def open_checked(key: str, sha256: str, *, store: Storage | None = None) -> IO[b
                     copy.write(data)
         except FileNotFoundError:
             raise StoredFileMissing(f"{key} is not in the file store.") from None
+        except SealedFileUnreadable as error:
+            raise StoredFileUnopened(str(error)) from None
         except Exception as error:
             # Whatever the backend raises (botocore's errors, a database error): one kind, said plainly.
             reason = " ".join(str(error).split()) or type(error).__name__
@@ -121,3 +133,39 @@ def export_to(directory: Path, *, prefix: str = "", store: Storage | None = None
         write_copy(target, data)
         written += 1
     return written, unchanged
+
+
+def sealed_store(store: Storage | None = None) -> Storage:
+    """The store of sealed bytes under ``store`` (``storages["files"]`` by default): what a backup
+    archives and a restore writes back, as they are, without the keys."""
+    store = store or file_store()
+    return getattr(store, "sealed_store", store)
+
+
+def unopened_keys(store: Storage | None = None) -> list[str]:
+    """The stored files no configured key opens (each read whole: their sealed bytes are checked)."""
+    store = store or file_store()
+    unopened = []
+    for key in walk(store):
+        try:
+            with store.open(key, "rb"):
+                pass
+        except SealedFileUnreadable:
+            unopened.append(key)
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+    return unopened
+
+
+def reseal_all(store: Storage | None = None) -> dict[str, int]:
+    """Seal every stored file with the first key of REMIT_ENCRYPTION_KEYS (one file at a time, each
+    replaced whole; a second run changes nothing). Returns how many were "sealed" (plaintext, stored
+    before sealing existed), "resealed" (another key), "current" and "gone"."""
+    store = store or file_store()
+    reseal = getattr(store, "reseal", None)
+    if reseal is None:
+        raise TypeError(f"{type(store).__name__} does not seal its files (storages['files'] is a SealedStorage).")
+    counts = {"sealed": 0, "resealed": 0, "current": 0, "gone": 0}
+    for key in walk(store):
+        counts[reseal(key)] += 1
+    return counts

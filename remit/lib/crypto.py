@@ -51,8 +51,24 @@ def reencrypt(token: str) -> str:
 
 def is_under_first_key(token: str) -> bool:
     """Whether ``token`` is already encrypted with the first key (`remit rotate-keys` skips it)."""
+    return is_bytes_under_first_key(token.encode())
+
+
+def encrypt_bytes(plain: bytes) -> bytes:
+    """``plain`` as a Fernet token (bytes) under the first key: for whole files (``remit.files``)."""
+    return _fernet(_keys()).encrypt(plain)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
     try:
-        Fernet(_keys()[0].encode()).decrypt(token.encode())
+        return _fernet(_keys()).decrypt(token)
+    except InvalidToken:
+        raise DecryptionError("None of the keys in REMIT_ENCRYPTION_KEYS can decrypt this value.") from None
+
+
+def is_bytes_under_first_key(token: bytes) -> bool:
+    try:
+        Fernet(_keys()[0].encode()).decrypt(token)
     except InvalidToken:
         return False
     return True

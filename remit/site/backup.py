@@ -11,7 +11,9 @@ billers' portals.
 Members, in this order (restore reads them in one pass):
 
 - ``database/<app>.<Model>.jsonl``: the rows, parents before children (``models_in_order``);
-- ``files/<key>``: every file of ``storages["files"]``;
+- ``files/<key>``: every file of ``storages["files"]``, sealed as it is stored (with
+  REMIT_ENCRYPTION_KEYS, ``remit/files/sealing.py``): the archive holds no NACHA file in plaintext.
+  A file stored before sealing existed is sealed on its way into the archive;
 - ``manifest.json``: Remit's version, the time, the database vendor, the applied migrations, the
   rows per model and the SHA-256 and size of every other member (``remit/site/restore.py`` checks
   them all before it writes anything).
@@ -45,6 +47,9 @@ from django.db import connection, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+
+from remit.files import sealing
+from remit.files.store import sealed_store
 
 FORMAT = "remit-backup"
 FORMAT_VERSION = 1
@@ -237,13 +242,16 @@ def stored_keys(storage: Storage, folder: str = "") -> Iterator[str]:
 def _add_stored_files(
     tar: tarfile.TarFile, members: dict[str, dict[str, Any]], progress: Callable[[str], None]
 ) -> None:
-    storage = storages["files"]
+    storage = sealed_store(storages["files"])  # the sealed bytes, as they are: no key needed
     count = 0
     for key in stored_keys(storage):
         with storage.open(key, "rb") as stored:
-            _add(tar, FILES_PREFIX + key, chunks_of(stored), members)
+            raw = bytes(stored.read())
+        if not sealing.is_sealed(raw):  # stored before sealing existed: no plaintext in the archive
+            raw = sealing.seal(raw)
+        _add(tar, FILES_PREFIX + key, [raw], members)
         count += 1
-    progress(f"Stored files: {count}.")
+    progress(f"Stored files: {count} (sealed with REMIT_ENCRYPTION_KEYS).")
 
 
 def chunks_of(stream: IO[bytes]) -> Iterator[bytes]:

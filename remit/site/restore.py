@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tarfile
 import tempfile
@@ -35,6 +36,8 @@ from django.core.serializers.jsonl import Deserializer
 from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.loader import MigrationLoader
 
+from remit.files import sealing
+from remit.files.store import sealed_store
 from remit.lib import crypto
 from remit.site.backup import (
     CHUNK,
@@ -52,6 +55,7 @@ from remit.site.backup import (
 MANIFEST_LIMIT = 64 * 1024 * 1024
 INSERT_BATCH = 500
 BANK_ACCOUNTS = f"{DATABASE_PREFIX}payments.BankAccount.jsonl"
+SAMPLE_LIMIT = 4 * 1024 * 1024  # a stored file up to this size is kept to try the keys on
 
 
 class RestoreRefused(Exception):
@@ -63,6 +67,7 @@ class Archive:
     path: Path
     manifest: dict[str, Any]
     account_number_token: str  # an encrypted account number from the backup ("" when it has none)
+    stored_file_sample: bytes = b""  # a sealed stored file from the backup (b"" when it has none)
 
     @property
     def members(self) -> dict[str, dict[str, Any]]:
@@ -75,7 +80,7 @@ def archive_verify(path: Path) -> Archive:
         raise RestoreRefused(f"{path} is not a file.")
     found: dict[str, dict[str, Any]] = {}
     manifest_bytes: bytes | None = None
-    token = ""
+    token, sample = "", b""
     try:
         with tarfile.open(path, "r|gz") as tar:
             for info in tar:
@@ -88,7 +93,12 @@ def archive_verify(path: Path) -> Archive:
                 if info.name == MANIFEST:
                     manifest_bytes = stream.read(MANIFEST_LIMIT)
                     continue
-                digest, size, first_line = _digest(stream)
+                if not sample and info.name.startswith(FILES_PREFIX) and info.size <= SAMPLE_LIMIT:
+                    data = stream.read()
+                    sample = data if sealing.is_sealed(data) else b""
+                    digest, size, first_line = _digest(io.BytesIO(data))
+                else:
+                    digest, size, first_line = _digest(stream)
                 found[info.name] = {"sha256": digest, "size": size}
                 if info.name == BANK_ACCOUNTS and first_line:
                     token = _account_number_token(first_line)
@@ -96,7 +106,7 @@ def archive_verify(path: Path) -> Archive:
         raise RestoreRefused(f"{path} is damaged or cut short ({error}). Nothing was restored.") from None
     manifest = _manifest(path, manifest_bytes)
     _compare(path, manifest["members"], found)
-    return Archive(path=path, manifest=manifest, account_number_token=token)
+    return Archive(path=path, manifest=manifest, account_number_token=token, stored_file_sample=sample)
 
 
 def _digest(stream: IO[bytes]) -> tuple[str, int, bytes]:
@@ -240,8 +250,8 @@ def migrate(say: Callable[[str], None]) -> None:
 
 
 def _file_conflicts(archive: Archive) -> str:
-    """Files already where the archive's go, with other bytes (the same bytes are left as they are)."""
-    storage = storages["files"]
+    """Files already where the archive's go, with other sealed bytes (the same bytes are left as they are)."""
+    storage = sealed_store(storages["files"])
     clashing = []
     for name, facts in archive.members.items():
         if name.startswith(FILES_PREFIX) and storage.exists(key := name[len(FILES_PREFIX) :]):
@@ -380,7 +390,11 @@ def _put_file(name: str, stream: IO[bytes], expected: str) -> None:
         if digest.hexdigest() != expected:
             raise RestoreRefused(f"{name} changed while it was being restored; the database load was rolled back.")
         copy.seek(0)
-        _put_stored(storages["files"], name[len(FILES_PREFIX) :], copy)
+        sealed = sealing.is_sealed(copy.read(len(sealing.HEADER)))
+        copy.seek(0)
+        # Sealed bytes go back as they are; a file an older backup holds in plaintext is sealed now.
+        store = storages["files"]
+        _put_stored(sealed_store(store) if sealed else store, name[len(FILES_PREFIX) :], copy)
 
 
 def _put_stored(storage: Storage, key: str, content: IO[bytes]) -> None:
@@ -389,6 +403,15 @@ def _put_stored(storage: Storage, key: str, content: IO[bytes]) -> None:
     saved = storage.save(key, File(content, name=key))
     if saved != key:
         raise RestoreRefused(f"The stored file {key} was saved as {saved}; its records would not find it.")
+
+
+def keys_open_files(sample: bytes) -> bool:
+    """Whether the current REMIT_ENCRYPTION_KEYS open ``sample`` (a sealed stored file of the backup's)."""
+    try:
+        sealing.unseal(sample, name="a stored file of the backup")
+    except sealing.SealedFileUnreadable:
+        return False
+    return True
 
 
 def keys_open(token: str) -> bool:

@@ -293,7 +293,8 @@ def test_a_file_store_that_does_not_answer_is_a_clear_503(client, acme, django_c
     nobody = f"http://127.0.0.1:{free_port()}"  # an S3 server that is down: nothing listens there
     options = {"bucket_name": "remit", "endpoint_url": nobody, "access_key": "k", "secret_key": "s"}
     options["client_config"] = Config(connect_timeout=1, retries={"max_attempts": 0})
-    down = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    sealed = {"backend": "storages.backends.s3.S3Storage", "options": options}
+    down = {"BACKEND": "remit.files.storage.SealedStorage", "OPTIONS": sealed}
     settings.STORAGES = {**settings.STORAGES, "files": down}
     response = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
     assert response.status_code == 503

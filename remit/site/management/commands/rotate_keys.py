@@ -7,7 +7,10 @@ Then it rewrites the accounts in batches, each batch in one transaction with its
 Accounts already under the first key with a current hash are left alone, so a second run changes
 nothing. Until it has run, the same number saved again may not be noticed as a duplicate.
 The billers' settlement account numbers, webhook signing secrets, bank connection secrets (SSH key,
-password, PGP key and passphrase) and the bank files Remit archived are re-encrypted too.
+password, PGP key and passphrase) and the bank files Remit archived are re-encrypted too, and every
+file of the shared file store (NACHA files, the bank's return files) is sealed again with the first
+key — files stored before sealing existed are sealed for the first time. A stored file no key opens
+is named before anything changes, like an account.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from remit.ach.models import AchSettings
 from remit.bank.connections import bank_secrets_reencrypt
+from remit.files.store import reseal_all, unopened_keys
 from remit.lib import crypto
 from remit.payments.bank_accounts import account_lookup_hash
 from remit.payments.models import BankAccount
@@ -44,6 +48,12 @@ class Command(BaseCommand):
                 "Add the key they were encrypted with (after the new first key) and run this again. "
                 "Nothing was changed."
             )
+        if unopened := unopened_keys():
+            shown = ", ".join(unopened[:10]) + (f" and {len(unopened) - 10} more" if len(unopened) > 10 else "")
+            raise CommandError(
+                f"No key in REMIT_ENCRYPTION_KEYS opens the stored file(s) {shown}. Add the key they were "
+                "sealed with (after the new first key) and run this again. Nothing was changed."
+            )
         rotated = current = 0
         for ids in _id_batches(options["batch_size"]):
             done, kept = _rotate_batch(ids)
@@ -54,6 +64,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Re-encrypted {billers} biller settlement account number(s).")
         self.stdout.write(f"Re-encrypted the signing secrets of {_rotate_webhook_secrets()} webhook endpoint(s).")
         self.stdout.write(f"Re-encrypted {_rotate_bank_secrets()} bank connection(s) and archived bank file(s).")
+        files = reseal_all()
+        self.stdout.write(
+            f"Sealed {files['resealed']} stored file(s) again with the first key and {files['sealed']} stored "
+            f"before sealing existed; {files['current']} already used the first key."
+        )
 
 
 def _id_batches(size: int) -> Iterator[list[int]]:
