@@ -4,6 +4,7 @@ restore refuses (a database with rows, an altered or cut-short archive) or warns
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -26,6 +27,8 @@ from django.db import connection
 from remit.ach.export import ach_export, next_file_date
 from remit.ach.models import AchFile
 from remit.billers.models import Biller
+from remit.files import sealing
+from remit.files.store import sealed_store
 from remit.payments.models import Payment
 from remit.site.backup import FILE_STORE_TABLES, MANIFEST, NOT_BACKED_UP, row_counts
 from remit.site.demo import ACME_OWNER, ACME_SLUG, DEMO_PASSWORD, GLOBEX_ADMIN, load_demo
@@ -80,6 +83,8 @@ from django.core.files.storage import storages
 from remit.ach.models import AchFile
 from remit.billers.actions import biller_sign_up
 from remit.billers.models import Biller
+from remit.files import sealing
+from remit.files.store import sealed_store
 from remit.site.backup import row_counts
 
 counts = row_counts()
@@ -249,6 +254,7 @@ def test_a_restore_with_other_encryption_keys_warns_that_they_do_not_decrypt(
     settings, tmp_path, data_dir, content_types_forgotten
 ):
     small_world()
+    storages["files"].save(INBOUND_KEY, ContentFile(b"622 011000015 98765432109876\n"))
     path, _ = backup(tmp_path)
     before = row_counts()
     emptied()
@@ -259,3 +265,39 @@ def test_a_restore_with_other_encryption_keys_warns_that_they_do_not_decrypt(
     assert "Every table holds as many rows as the backup's manifest says." in said
     assert row_counts() == before
     assert "do NOT decrypt the account numbers in this backup" in warned
+    assert "do NOT open the stored files in this backup" in warned
+
+
+NUMBER = b"98765432109876"
+NACHA_LINE = b"62201100001598765432109876 0000012345INV-1001       GLOBEX CORPORATION      0021000020000001\n"
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path, "r:gz") as tar:
+        return {info.name: tar.extractfile(info).read() for info in tar}  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_stored_files_are_archived_sealed_and_restored_sealed_without_the_keys_being_used(
+    tmp_path, data_dir, content_types_forgotten
+):
+    small_world()
+    store = storages["files"]
+    store.save("ach/outbound/a.ach", ContentFile(NACHA_LINE))
+    sealed_store(store).save("ach/outbound/before-sealing.ach", ContentFile(NACHA_LINE))  # stored in plaintext
+    path, _ = backup(tmp_path)
+
+    archived = {name: data for name, data in members(path).items() if name.startswith("files/")}
+    assert set(archived) == {"files/ach/outbound/a.ach", "files/ach/outbound/before-sealing.ach"}
+    for data in archived.values():
+        assert data.startswith(sealing.HEADER) and NUMBER not in data and b"GLOBEX" not in data
+    assert NUMBER not in gzip.decompress(path.read_bytes())
+
+    emptied()
+    restore(path)
+
+    for key in ("ach/outbound/a.ach", "ach/outbound/before-sealing.ach"):
+        with sealed_store(store).open(key, "rb") as raw:
+            assert raw.read() == archived[f"files/{key}"]  # written back as archived: sealed
+        with store.open(key, "rb") as plain:
+            assert plain.read() == NACHA_LINE

@@ -158,3 +158,45 @@ def test_the_bank_connections_secrets_and_archived_bank_files_are_re_encrypted_t
     assert crypto.decrypt(connection.pgp_own_passphrase_encrypted) == "passphrase"
     assert crypto.decrypt(PickedUpFile.objects.get().content_encrypted) == "101…"
     assert "Re-encrypted 0 bank connection(s)" in rotate()
+
+
+def test_stored_files_are_sealed_again_with_the_new_key(settings, admin):
+    from django.core.files.base import ContentFile
+
+    from remit.files.sealing import HEADER
+    from remit.files.store import file_store, sealed_store
+
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    store = file_store()
+    store.save("ach/outbound/a.ach", ContentFile(b"622 011000015 123456789\n"))
+    sealed_store(store).save("ach/inbound/old.ach", ContentFile(b"stored before sealing 123456789\n"))
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+
+    said = rotate()
+    assert "Sealed 1 stored file(s) again with the first key and 1 stored before sealing existed" in said
+    assert "0 already used the first key." in said.splitlines()[-1]
+    assert "Sealed 0 stored file(s) again with the first key and 0 stored before sealing existed; 2 already" in rotate()
+
+    settings.REMIT_ENCRYPTION_KEYS = [NEW]
+    for key in ("ach/outbound/a.ach", "ach/inbound/old.ach"):
+        with sealed_store(store).open(key, "rb") as raw:
+            assert raw.read().startswith(HEADER)
+        with store.open(key, "rb") as plain:
+            assert b"123456789" in plain.read()
+
+
+def test_a_stored_file_no_key_opens_stops_the_command_naming_it(settings, admin):
+    from django.core.files.base import ContentFile
+
+    from remit.files.store import file_store
+
+    settings.REMIT_ENCRYPTION_KEYS = [LOST]
+    file_store().save("ach/outbound/lost.ach", ContentFile(b"622 011000015 123456789\n"))
+    settings.REMIT_ENCRYPTION_KEYS = [OLD]
+    add(admin, "123456789")
+    before = stored()
+    settings.REMIT_ENCRYPTION_KEYS = [NEW, OLD]
+
+    with pytest.raises(CommandError, match=r"opens the stored file\(s\) ach/outbound/lost.ach.*Nothing was changed"):
+        rotate()
+    assert stored() == before
