@@ -451,3 +451,14 @@ def test_only_an_owner_downloads_files_they_hold_account_numbers(client, acme, d
     refused = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
     assert refused.status_code == 403
     assert "Only an owner can download ACH files" in refused.content.decode()
+
+
+def test_a_file_the_keys_do_not_open_is_a_clear_503(client, acme, django_capture_on_commit_callbacks, settings):
+    from cryptography.fernet import Fernet
+
+    biller, owner = acme
+    record, _ = sent_file(biller, owner, django_capture_on_commit_callbacks)
+    settings.REMIT_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # not the key the file was sealed with
+    response = client.get(f"/console/{biller.slug}/ach/files/{record.pk}/download")
+    assert response.status_code == 503
+    assert "encryption keys don't open this file" in response.content.decode()
