@@ -56,7 +56,8 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ),
             (
                 "rotate-keys",
-                "re-encrypt account numbers, webhook secrets and bank connection secrets with the first key of "
+                "re-encrypt account numbers, webhook secrets and bank connection secrets, and re-seal the stored "
+                "files (NACHA files), with the first key of "
                 "`REMIT_ENCRYPTION_KEYS` "
                 "(put a new key first, run this, then drop the old one)",
             ),
