@@ -22,7 +22,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
@@ -55,7 +55,6 @@ from remit.site.backup import (
 MANIFEST_LIMIT = 64 * 1024 * 1024
 INSERT_BATCH = 500
 BANK_ACCOUNTS = f"{DATABASE_PREFIX}payments.BankAccount.jsonl"
-SAMPLE_LIMIT = 4 * 1024 * 1024  # a stored file up to this size is kept to try the keys on
 
 
 class RestoreRefused(Exception):
@@ -67,7 +66,9 @@ class Archive:
     path: Path
     manifest: dict[str, Any]
     account_number_token: str  # an encrypted account number from the backup ("" when it has none)
-    stored_file_sample: bytes = b""  # a sealed stored file from the backup (b"" when it has none)
+    # Each stored file's plaintext SHA-256 (``files/<key>``: the keys opened it), and those they did not open.
+    files_plain_sha256: dict[str, str] = field(default_factory=dict)
+    files_unopened: list[str] = field(default_factory=list)
 
     @property
     def members(self) -> dict[str, dict[str, Any]]:
@@ -80,7 +81,9 @@ def archive_verify(path: Path) -> Archive:
         raise RestoreRefused(f"{path} is not a file.")
     found: dict[str, dict[str, Any]] = {}
     manifest_bytes: bytes | None = None
-    token, sample = "", b""
+    token = ""
+    plain: dict[str, str] = {}
+    unopened: list[str] = []
     try:
         with tarfile.open(path, "r|gz") as tar:
             for info in tar:
@@ -93,9 +96,9 @@ def archive_verify(path: Path) -> Archive:
                 if info.name == MANIFEST:
                     manifest_bytes = stream.read(MANIFEST_LIMIT)
                     continue
-                if not sample and info.name.startswith(FILES_PREFIX) and info.size <= SAMPLE_LIMIT:
+                if info.name.startswith(FILES_PREFIX):  # read whole, as the store opens it (sealing.py)
                     data = stream.read()
-                    sample = data if sealing.is_sealed(data) else b""
+                    _open_member(info.name, data, plain, unopened)
                     digest, size, first_line = _digest(io.BytesIO(data))
                 else:
                     digest, size, first_line = _digest(stream)
@@ -106,7 +109,18 @@ def archive_verify(path: Path) -> Archive:
         raise RestoreRefused(f"{path} is damaged or cut short ({error}). Nothing was restored.") from None
     manifest = _manifest(path, manifest_bytes)
     _compare(path, manifest["members"], found)
-    return Archive(path=path, manifest=manifest, account_number_token=token, stored_file_sample=sample)
+    return Archive(
+        path=path, manifest=manifest, account_number_token=token, files_plain_sha256=plain, files_unopened=unopened
+    )
+
+
+def _open_member(name: str, data: bytes, plain: dict[str, str], unopened: list[str]) -> None:
+    """The stored file's plaintext SHA-256 when the keys open it (a file already in the store with
+    other sealed bytes but the same plaintext is the same file), else its name among the unopened."""
+    try:
+        plain[name] = hashlib.sha256(sealing.unseal(data, name=name)).hexdigest()
+    except sealing.SealedFileUnreadable:
+        unopened.append(name)
 
 
 def _digest(stream: IO[bytes]) -> tuple[str, int, bytes]:
@@ -250,17 +264,30 @@ def migrate(say: Callable[[str], None]) -> None:
 
 
 def _file_conflicts(archive: Archive) -> str:
-    """Files already where the archive's go, with other sealed bytes (the same bytes are left as they are)."""
-    storage = sealed_store(storages["files"])
+    """Files already where the archive's go, with other contents. The same file is left as it is:
+    the same sealed bytes, or the same plaintext sealed again since (`remit rotate-keys`)."""
+    store = storages["files"]
     clashing = []
     for name, facts in archive.members.items():
-        if name.startswith(FILES_PREFIX) and storage.exists(key := name[len(FILES_PREFIX) :]):
-            with storage.open(key, "rb") as stored:
-                if _digest(stored)[0] != facts["sha256"]:
-                    clashing.append(f"{key} in the stored files")
+        if name.startswith(FILES_PREFIX) and sealed_store(store).exists(key := name[len(FILES_PREFIX) :]):
+            with sealed_store(store).open(key, "rb") as stored:
+                same = _digest(stored)[0] == facts["sha256"]
+            if not same and name in archive.files_plain_sha256:
+                same = _plain_sha256(store, key) == archive.files_plain_sha256[name]
+            if not same:
+                clashing.append(f"{key} in the stored files")
     if not clashing:
         return ""
     return f"Files the backup holds already exist with other contents: {', '.join(clashing[:5])}. Nothing was restored."
+
+
+def _plain_sha256(store: Storage, key: str) -> str:
+    """The SHA-256 of the stored file's plaintext ("" when the keys don't open it)."""
+    try:
+        with store.open(key, "rb") as stored:
+            return _digest(stored)[0]
+    except sealing.SealedFileUnreadable:
+        return ""
 
 
 # --- Loading ------------------------------------------------------------------------------------------
@@ -403,15 +430,6 @@ def _put_stored(storage: Storage, key: str, content: IO[bytes]) -> None:
     saved = storage.save(key, File(content, name=key))
     if saved != key:
         raise RestoreRefused(f"The stored file {key} was saved as {saved}; its records would not find it.")
-
-
-def keys_open_files(sample: bytes) -> bool:
-    """Whether the current REMIT_ENCRYPTION_KEYS open ``sample`` (a sealed stored file of the backup's)."""
-    try:
-        sealing.unseal(sample, name="a stored file of the backup")
-    except sealing.SealedFileUnreadable:
-        return False
-    return True
 
 
 def keys_open(token: str) -> bool:

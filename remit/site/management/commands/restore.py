@@ -13,7 +13,6 @@ from remit.site.restore import (
     archive_restore,
     archive_verify,
     keys_open,
-    keys_open_files,
     migrate,
     restore_refusal,
 )
@@ -49,7 +48,7 @@ class Command(BaseCommand):
         archive_restore(archive, self.stdout.write)
         self.stdout.write(self.style.SUCCESS("Every table holds as many rows as the backup's manifest says."))
         self._check_keys(archive.account_number_token)
-        self._check_file_keys(archive.stored_file_sample)
+        self._check_file_keys(len(archive.files_plain_sha256), archive.files_unopened)
 
     def _check_keys(self, token: str) -> None:
         if not token:
@@ -66,16 +65,18 @@ class Command(BaseCommand):
                 )
             )
 
-    def _check_file_keys(self, sample: bytes) -> None:
-        if not sample:
-            return
-        if keys_open_files(sample):
-            self.stdout.write("The encryption keys (REMIT_ENCRYPTION_KEYS) open the backup's stored files.")
+    def _check_file_keys(self, opened: int, unopened: list[str]) -> None:
+        if not unopened:
+            if opened:
+                self.stdout.write(
+                    f"The encryption keys (REMIT_ENCRYPTION_KEYS) open the backup's {opened} stored file(s)."
+                )
             return
         self.stderr.write(
             self.style.ERROR(
-                "WARNING: the encryption keys of this install do NOT open the stored files in this backup "
-                "(NACHA files, the bank's files are sealed with them): downloads and deliveries will fail. "
-                "Set the keys the backed-up install used (all of them, its first key first) and restart Remit."
+                f"WARNING: the encryption keys of this install do NOT open {len(unopened)} of the stored files in "
+                "this backup (NACHA files and the bank's files are sealed with them), e.g. "
+                f"{unopened[0].removeprefix('files/')}: downloads and deliveries of them will fail. Set the keys "
+                "the backed-up install used (all of them, its first key first) and restart Remit."
             )
         )
