@@ -9,8 +9,10 @@ number, and bytes altered or sealed with a key no longer configured are refused 
 garbage. The header makes the format unambiguous: bytes without it are a file stored before sealing
 existed (read as they are; `remit rotate_keys` seals them).
 
-A file is sealed and opened whole, in memory: a 10 MB file (NACHA files are a few MB at most) takes
-about 25 MB while it is sealed or read (plaintext, token and its base64), which is acceptable here.
+A file is sealed and opened whole, in memory. Measured on a 10 MiB file (NACHA files are a few MB at
+most): about 0.1 s either way, a peak of about 60 MiB beyond the file itself (the padded plaintext,
+the ciphertext, its base64, the copies), and the sealed bytes are 1.33 times the plaintext. That is
+acceptable for Remit's files; a store of much larger files would want sealing in segments.
 """
 
 from __future__ import annotations
