@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HEALTHZ = "/healthz"
 # Issue 16, "Fast under load": at 50 users.
@@ -47,6 +47,8 @@ class Step:
     routes: dict[str, Figures]
     errors: dict[tuple[str, str], int]  # (route, what went wrong): how often
     load: float  # the machine's 1-minute load average at the end of the step
+    # CPU milliseconds per request (every request of the step's run, /healthz too), by process group.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -73,7 +75,15 @@ def figures(samples: Sequence[Sample], seconds: float) -> Figures:
     )
 
 
-def step(users: int, samples: Sequence[Sample], *, start: float, end: float, load: float = 0.0) -> Step:
+def step(
+    users: int,
+    samples: Sequence[Sample],
+    *,
+    start: float,
+    end: float,
+    load: float = 0.0,
+    cpu_seconds: dict[str, float] | None = None,
+) -> Step:
     """The figures of the samples timed between ``start`` and ``end`` (after the ramp-up)."""
     window = [sample for sample in samples if start <= sample.at <= end]
     seconds = end - start
@@ -86,6 +96,7 @@ def step(users: int, samples: Sequence[Sample], *, start: float, end: float, loa
         routes={name: figures([s for s in scenario if s.name == name], seconds) for name in names},
         errors=dict(Counter((s.name, s.error) for s in window if not s.ok).most_common()),
         load=load,
+        cpu_ms={group: 1000 * seconds / len(samples) for group, seconds in (cpu_seconds or {}).items() if samples},
     )
 
 
@@ -138,6 +149,9 @@ def slowest_routes(one: Step, *, limit: int = 12) -> str:
             f"{ms(f.max):>8}  {f.errors}"
         )
     lines += [f"  {count} × {name}: {error}" for (name, error), count in list(one.errors.items())[:8]]
+    if one.cpu_ms:
+        spent = ", ".join(f"{group} {ms:.1f} ms" for group, ms in one.cpu_ms.items())
+        lines.append(f"CPU per request at {one.users} users (load average {one.load:.2f}): {spent}")
     return "\n".join(lines)
 
 

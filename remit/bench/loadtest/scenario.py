@@ -88,7 +88,7 @@ class RemitUser(HttpUser):
     def page(self, path: str, name: str) -> str:
         with self.client.get(path, name=name, headers=HEADERS, allow_redirects=False, catch_response=True) as response:
             if response.status_code != 200:
-                response.failure(f"{response.status_code} for {path}")
+                response.failure(f"{response.status_code} for {path} {response.error or ''}".strip())
         self.sent_over_http()
         return response.text or ""
 
@@ -147,7 +147,7 @@ class PortalUser(RemitUser):
             f"{self.base}invoices/{invoice}/pdf", name="portal: invoice PDF", headers=HEADERS, catch_response=True
         ) as response:
             if response.status_code != 200 or not response.content.startswith(b"%PDF"):
-                response.failure(f"{response.status_code}: no PDF")
+                response.failure(f"{response.status_code}: no PDF {response.error or ''}".strip())
         return None
 
     @task(2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from django.db import connection
 
 from remit.bench.database import bench_database
 from remit.bench.folder import keep_interrupts, run_in_temporary_folder
+from remit.bench.loadtest import cpu
 from remit.bench.loadtest.layout import Layout, production_environment, running
 from remit.bench.loadtest.report import Sample, Step, report, step
 from remit.bench.loadtest.world import seed_world
@@ -135,13 +137,31 @@ class Command(BaseCommand):
             "LOADTEST_SAMPLES": str(samples_file),
         }
         self.stderr.write(f"{users} users: {ramp:.0f} s ramp-up, then {options['seconds']:.0f} s measured…")
+        before = self._cpu(layout)
         with (layout.folder / f"locust-{users}.log").open("wb") as log:
             done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        after = self._cpu(layout)
         if done.returncode or not samples_file.exists():
             log_text = (layout.folder / f"locust-{users}.log").read_text(errors="replace")
             raise CommandError(f"locust failed ({done.returncode}):\n{log_text[-3000:]}")
         data = json.loads(samples_file.read_text())
         samples = [Sample(at, name, ms, error) for at, name, ms, error in data["samples"]]
         start = (data["spawned"] or min((s.at for s in samples), default=0.0)) + SETTLE_SECONDS
-        return step(users, samples, start=start, end=start + options["seconds"], load=os.getloadavg()[0])
+        spent = {group: after[group] - before[group] for group in after}
+        return step(
+            users, samples, start=start, end=start + options["seconds"], load=os.getloadavg()[0], cpu_seconds=spent
+        )
+
+    def _cpu(self, layout: Layout) -> dict[str, float]:
+        """CPU seconds so far of the web instances, the worker, the run's PostgreSQL backends, and
+        locust (a child that has ended: counted in this process's children's usage)."""
+        table = cpu.processes()
+        webs = [process.pid for name, process in layout.processes.items() if name.startswith("web")]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "web": cpu.tree_seconds(webs, table),
+            "worker": cpu.tree_seconds([layout.processes["worker"].pid], table),
+            "PostgreSQL": cpu.matching_seconds(str(connection.settings_dict["NAME"]), table),
+            "locust": children.ru_utime + children.ru_stime,
+        }
 
