@@ -33,7 +33,10 @@ def hosts() -> list[str]:
 
 def logins() -> dict[str, Any]:
     path = os.environ.get("LOADTEST_LOGINS")
-    return json.loads(open(path).read()) if path else {"slug": "", "password": "", "portal": [], "console": []}  # noqa: SIM115, PTH123
+    if not path:
+        return {"slug": "", "password": "", "portal": [], "console": []}
+    with open(path) as source:
+        return dict(json.load(source))
 
 
 def field(html: str, name: str) -> str:
@@ -64,7 +67,7 @@ def _spawned(user_count: int, **_: Any) -> None:
 def _write(environment: Environment, **_: Any) -> None:
     path = os.environ.get("LOADTEST_SAMPLES")
     if path:
-        with open(path, "w") as out:  # noqa: PTH123
+        with open(path, "w") as out:
             json.dump({"spawned": _marks.get("spawned", 0.0), "samples": _samples}, out)
 
 

@@ -23,8 +23,9 @@ READ_FORMS = """
 import json, runpy, sys
 scenario = runpy.run_path(sys.argv[1])
 pages = json.loads(open(sys.argv[2]).read())
+pay = ("csrfmiddlewaretoken", "idempotency_key", "pay_on", "bank_account")
 print(json.dumps({
-    "pay": {name: scenario["field"](pages["pay"], name) for name in ("csrfmiddlewaretoken", "idempotency_key", "pay_on", "bank_account")},
+    "pay": {name: scenario["field"](pages["pay"], name) for name in pay},
     "invoices": scenario["checked"](pages["pay"], "invoices"),
     "signin": {name: scenario["field"](pages["signin"], name) for name in ("csrfmiddlewaretoken", "next")},
 }))

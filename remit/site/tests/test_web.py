@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db]
 def test_the_defaults_are_a_process_per_core_with_four_threads_each_and_the_environment_overrides_them(
     monkeypatch,
 ):
-    for name in ("HOST", "PORT", "REMIT_WEB_BIND", "REMIT_WEB_WORKERS", "REMIT_WEB_THREADS", "REMIT_WEB_TIMEOUT", "REMIT_WEB_KEEPALIVE"):
+    web = ("REMIT_WEB_BIND", "REMIT_WEB_WORKERS", "REMIT_WEB_THREADS", "REMIT_WEB_TIMEOUT", "REMIT_WEB_KEEPALIVE")
+    for name in ("HOST", "PORT", *web):
         monkeypatch.delenv(name, raising=False)
     assert web_defaults() == {
         "bind": "127.0.0.1:8000",

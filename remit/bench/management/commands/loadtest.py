@@ -164,4 +164,3 @@ class Command(BaseCommand):
             "PostgreSQL": cpu.matching_seconds(str(connection.settings_dict["NAME"]), table),
             "locust": children.ru_utime + children.ru_stime,
         }
-

@@ -11,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from remit.lib.env import env_int, env_str
 
-
 # Seconds an idle keep-alive connection stays open. Longer than the reverse proxy keeps its idle
 # connections to Remit (Caddy: 2 minutes), so the proxy, not gunicorn, closes them: when the server
 # closes a connection at the moment the client sends the next request on it, that request fails
@@ -74,7 +73,7 @@ class Command(BaseCommand):
             "--keep-alive",
             type=int,
             default=defaults["keep_alive"],
-            help=f"Seconds an idle connection stays open; longer than the proxy's own (REMIT_WEB_KEEPALIVE; {KEEP_ALIVE}).",
+            help=f"Seconds an idle connection stays open, longer than the proxy's (REMIT_WEB_KEEPALIVE; {KEEP_ALIVE}).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
