@@ -27,7 +27,9 @@ def _parsed(path: Path, family: str, style: str) -> tuple[TTFFont, bytes]:
     """The font as ``add_font`` makes it, and the file's bytes (for each copy's own fontTools font)."""
     reader = FPDF()
     reader.add_font(family, style, str(path))
-    return reader.fonts[f"{family.lower()}{style}"], path.read_bytes()
+    font = reader.fonts[f"{family.lower()}{style}"]
+    assert isinstance(font, TTFFont)
+    return font, path.read_bytes()
 
 
 def add_kept_font(pdf: FPDF, family: str, style: str, path: Path) -> None:

@@ -160,7 +160,7 @@ class PortalUser(RemitUser):
         invoices = checked(html, "invoices")
         if not invoices:
             return
-        data = {
+        data: dict[str, str | list[str]] = {
             name: field(html, name) for name in ("csrfmiddlewaretoken", "idempotency_key", "pay_on", "bank_account")
         }
         data |= {"invoices": invoices, "total": f"{random.randint(1, 5)}.00"}  # noqa: S311
