@@ -13,10 +13,12 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +47,17 @@ def user_steps(raw: str) -> tuple[int, ...]:
     if not steps or any(users < 1 for users in steps):
         raise argparse.ArgumentTypeError(f"{raw!r}: give numbers of users separated by commas, e.g. 20,50")
     return steps
+
+
+def stop_on_signals() -> None:
+    """SIGINT (Ctrl-C, which the parent passes on) and SIGTERM both stop the run through its clean-up —
+    also when it was started with SIGINT ignored, as a shell script's background job is."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
 
 class Command(BaseCommand):
@@ -82,6 +95,7 @@ class Command(BaseCommand):
         if folder != Path(settings.DATA_DIR).resolve():
             raise CommandError("--folder is for `remit loadtest` itself: run `remit loadtest` without it.")
         keep_interrupts()
+        stop_on_signals()
         notifications_actions._request_delivery = lambda email_id: None  # while seeding: no worker yet
         with bench_database(folder, suffix="_loadtest") as url:
             started = time.perf_counter()
