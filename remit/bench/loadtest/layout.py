@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management.base import CommandError
 
 REMIT = [sys.executable, "-m", "remit"]
 
@@ -69,9 +70,10 @@ class Layout:
         while pending or " ready." not in self.log("worker"):
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name} stopped at start:\n{self.log(name)[-3000:]}")
+                    log = self.log(name)[-3000:]
+                    raise CommandError(f"{name} stopped at start (is Redis at REDIS_URL reachable?):\n{log}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Not ready after {timeout:.0f} s: {', '.join(pending) or 'the worker'}.")
+                raise CommandError(f"Not ready after {timeout:.0f} s: {', '.join(pending) or 'the worker'}.")
             for host in list(pending):
                 if answers(f"{host}/healthz"):
                     pending.discard(host)

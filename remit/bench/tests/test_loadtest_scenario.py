@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from remit.bench.management.commands.loadtest import SCENARIO, user_steps
+from remit.bench.management.commands.loadtest import SCENARIO, at_least_one, seconds, user_steps
 from remit.test import make_world, portal_login
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,11 @@ def test_the_steps_of_users_are_numbers():
     assert user_steps("20,50") == (20, 50)
     with pytest.raises(Exception, match="give numbers of users separated by commas"):
         user_steps("20,many")
+    assert (at_least_one("40"), seconds("0.5")) == (40, 0.5)
+    with pytest.raises(Exception, match="1 or more"):
+        at_least_one("0")
+    with pytest.raises(Exception, match="seconds above 0"):
+        seconds("soon")
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="on PostgreSQL the load test would run")

@@ -60,6 +60,26 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def at_least_one(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r}: give a whole number, 1 or more")
+    return value
+
+
+def seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{raw!r}: give a number of seconds above 0")
+    return value
+
+
 class Command(BaseCommand):
     help = "Load the portal and console as issue 16 does, against a production layout here, and print the figures."
 
@@ -67,17 +87,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--users", type=user_steps, default=(20, 50), metavar="N,N", help="The steps of users (20,50)."
         )
-        parser.add_argument("--seconds", type=float, default=60.0, help="Measured seconds per step, after ramp-up.")
-        parser.add_argument("--ramp-seconds", type=float, default=5.0, help="Seconds to start a step's users.")
-        parser.add_argument("--customers", type=int, default=40, help="Customer accounts (two portal users each).")
-        parser.add_argument("--invoices", type=int, default=40, help="Invoices per customer account.")
+        parser.add_argument("--seconds", type=seconds, default=60.0, help="Measured seconds per step, after ramp-up.")
+        parser.add_argument("--ramp-seconds", type=seconds, default=5.0, help="Seconds to start a step's users.")
+        parser.add_argument(
+            "--customers", type=at_least_one, default=40, help="Customer accounts (two portal users each)."
+        )
+        parser.add_argument("--invoices", type=at_least_one, default=40, help="Invoices per customer account.")
         parser.add_argument(
             "--redis-url",
             default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
             help="The Redis db of the run (REDIS_URL; else db 15 on 127.0.0.1).",
         )
-        parser.add_argument("--web-workers", type=int, help="Processes per `remit web` (its default: the cores).")
-        parser.add_argument("--web-threads", type=int, help="Threads per process (`remit web`'s default).")
+        parser.add_argument("--web-workers", type=at_least_one, help="Processes per `remit web` (default: the cores).")
+        parser.add_argument("--web-threads", type=at_least_one, help="Threads per process (`remit web`'s default).")
         parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)  # the run's own (see above)
 
     def handle(self, *args: Any, **options: Any) -> None:
