@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 REMIT = [sys.executable, "-m", "remit"]
+BASE_URL = "https://127.0.0.1"  # the layout's REMIT_BASE_URL (the PDFs kept while seeding print it too)
 
 
 def free_port() -> int:
@@ -36,7 +37,7 @@ def production_environment(*, folder: Path, database_url: str, redis_url: str) -
     return {
         **os.environ,
         "REMIT_ENV": "production",
-        "REMIT_BASE_URL": "https://127.0.0.1",
+        "REMIT_BASE_URL": BASE_URL,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "REMIT_QUEUE": f"loadtest-{uuid.uuid4().hex[:12]}",

@@ -5,16 +5,22 @@ each and a payment history — made through the real actions, as the portal and 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import random
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.db import connections
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from remit.customers.models import Customer
 from remit.invoices.actions import InvoiceDraft, invoices_create
+from remit.invoices.models import Invoice
+from remit.invoices.pdf import invoice_pdf_bytes
 from remit.invoices.totals import Line
 from remit.test import (
     PASSWORD,
@@ -77,3 +83,22 @@ def _draft(customer: Customer, *, today: date, age: int, rng: random.Random) -> 
         for k in range(rng.randrange(1, 6))
     ]
     return InvoiceDraft(customer=customer, issue_date=today - timedelta(days=age), terms="net_30", lines=lines)
+
+
+def keep_pdfs(biller_slug: str, *, base_url: str) -> int:
+    """Draw and keep every invoice's PDF, as emailing each invoice does (``invoice_send`` attaches it),
+    in a process per core; the number of PDFs. The PDF prints the portal's address, so it is drawn with
+    the ``base_url`` the web instances will have, or they would find another version and draw it again.
+    A payment changes an invoice's version later, and its next download draws it again, as in production."""
+    ids = list(Invoice.objects.filter(biller__slug=biller_slug).values_list("pk", flat=True))
+    processes = os.cpu_count() or 1
+    connections.close_all()  # each forked process opens its own
+    with override_settings(REMIT_BASE_URL=base_url), multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.map(_keep_pdfs, [ids[n::processes] for n in range(processes)])
+    return len(ids)
+
+
+def _keep_pdfs(ids: list[int]) -> None:
+    for invoice in Invoice.objects.filter(pk__in=ids).select_related("biller", "customer"):
+        invoice_pdf_bytes(invoice)
+    connections.close_all()

@@ -28,15 +28,15 @@ from django.db import connection
 from remit.bench.database import bench_database
 from remit.bench.folder import keep_interrupts, run_in_temporary_folder
 from remit.bench.loadtest import cpu
-from remit.bench.loadtest.layout import Layout, production_environment, running
+from remit.bench.loadtest.layout import BASE_URL, Layout, production_environment, running
 from remit.bench.loadtest.report import Sample, Step, report, step
-from remit.bench.loadtest.world import seed_world
+from remit.bench.loadtest.world import keep_pdfs, seed_world
 from remit.notifications import actions as notifications_actions
 
 SETTLE_SECONDS = 5.0  # after the last user started, before the measured window: their sign-ins settle
 # By path, not imported: locust patches the process it is imported in (gevent).
 SCENARIO = Path(__file__).resolve().parents[2] / "loadtest" / "scenario.py"
-PASS_ON = ("seconds", "ramp_seconds", "customers", "invoices", "redis_url", "web_workers", "web_threads")
+PASS_ON = ("unsent", "seconds", "ramp_seconds", "customers", "invoices", "redis_url", "web_workers", "web_threads")
 
 
 def user_steps(raw: str) -> tuple[int, ...]:
@@ -92,7 +92,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--customers", type=at_least_one, default=40, help="Customer accounts (two portal users each)."
         )
-        parser.add_argument("--invoices", type=at_least_one, default=40, help="Invoices per customer account.")
+        parser.add_argument("--invoices", type=at_least_one, default=20, help="Invoices per customer account.")
         parser.add_argument(
             "--redis-url",
             default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
@@ -100,6 +100,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--web-workers", type=at_least_one, help="Processes per `remit web` (default: the cores).")
         parser.add_argument("--web-threads", type=at_least_one, help="Threads per process (`remit web`'s default).")
+        parser.add_argument(
+            "--unsent",
+            action="store_true",
+            help="Invoices never emailed: every first download of an invoice's PDF draws it (by default each "
+            "invoice was emailed, which draws and keeps its PDF).",
+        )
         parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)  # the run's own (see above)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -123,9 +129,10 @@ class Command(BaseCommand):
             started = time.perf_counter()
             logins = seed_world(customers=options["customers"], invoices=options["invoices"])
             logins.write(folder / "logins.json")
+            kept = 0 if options["unsent"] else keep_pdfs(logins.slug, base_url=BASE_URL)
             self.stderr.write(
                 f"Seeded {options['customers']} customer accounts × {options['invoices']} invoices, "
-                f"{len(logins.portal)} portal and {len(logins.console)} console logins in "
+                f"{len(logins.portal)} portal and {len(logins.console)} console logins, {kept} PDFs kept, in "
                 f"{time.perf_counter() - started:.0f} s."
             )
             env = production_environment(folder=folder, database_url=url, redis_url=options["redis_url"])
@@ -138,7 +145,9 @@ class Command(BaseCommand):
     def _command(self, options: dict[str, Any]) -> list[str]:
         command = [sys.executable, "-m", "remit", "loadtest", "--users", ",".join(map(str, options["users"]))]
         for name in PASS_ON:
-            if options[name] is not None:
+            if options[name] is True:
+                command.append(f"--{name}")
+            elif options[name] not in (None, False):
                 command += [f"--{name.replace('_', '-')}", str(options[name])]
         return command
 
