@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.core.management.base import CommandError
 
@@ -90,6 +91,16 @@ class Layout:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self.forget_queue()
+
+    def forget_queue(self) -> None:
+        """Remove the run's queue from Redis (Celery leaves its bindings behind): the db holds nothing of it."""
+        queue = self.env["REMIT_QUEUE"]
+        try:
+            client = redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=2)
+            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        except redis.RedisError:
+            pass  # Redis away: nothing to tidy, and the run's figures are printed all the same
 
 
 def answers(url: str) -> bool:
