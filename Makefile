@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install migrate demo lint typecheck bench clean lock browsers caddy
+.PHONY: run test install migrate demo lint typecheck bench loadtest clean lock browsers caddy
 
 run: install migrate demo
 	$(BIN)/remit outbox deliver
@@ -60,3 +60,11 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var/test-remit.sqlite3* .pytest_cache .mypy_cache .ruff_cache
+
+# Issue 16's load test: portal and console users against `remit web` ×2 and `remit worker` with
+# production settings, on a database of its own (NAME_loadtest on DATABASE_URL's PostgreSQL server,
+# dropped afterwards); prints requests/s, p50/p95/p99, errors and /healthz's p95 per step, with the goals.
+# LOADTEST_ARGS: e.g. --users 20,50 --seconds 60 --web-workers 2 --web-threads 4 (remit loadtest --help).
+LOADTEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/remit
+loadtest: install
+	DATABASE_URL="$${DATABASE_URL:-$(LOADTEST_DATABASE_URL)}" $(BIN)/remit loadtest $(LOADTEST_ARGS)

@@ -18,7 +18,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                 "`make run` ends with)",
             ),
             (
-                "web [--bind HOST:PORT] [--workers N] [--threads N] [--timeout S]",
+                "web [--bind HOST:PORT] [--workers N] [--threads N] [--timeout S] [--keep-alive S]",
                 "the web server for production: gunicorn, a process per core with 4 threads each, an access "
                 "log on standard output; SIGHUP reloads gracefully",
             ),
@@ -164,6 +164,12 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             (
                 "bench [--only NAMES]",
                 "benchmarks on a throwaway database, in a temporary folder (what `make bench` runs)",
+            ),
+            (
+                "loadtest [--users N,N] [--seconds S] [--web-workers N] [--web-threads N]",
+                "portal and console users under load (locust) against `remit web` ×2 and `remit worker` with "
+                "production settings, on a throwaway PostgreSQL database; prints requests/s, p50/p95/p99, errors "
+                "and `/healthz`'s p95 per step beside the goals (what `make loadtest` runs)",
             ),
         ),
     ),

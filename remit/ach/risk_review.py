@@ -39,7 +39,7 @@ from remit.ach.return_rates import (
     percent,
 )
 from remit.billers.models import Biller
-from remit.invoices.pdf import FONTS
+from remit.invoices.pdf import add_dejavu
 from remit.lib.money import cents_to_plain, format_cents
 from remit.payments.controls import PER_MONTH, PER_PAYMENT, settings_of
 from remit.payments.models import OverLimit, PaymentHold
@@ -431,8 +431,7 @@ class _ReviewPDF(FPDF):
     def __init__(self, review: RiskReview) -> None:
         super().__init__(orientation="landscape", format="Letter", unit="mm")
         self.review = review
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        add_dejavu(self)
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(15, 15, 15)
         self.set_title(f"Annual ACH risk review {review.year}: {review.biller.name}")

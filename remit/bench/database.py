@@ -12,12 +12,12 @@ from django.db import connection
 
 
 @contextmanager
-def bench_database(folder: Path) -> Iterator[str]:
-    """Create an empty, migrated database and yield its URL: on PostgreSQL ``<configured name>_bench``,
+def bench_database(folder: Path, *, suffix: str = "_bench") -> Iterator[str]:
+    """Create an empty, migrated database and yield its URL: on PostgreSQL ``<configured name><suffix>``,
     created through the server's maintenance database (``postgres``); on SQLite a file in ``folder``."""
     creation = connection.creation
     old_name = connection.settings_dict["NAME"]
-    name = str(folder / "bench.sqlite3") if connection.vendor == "sqlite" else f"{old_name}_bench"
+    name = str(folder / "bench.sqlite3") if connection.vendor == "sqlite" else f"{old_name}{suffix}"
     connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": name}
     try:
         with warnings.catch_warnings():

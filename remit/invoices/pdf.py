@@ -31,6 +31,7 @@ from fpdf import FPDF
 
 from remit.invoices.models import Invoice, InvoicePdf
 from remit.lib.money import format_cents
+from remit.lib.pdf_fonts import add_kept_font
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,12 @@ LINE = (229, 231, 235)
 
 
 # --- What every Remit PDF shares (invoice, statement, receipt, credit note) ------------------------
+
+
+def add_dejavu(pdf: FPDF) -> None:
+    """DejaVu Sans, regular and bold, as the family "DejaVu": parsed once per process (lib/pdf_fonts.py)."""
+    add_kept_font(pdf, "DejaVu", "", FONTS / "DejaVuSans.ttf")
+    add_kept_font(pdf, "DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
 
 
 def rgb(hex_color: str) -> tuple[int, int, int]:
@@ -203,8 +210,7 @@ class _InvoicePDF(FPDF):
     def __init__(self, printed: PrintedInvoice) -> None:
         super().__init__(format="Letter", unit="mm")
         self.printed = printed
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        add_dejavu(self)
         self.set_auto_page_break(auto=True, margin=20)
         self.set_margins(18, 18, 18)
         self.set_title(f"Invoice {printed.number}")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from remit.invoices.pdf import FONTS, INK, SOFT, brand_bar, draw_logo
+from remit.invoices.pdf import INK, SOFT, add_dejavu, brand_bar, draw_logo
 from remit.lib.money import format_cents
 from remit.payments.models import Credit
 
@@ -16,8 +16,7 @@ from remit.payments.models import Credit
 def credit_note_pdf(credit: Credit) -> bytes:
     biller, customer = credit.biller, credit.customer
     pdf = FPDF(format="Letter", unit="mm")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    add_dejavu(pdf)
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.set_title(f"Credit note {credit.number}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fpdf import FPDF
 from fpdf.errors import FPDFUnicodeEncodingException
 
-from remit.invoices.pdf import FONTS, INK, LINE, SOFT, brand_bar, draw_logo
+from remit.invoices.pdf import INK, LINE, SOFT, add_dejavu, brand_bar, draw_logo
 from remit.lib.money import format_cents
 from remit.payments.disclosure import Viewer, describe_account
 from remit.payments.models import PaymentMethod, Receipt
@@ -25,8 +25,7 @@ class _ReceiptPDF(FPDF):
         super().__init__(format="Letter", unit="mm")
         self.receipt = receipt
         if unicode:
-            self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-            self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+            add_dejavu(self)
             self.text_family = "DejaVu"
         else:
             self.core_fonts_encoding = "windows-1252"

@@ -6,7 +6,7 @@ from fpdf import FPDF
 
 from remit.billers.models import Biller
 from remit.customers.models import Customer
-from remit.invoices.pdf import FONTS, INK, LINE, SOFT, brand_bar, draw_logo, label_block
+from remit.invoices.pdf import INK, LINE, SOFT, add_dejavu, brand_bar, draw_logo, label_block
 from remit.lib.money import format_cents
 from remit.statements.core import Statement
 
@@ -25,8 +25,7 @@ class _StatementPDF(FPDF):
     def __init__(self, biller: Biller, customer: Customer) -> None:
         super().__init__(format="Letter", unit="mm")
         self.biller_name = biller.name
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        add_dejavu(self)
         self.set_auto_page_break(auto=True, margin=20)
         self.set_margins(18, 18, 18)
         self.set_title(f"Statement of account — {customer.name}")

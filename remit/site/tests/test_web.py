@@ -27,9 +27,16 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db]
 def test_the_defaults_are_a_process_per_core_with_four_threads_each_and_the_environment_overrides_them(
     monkeypatch,
 ):
-    for name in ("HOST", "PORT", "REMIT_WEB_BIND", "REMIT_WEB_WORKERS", "REMIT_WEB_THREADS", "REMIT_WEB_TIMEOUT"):
+    web = ("REMIT_WEB_BIND", "REMIT_WEB_WORKERS", "REMIT_WEB_THREADS", "REMIT_WEB_TIMEOUT", "REMIT_WEB_KEEPALIVE")
+    for name in ("HOST", "PORT", *web):
         monkeypatch.delenv(name, raising=False)
-    assert web_defaults() == {"bind": "127.0.0.1:8000", "workers": os.cpu_count(), "threads": 4, "timeout": 30}
+    assert web_defaults() == {
+        "bind": "127.0.0.1:8000",
+        "workers": os.cpu_count(),
+        "threads": 4,
+        "timeout": 30,
+        "keep_alive": 150,
+    }
 
     monkeypatch.setenv("PORT", "9000")
     monkeypatch.setenv("REMIT_WEB_THREADS", "8")
@@ -38,6 +45,7 @@ def test_the_defaults_are_a_process_per_core_with_four_threads_each_and_the_envi
     assert (defaults["bind"], defaults["workers"], defaults["threads"]) == ("127.0.0.1:9000", 3, 8)
     command = gunicorn_command(**defaults)
     assert "--worker-class=gthread" in command and "--threads=8" in command and "--access-logfile=-" in command
+    assert "--keep-alive=150" in command  # longer than the proxy keeps its idle connections
 
 
 def test_web_serves_logs_each_request_and_reloads_on_sighup(tmp_path: Path):
