@@ -15,7 +15,8 @@ from remit.site.tests.test_deploy_files import ENV_EXAMPLE, env_file
 
 
 def remit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    ours = ("REMIT_", "SECRET_KEY", "EMAIL_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    # The suite's own configuration stays out (on CI's second pass: its PostgreSQL and Redis).
+    ours = ("REMIT_", "SECRET_KEY", "EMAIL_URL", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return subprocess.run(
         [sys.executable, "-m", "remit", *args], env={**base, **env}, capture_output=True, text=True, timeout=120
