@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import random
+import signal
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -93,9 +94,20 @@ def keep_pdfs(biller_slug: str, *, base_url: str) -> int:
     ids = list(Invoice.objects.filter(biller__slug=biller_slug).values_list("pk", flat=True))
     processes = os.cpu_count() or 1
     connections.close_all()  # each forked process opens its own
-    with override_settings(REMIT_BASE_URL=base_url), multiprocessing.get_context("fork").Pool(processes) as pool:
+    with (
+        override_settings(REMIT_BASE_URL=base_url),
+        multiprocessing.get_context("fork").Pool(processes, initializer=_plain_signals) as pool,
+    ):
         pool.map(_keep_pdfs, [ids[n::processes] for n in range(processes)])
     return len(ids)
+
+
+def _plain_signals() -> None:
+    """A drawing process ends quietly when the pool ends it (SIGTERM), not through the run's own
+    handlers (``loadtest.stop_on_signals``), which it inherited and which would print a traceback;
+    Ctrl-C reaches the run, which ends the pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _keep_pdfs(ids: list[int]) -> None:
