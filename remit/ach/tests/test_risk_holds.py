@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from remit.ach.models import AchEntry
@@ -74,10 +75,15 @@ def test_a_first_debit_above_the_amount_is_held_out_of_the_file_and_goes_once_ap
 
 def test_the_hold_moves_to_the_next_banking_day_at_the_cut_off(acme, export):  # noqa: F811
     biller, _ = acme
-    customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
-    risky = pay(biller, user, account, [make_invoice(customer, amount_cents=300_000)])
-    day = risky.pay_on
-    assert export(biller=biller).file is None  # the cut-off's own file: nothing else was due
+    # A morning before the cut-off: the soonest Pay On is then the next banking day, the cut-off's file.
+    # (After the cut-off it is the day after, which the export below would not be the cut-off of.)
+    morning = datetime.combine(next_banking_day(timezone.localdate()), time(10), ZoneInfo(biller.time_zone))
+    with time_machine.travel(morning, tick=False):
+        customer, user, account = payer(biller, "Globex Corporation", personal=False, number="123456789")
+        risky = pay(biller, user, account, [make_invoice(customer, amount_cents=300_000)])
+        day = risky.pay_on
+        assert day == next_banking_day(morning.date())
+        assert export(biller=biller).file is None  # the cut-off's own file: nothing else was due
     risky.refresh_from_db()
     assert risky.status == PaymentStatus.SCHEDULED and risky.pay_on == next_banking_day(day)
     assert PaymentHold.objects.filter(payment=risky, decided_at__isnull=True).count() == 1

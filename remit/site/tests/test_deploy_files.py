@@ -28,6 +28,9 @@ NOT_FOR_PRODUCTION = {
     "REMIT_BANK_SIM_PORT": "the demo's simulated bank",
     "REMIT_ACH_CRASH_AT": "a fault injected by the crash tests",
     "REMIT_BANK_CRASH_AT": "a fault injected by the crash tests",
+    "LOADTEST_HOSTS": "`make loadtest`'s scenario, set by the run for its locust process",
+    "LOADTEST_LOGINS": "`make loadtest`'s scenario, set by the run for its locust process",
+    "LOADTEST_SAMPLES": "`make loadtest`'s scenario, set by the run for its locust process",
 }
 READS = re.compile(
     r"""(?:env_(?:str|int|bool|list|rate)\(|generated_secret\(name=|os\.environ\.get\()\s*"([A-Z][A-Z0-9_]+)\""""
