@@ -264,7 +264,7 @@ class Remit:
         return self._add(name, ["worker", f"--concurrency={concurrency}", f"--queues={self.env['REMIT_QUEUE']}"])
 
     def beat(self, name: str = "beat") -> Process:
-        return self._add(name, ["beat", "--quiet", f"--schedule={self.directory / f'{name}-schedule'}"])
+        return self._add(name, ["beat", "--quiet"])
 
     def _add(self, name: str, args: list[str]) -> Process:
         process = Process(name, [sys.executable, "-m", "remit", *args], self.env, self.directory / f"{name}.log")

@@ -43,7 +43,7 @@ def test_two_beats_send_one_schedule_and_the_second_takes_over_within_seconds_of
         REMIT_OUTBOX_SWEEP_SECONDS="1",
         REMIT_BEAT_RETRY_SECONDS="1",
     )
-    command = [sys.executable, "-m", "remit", "beat", "--quiet", f"--schedule={tmp_path / 'beat-schedule'}"]
+    command = [sys.executable, "-m", "remit", "beat", "--quiet"]
     logs = [tmp_path / "beat-1.log", tmp_path / "beat-2.log"]
     beats = []
     for log in logs:

@@ -56,7 +56,6 @@ def _worker(tmp_path: Path, *, beat: bool) -> Iterator[tuple[str, Path]]:
             "worker",
             "--concurrency=1",
             f"--queues={queue}",
-            f"--schedule={tmp_path / 'beat-schedule'}",
             "--loglevel=INFO",
             *(["--beat"] if beat else []),
         ],

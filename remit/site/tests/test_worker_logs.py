@@ -46,7 +46,6 @@ def test_a_task_queued_under_a_request_id_logs_it_in_the_worker(tmp_path, monkey
         REMIT_OUTBOX_SWEEP_SECONDS="3600",  # only the task delivers it, not a sweep without a request id
     )
     command = [sys.executable, "-m", "remit", "worker", "--quiet", "--concurrency=1", f"--queues={queue}"]
-    command.append(f"--schedule={tmp_path / 'beat'}")
     with log.open("w") as out:
         worker = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

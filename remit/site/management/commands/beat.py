@@ -2,7 +2,6 @@
 by mistake or for standby, waits for the schedule lock and takes over when the first stops
 (site/beat.py)."""
 
-import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -14,8 +13,6 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--quiet", action="store_true", help="No start-up banner.")
-        # Accepted and ignored: the schedule keeps its state in memory, not in a file (site/beat.py).
-        parser.add_argument("--schedule", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from remit.celery import app

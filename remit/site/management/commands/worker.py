@@ -24,8 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--quiet", action="store_true", help="No start-up banner.")
         parser.add_argument("--queues", default=settings.CELERY_TASK_DEFAULT_QUEUE)
-        # Accepted and ignored: the schedule keeps its state in memory, not in a file (site/beat.py).
-        parser.add_argument("--schedule", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from remit.celery import app
