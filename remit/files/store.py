@@ -93,12 +93,16 @@ def read_checked(key: str, sha256: str, *, store: Storage | None = None) -> byte
 
 
 def walk(store: Storage | None = None, prefix: str = "") -> Iterator[str]:
-    """Every key under ``prefix`` (all of them by default), folder by folder, in order."""
+    """Every key under ``prefix`` (all of them by default), folder by folder, in order. A folder that
+    isn't there (or went away meanwhile, as a published partial file's does) holds nothing."""
     store = store or file_store()
-    directories, files = store.listdir(prefix)
-    for name in files:
+    try:
+        directories, files = store.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in sorted(files):
         yield posixpath.join(prefix, name) if prefix else name
-    for name in directories:
+    for name in sorted(directories):
         yield from walk(store, posixpath.join(prefix, name) if prefix else name)
 
 

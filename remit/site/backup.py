@@ -41,7 +41,7 @@ from typing import IO, Any, cast
 
 from django.apps import apps
 from django.conf import settings
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import storages
 from django.core.serializers import jsonl
 from django.db import connection, models, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -49,7 +49,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from remit.files import sealing
-from remit.files.store import sealed_store
+from remit.files.store import sealed_store, walk
 
 FORMAT = "remit-backup"
 FORMAT_VERSION = 1
@@ -227,24 +227,12 @@ def _add_database(
     return {"database_vendor": connection.vendor, "migrations": migrations, "tables": tables, "row_counts": counts}
 
 
-def stored_keys(storage: Storage, folder: str = "") -> Iterator[str]:
-    """Every file in ``storage``, walked with listdir (a folder that doesn't exist holds nothing)."""
-    try:
-        folders, files = storage.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in sorted(files):
-        yield f"{folder}/{name}" if folder else name
-    for name in sorted(folders):
-        yield from stored_keys(storage, f"{folder}/{name}" if folder else name)
-
-
 def _add_stored_files(
     tar: tarfile.TarFile, members: dict[str, dict[str, Any]], progress: Callable[[str], None]
 ) -> None:
     storage = sealed_store(storages["files"])  # the sealed bytes, as they are: no key needed
     count = 0
-    for key in stored_keys(storage):
+    for key in walk(storage):
         with storage.open(key, "rb") as stored:
             raw = bytes(stored.read())
         if not sealing.is_sealed(raw):  # stored before sealing existed: no plaintext in the archive
